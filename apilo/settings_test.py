@@ -1,0 +1,21 @@
+"""Settings for the test suite: PostgreSQL and Redis, as in production.
+
+DATABASE_URL and REDIS_URL may be overridden (e.g. to run two suites side by side).
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/apilo")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("SESSION_COOKIE_SECURE", "false")
+os.environ.setdefault("CSRF_COOKIE_SECURE", "false")
+os.environ.setdefault("STATIC_MANIFEST", "false")
+os.environ.setdefault("CACHE_KEY_PREFIX", "apilo-test")
+
+from .settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = False
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,55 @@
+"""Resolve the tenant of every /app/<tenant-slug>/… request and run its view inside that scope.
+
+A request for a tenant the user is not a member of answers 404, exactly like a missing tenant,
+so tenant slugs cannot be probed. A tenant view never runs unscoped. Every page under the
+"administration" URL namespace requires the administrator role (403 otherwise), so a new
+Administracja page cannot forget the check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
+from django_scopes import scope
+
+from core.models import Membership
+
+TENANT_URL_KWARG = "tenant_slug"
+ADMINISTRATION_NAMESPACE = "administration"
+
+
+class TenantMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.tenant = None
+        request.membership = None
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)
+        slug = match.kwargs.get(TENANT_URL_KWARG)
+        if slug is None:
+            return self.get_response(request)
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        membership = (
+            Membership.objects.select_related("tenant")
+            .filter(user=request.user, tenant__slug=slug)
+            .first()
+        )
+        if membership is None:
+            raise Http404("No such company.")
+        if ADMINISTRATION_NAMESPACE in match.namespaces and not membership.is_administrator:
+            raise PermissionDenied("Only administrators can open Administracja.")
+        request.tenant = membership.tenant
+        request.membership = membership
+        if request.session.get("last_tenant") != slug:
+            request.session["last_tenant"] = slug
+        with scope(tenant=membership.tenant):
+            return self.get_response(request)

@@ -1,0 +1,1 @@
+# Placeholder until the allegro_sandbox fixture lands (replaced by the sandbox work).
