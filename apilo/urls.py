@@ -1,5 +1,6 @@
-"""URL map. Tenant pages live under /app/<tenant-slug>/ (core.middleware resolves the tenant);
-pages under the "administration" namespace are for administrators only."""
+"""URL map. Tenant pages live under /app/<tenant-slug>/ (core.middleware resolves the tenant and
+runs the view in its scope); pages under the "administration" namespace are for administrators
+only (also enforced by the middleware)."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -7,8 +8,9 @@ from django.urls import include, path
 from core import views as core_views
 
 administration_patterns = [
-    path("statuses/", include("orders.urls_administration")),
-    path("users/", include("core.urls_administration")),
+    path("channels/", include(("channels.urls_administration", "channels"))),
+    path("statuses/", include(("orders.urls_administration", "statuses"))),
+    path("users/", include(("core.urls_administration", "users"))),
 ]
 
 tenant_patterns = [
@@ -20,6 +22,8 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("core.urls_accounts")),
+    # Tenant-less: the OAuth callback URL registered at Allegro is one per deployment.
+    path("channels/", include("channels.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("app/<slug:tenant_slug>/", include(tenant_patterns)),
     path("admin/", admin.site.urls),
