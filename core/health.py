@@ -34,7 +34,7 @@ def check_cache() -> dict[str, Any]:
 def check_broker() -> dict[str, Any]:
     from apilo.celery import app
 
-    with app.connection_for_write() as conn:
+    with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
         return {"ok": True, "transport": conn.transport_cls}
 

@@ -53,3 +53,36 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 def in_scope(tenant: Tenant):
     """`with in_scope(tenant):` — the scope a tenant's request or task runs in."""
     return scope(tenant=tenant)
+
+
+# --- Objects named by URL kwargs ---------------------------------------------------------
+# The tenant-isolation test walks every URL pattern; for each object kwarg it builds an object
+# of a given tenant with the builder registered here. A new kind of object URL needs one line.
+def _status_of(tenant: Tenant):
+    from orders.models import OrderStatus
+
+    with scope(tenant=tenant):
+        return OrderStatus.objects.filter(tenant=tenant, system_code="in_progress").get()
+
+
+def _membership_of(tenant: Tenant):
+    return MembershipFactory(tenant=tenant, role=Role.SHOP_MANAGER)
+
+
+def _invitation_of(tenant: Tenant):
+    from core.models import Invitation
+
+    with scope(tenant=tenant):
+        return Invitation.objects.create(
+            tenant=tenant,
+            email=f"invitee@{tenant.slug}.example",
+            role=Role.USER,
+            nonce=f"n-{tenant.pk}",
+        )
+
+
+OBJECT_BUILDERS = {
+    "status_id": _status_of,
+    "membership_id": _membership_of,
+    "invitation_id": _invitation_of,
+}
