@@ -297,6 +297,7 @@ def make_checkout_form(
     if marketplace is None:
         marketplace = "allegro-cz" if rng.random() < 0.05 else "allegro-pl"
     cz = marketplace == "allegro-cz"
+    bought_iso = iso(bought_at)
     currency = "CZK" if cz else "PLN"
     rate = CZK_PER_PLN if cz else 1.0
     female = rng.random() < 0.5
@@ -387,12 +388,12 @@ def make_checkout_form(
 
     # line items
     sellable = [o for o in offers if o["status"] == "ACTIVE"] or offers
-    n_lines = lines or rng.choices([1, 2, 3, 4], [70, 18, 8, 4])[0]
+    n_lines = lines or rng.choices([1, 2, 3, 4], cum_weights=[70, 88, 96, 100])[0]
     chosen = rng.sample(sellable, min(n_lines, len(sellable))) if sellable else []
     line_items = []
     total = 0.0
     for offer in chosen:
-        qty = rng.choices([1, 2, 3, 5], [80, 12, 5, 3])[0]
+        qty = rng.choices([1, 2, 3, 5], cum_weights=[80, 92, 97, 100])[0]
         price = round(offer["price"] * rate, 2)
         original = price
         if rng.random() < 0.1:
@@ -410,7 +411,7 @@ def make_checkout_form(
                 "originalPrice": money(original, currency),
                 "price": money(price, currency),
                 "tax": {"rate": "23.00", "subject": "GOODS"},
-                "boughtAt": iso(bought_at),
+                "boughtAt": bought_iso,
             }
         )
     total += delivery_cost
@@ -470,7 +471,7 @@ def make_checkout_form(
         "surcharges": [],
         "marketplace": {"id": marketplace},
         "summary": {"totalToPay": money(total, currency)},
-        "updatedAt": iso(bought_at),
+        "updatedAt": bought_iso,
         "revision": rand_hex(rng, 8),
     }
     if rng.random() < 0.12:
