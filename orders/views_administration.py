@@ -1,0 +1,137 @@
+"""Administracja → Statusy zamówień: the tenant's own order statuses.
+
+TenantMiddleware has already resolved the tenant, checked the administrator role and entered the
+tenant's scope, so OrderStatus.objects only sees this tenant's rows: another tenant's status id
+answers 404 exactly like a missing one. Every change goes through orders.services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from orders import services
+from orders.forms import StatusForm
+from orders.models import OrderStatus
+
+LIST = "administration:statuses:list"
+
+
+def _get_status(status_id: int) -> OrderStatus:
+    return get_object_or_404(OrderStatus.objects, pk=status_id)
+
+
+def _posted(request: HttpRequest) -> QueryDict | None:
+    """The submitted data of a POST (even an empty one, which must fail validation), else None."""
+    return request.POST if request.method == "POST" else None
+
+
+def _back_to_list(tenant_slug: str) -> HttpResponse:
+    return redirect(LIST, tenant_slug=tenant_slug)
+
+
+@require_http_methods(["GET"])
+def status_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    statuses = list(OrderStatus.objects.filter(tenant=request.tenant).order_by("position", "pk"))
+    return render(request, "orders/administration/status_list.html", {"statuses": statuses})
+
+
+@require_http_methods(["GET", "POST"])
+def status_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    form = StatusForm(_posted(request), tenant=request.tenant)
+    if request.method == "POST" and form.is_valid():
+        try:
+            status = services.create_status(request.tenant, **form.cleaned_data)
+        except services.StatusError as error:
+            form.add_error("name", error.message)
+        else:
+            messages.success(request, _("Status “%(name)s” added.") % {"name": status.name})
+            return _back_to_list(tenant_slug)
+    return render(request, "orders/administration/status_form.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def status_edit(request: HttpRequest, tenant_slug: str, status_id: int) -> HttpResponse:
+    status = _get_status(status_id)
+    heading = status.name  # the form writes what was typed onto the instance while it checks
+    form = StatusForm(_posted(request), instance=status, tenant=request.tenant)
+    if request.method == "POST" and form.is_valid():
+        try:
+            status = services.update_status(status, **form.cleaned_data)
+        except services.StatusError as error:
+            form.add_error("name", error.message)
+        except OrderStatus.DoesNotExist as gone:
+            raise Http404("No such status.") from gone
+        else:
+            messages.success(request, _("Status “%(name)s” saved.") % {"name": status.name})
+            return _back_to_list(tenant_slug)
+    return render(
+        request,
+        "orders/administration/status_form.html",
+        {"form": form, "status": status, "heading": heading},
+    )
+
+
+def _run(request: HttpRequest, action: Callable[[], OrderStatus], success: str) -> None:
+    """Run a service call; show `success` or the reason the rules refused it."""
+    try:
+        status = action()
+    except services.StatusError as error:
+        messages.error(request, error.message)
+    except OrderStatus.DoesNotExist as gone:
+        raise Http404("No such status.") from gone
+    else:
+        messages.success(request, success % {"name": status.name})
+
+
+@require_POST
+def status_delete(request: HttpRequest, tenant_slug: str, status_id: int) -> HttpResponse:
+    status = _get_status(status_id)
+
+    def delete() -> OrderStatus:
+        services.delete_status(status)
+        return status
+
+    _run(request, delete, _("Status “%(name)s” deleted."))
+    return _back_to_list(tenant_slug)
+
+
+@require_POST
+def status_deactivate(request: HttpRequest, tenant_slug: str, status_id: int) -> HttpResponse:
+    status = _get_status(status_id)
+    _run(
+        request,
+        lambda: services.set_status_active(status, False),
+        _("Status “%(name)s” is no longer offered for orders."),
+    )
+    return _back_to_list(tenant_slug)
+
+
+@require_POST
+def status_activate(request: HttpRequest, tenant_slug: str, status_id: int) -> HttpResponse:
+    status = _get_status(status_id)
+    _run(
+        request,
+        lambda: services.set_status_active(status, True),
+        _("Status “%(name)s” is offered for orders again."),
+    )
+    return _back_to_list(tenant_slug)
+
+
+@require_POST
+def status_move(request: HttpRequest, tenant_slug: str, status_id: int) -> HttpResponse:
+    status = _get_status(status_id)
+    try:
+        direction = services.MoveDirection(request.POST.get("direction", ""))
+    except ValueError:
+        return HttpResponseBadRequest(_("Move a status up or down."))
+    try:
+        services.move_status(status, direction)
+    except OrderStatus.DoesNotExist as gone:
+        raise Http404("No such status.") from gone
+    return _back_to_list(tenant_slug)
