@@ -7,7 +7,11 @@ from django.core.cache import cache
 
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 
-pytest_plugins = ["tests.sandbox_support", "tests.celery_support"]
+pytest_plugins = [
+    "tests.sandbox_support",
+    "tests.celery_support",
+    "tests.mail_support",
+]
 
 
 @pytest.fixture(autouse=True)

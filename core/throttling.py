@@ -1,0 +1,87 @@
+"""Login throttling: failed attempts are counted per e-mail address and per client address.
+
+After LOGIN_FAILURE_LIMIT failures for one e-mail address (or 4× as many from one client
+address, whatever e-mail they tried) the login form refuses every attempt for that address
+for LOGIN_LOCKOUT_SECONDS, without checking the password, so guessing gains nothing.
+
+Counters live in the shared cache (Redis), so every web worker sees the same numbers. A counter
+lives LOGIN_LOCKOUT_SECONDS from its first failure; the failure that reaches the limit restarts
+that clock, so a lockout always lasts the full window. Keys are HMACs of the value (keyed with
+SECRET_KEY), so the cache never holds an e-mail or IP address in clear.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
+
+KEY_PREFIX = "login-failures"
+IP_LIMIT_FACTOR = 4
+
+
+def _key(kind: str, value: str) -> str:
+    digest = salted_hmac("apilo.login-throttle", f"{kind}:{value}", algorithm="sha256")
+    return f"{KEY_PREFIX}:{kind}:{digest.hexdigest()}"
+
+
+def _email_key(email: str) -> str:
+    return _key("email", email.strip().lower())
+
+
+def _ip_key(ip: str) -> str:
+    return _key("ip", ip)
+
+
+def client_ip(request: HttpRequest | None) -> str:
+    """The client address as the web server saw it (a proxy must set REMOTE_ADDR correctly)."""
+    if request is None:
+        return ""
+    return request.META.get("REMOTE_ADDR", "") or ""
+
+
+def _limits() -> tuple[int, int]:
+    limit = settings.LOGIN_FAILURE_LIMIT
+    return limit, limit * IP_LIMIT_FACTOR
+
+
+def is_locked(email: str, ip: str) -> bool:
+    """Whether logins for this e-mail address, or from this client address, are refused now."""
+    email_limit, ip_limit = _limits()
+    keys = [_email_key(email)] if email else []
+    if ip:
+        keys.append(_ip_key(ip))
+    counts = cache.get_many(keys)
+    if email and counts.get(_email_key(email), 0) >= email_limit:
+        return True
+    return bool(ip) and counts.get(_ip_key(ip), 0) >= ip_limit
+
+
+def register_failure(email: str, ip: str) -> None:
+    """Count one failed attempt against the e-mail address and the client address."""
+    email_limit, ip_limit = _limits()
+    if email:
+        _increment(_email_key(email), email_limit)
+    if ip:
+        _increment(_ip_key(ip), ip_limit)
+
+
+def clear(email: str) -> None:
+    """Forget the failures of an e-mail address (after a successful login or password reset)."""
+    if email:
+        cache.delete(_email_key(email))
+
+
+def _increment(key: str, limit: int) -> None:
+    window = settings.LOGIN_LOCKOUT_SECONDS
+    # add() starts the window only if no counter exists; incr() is atomic in Redis and keeps
+    # the key's expiry.
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.add(key, 1, timeout=window)
+        count = 1
+    if count == limit:
+        cache.touch(key, timeout=window)
