@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "core.context_processors.tenant",
+                "channels.context_processors.channel_alerts",
             ],
         },
     },
@@ -228,3 +229,61 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
+
+# --- Allegro ---------------------------------------------------------------------------------
+# (Owned by the sales-channels app; see docs/adr/0002-allegro-tokens.md.)
+# Fernet keys for secrets at rest: "kid1:<urlsafe-b64 32-byte key>,kid2:…"; the first encrypts,
+# all decrypt. Rotate: put a new key first, run `manage.py reencrypt_secrets`, drop the old one.
+# In DEBUG without keys a development-only key is derived from SECRET_KEY.
+APILO_FERNET_KEYS = env("APILO_FERNET_KEYS", default="")
+
+
+def _allegro_environment(
+    name: str, auth_url: str, api_url: str, client_id: str = "", client_secret: str = ""
+) -> dict[str, str]:
+    prefix = f"ALLEGRO_{name.upper()}_"
+    return {
+        # An empty variable means "the default", as everywhere in .env.example.
+        "auth_url": (env(prefix + "AUTH_URL", default="") or auth_url).rstrip("/"),
+        "api_url": (env(prefix + "API_URL", default="") or api_url).rstrip("/"),
+        "client_id": env(prefix + "CLIENT_ID", default="") or client_id,
+        "client_secret": env(prefix + "CLIENT_SECRET", default="") or client_secret,
+    }
+
+
+# Every Allegro environment an account can pick; only those with a client id are offered.
+ALLEGRO_ENVIRONMENTS = {
+    "production": _allegro_environment(
+        "production", "https://allegro.pl", "https://api.allegro.pl"
+    ),
+    "sandbox": _allegro_environment(
+        "sandbox",
+        "https://allegro.pl.allegrosandbox.pl",
+        "https://api.allegro.pl.allegrosandbox.pl",
+    ),
+    # allegro_sandbox, started by `make run` with this client (DEBUG only by default).
+    "local": _allegro_environment(
+        "local",
+        "http://127.0.0.1:8001" if DEBUG else "",
+        "http://127.0.0.1:8001" if DEBUG else "",
+        "apilo-local" if DEBUG else "",
+        "apilo-local-secret" if DEBUG else "",
+    ),
+}
+# The redirect URI registered for the client id(s) at Allegro (one per deployment).
+ALLEGRO_REDIRECT_URI = (
+    env("ALLEGRO_REDIRECT_URI", default="") or SITE_URL + "/channels/allegro/callback/"
+)
+# Allegro requires "AppName/version (+info URL)", the name being the app registered at Allegro.
+ALLEGRO_USER_AGENT = env("ALLEGRO_USER_AGENT", default="apilo/0.1 (+https://github.com/apilo)")
+# Deployment-wide budget per client id (Allegro: 9000/min, shared by every tenant).
+ALLEGRO_RATE_LIMIT_PER_MINUTE = env.int("ALLEGRO_RATE_LIMIT_PER_MINUTE", default=9000)
+# How long every worker pauses a client id after a 429 without Retry-After (seconds).
+ALLEGRO_RATE_LIMIT_BLOCK_SECONDS = env.float("ALLEGRO_RATE_LIMIT_BLOCK_SECONDS", default=60.0)
+# Longest a call waits for the token bucket before giving up with RateLimited (seconds).
+ALLEGRO_RATE_LIMIT_MAX_WAIT_SECONDS = env.float("ALLEGRO_RATE_LIMIT_MAX_WAIT_SECONDS", default=30.0)
+# Connect and read timeouts of every call to Allegro (seconds).
+ALLEGRO_CONNECT_TIMEOUT = env.float("ALLEGRO_CONNECT_TIMEOUT", default=5.0)
+ALLEGRO_READ_TIMEOUT = env.float("ALLEGRO_READ_TIMEOUT", default=30.0)
+# Refresh an access token this long before it expires (capped at half its lifetime).
+ALLEGRO_TOKEN_REFRESH_MARGIN_SECONDS = env.int("ALLEGRO_TOKEN_REFRESH_MARGIN_SECONDS", default=300)

@@ -81,7 +81,21 @@ def _invitation_of(tenant: Tenant):
         )
 
 
+def _channel_of(tenant: Tenant):
+    from channels.models import SalesChannel
+
+    with scope(tenant=tenant):
+        return SalesChannel.objects.create(
+            tenant=tenant,
+            name="Allegro",
+            alias="AL",
+            allegro_login="sprzedawca",
+            allegro_environment="local",
+        )
+
+
 OBJECT_BUILDERS = {
+    "channel_id": _channel_of,
     "status_id": _status_of,
     "membership_id": _membership_of,
     "invitation_id": _invitation_of,

@@ -1,0 +1,458 @@
+"""The only code that talks HTTP to Allegro (OAuth and REST), for any Allegro-compatible server.
+
+* One keep-alive ``requests.Session`` per thread and process, timeouts on every call.
+* ``Accept``/``Content-Type: application/vnd.allegro.public.v1+json`` and the ``User-Agent``
+  Allegro requires on every API call.
+* The deployment-wide rate limiter (channels/ratelimit.py) in front of every call; a 429 from the
+  API pauses the client id for every worker.
+* Errors classified (see :class:`AllegroError` and its subclasses); callers never see a raw
+  ``requests`` exception.
+* One structured log line per call, without secrets: no tokens, codes, client secrets, request
+  bodies or query strings are logged.
+
+This module knows nothing about tenants or models: services pass tokens in and get data out.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import requests
+from django.conf import settings
+from django.utils import timezone
+
+from channels.ratelimit import Limiter, RateLimited, get_limiter
+
+logger = logging.getLogger("channels.allegro")
+
+PUBLIC_V1 = "application/vnd.allegro.public.v1+json"
+# What the back office needs: the seller's login, orders (read, fulfillment, shipments), offers.
+REQUESTED_SCOPES = (
+    "allegro:api:profile:read",
+    "allegro:api:orders:read",
+    "allegro:api:orders:write",
+    "allegro:api:sale:offers:read",
+)
+
+
+# --------------------------------------------------------------------------- environments
+class UnknownEnvironment(Exception):
+    """The named Allegro environment is not configured (or has no client id)."""
+
+
+@dataclass(frozen=True)
+class AllegroEnvironment:
+    name: str
+    auth_url: str
+    api_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+
+    @property
+    def auth_origin(self) -> str:
+        parts = urlsplit(self.auth_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+
+def configured_environments() -> dict[str, AllegroEnvironment]:
+    """Environments from settings.ALLEGRO_ENVIRONMENTS that have a client id, by name."""
+    out: dict[str, AllegroEnvironment] = {}
+    for name, conf in settings.ALLEGRO_ENVIRONMENTS.items():
+        if not conf.get("client_id") or not conf.get("auth_url") or not conf.get("api_url"):
+            continue
+        out[name] = AllegroEnvironment(
+            name=name,
+            auth_url=conf["auth_url"].rstrip("/"),
+            api_url=conf["api_url"].rstrip("/"),
+            client_id=conf["client_id"],
+            client_secret=conf.get("client_secret", ""),
+        )
+    return out
+
+
+def get_environment(name: str) -> AllegroEnvironment:
+    try:
+        return configured_environments()[name]
+    except KeyError:
+        raise UnknownEnvironment(name) from None
+
+
+# --------------------------------------------------------------------------- errors
+class AllegroError(Exception):
+    """Base of every failure of a call to Allegro."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str = "",
+        errors: list[dict[str, Any]] | None = None,
+        trace_id: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.errors = errors or []
+        self.trace_id = trace_id
+
+    @property
+    def user_message(self) -> str:
+        """Allegro's own explanation (``userMessage`` of the first error), if any."""
+        for err in self.errors:
+            text = err.get("userMessage") or err.get("message")
+            if text:
+                return str(text)
+        return ""
+
+
+class AllegroTransientError(AllegroError):
+    """Network failure, timeout or 5xx: try again later."""
+
+
+class AllegroRateLimited(AllegroError):
+    """429, or our own limiter says no: try again after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, *, retry_after: float, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class AllegroAuthRevoked(AllegroError):
+    """The grant is dead (``invalid_grant``; or repeated 401 after a refresh): re-authorize."""
+
+
+class AllegroUnauthorized(AllegroError):
+    """A single 401 from the API (expired or revoked access token). Services refresh once and
+    turn a second 401 into :class:`AllegroAuthRevoked`."""
+
+
+class AllegroConflict(AllegroError):
+    """409: the resource changed (e.g. a stale checkout-form revision); re-read and retry."""
+
+
+class AllegroPermanentError(AllegroError):
+    """Any other 4xx (with Allegro's ``errors`` body): retrying will not help."""
+
+
+# --------------------------------------------------------------------------- data
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    expires_in: int
+    scope: str
+
+
+@dataclass(frozen=True)
+class AllegroResponse:
+    status: int
+    data: Any
+    headers: Mapping[str, str]
+    trace_id: str
+
+
+# --------------------------------------------------------------------------- sessions
+_local = threading.local()
+
+
+def _session() -> requests.Session:
+    """A keep-alive session for this thread of this process (not shared across forks)."""
+    pid = os.getpid()
+    session = getattr(_local, "session", None)
+    if session is None or getattr(_local, "pid", None) != pid:
+        session = requests.Session()
+        session.trust_env = False  # no proxy/netrc surprises; deployments set URLs explicitly
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=8)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        _local.session = session
+        _local.pid = pid
+    return session
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - timezone.now()).total_seconds())
+
+
+def _json(response: requests.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------- client
+class AllegroClient:
+    """Calls to one Allegro environment. Cheap to create; sessions are pooled per thread."""
+
+    def __init__(
+        self,
+        environment: AllegroEnvironment,
+        *,
+        limiter: Limiter | None = None,
+        user_agent: str | None = None,
+        timeout: tuple[float, float] | None = None,
+        rate_limit_max_wait: float | None = None,
+        block_seconds: float | None = None,
+    ) -> None:
+        self.environment = environment
+        self.limiter = limiter if limiter is not None else get_limiter()
+        self.user_agent = user_agent or settings.ALLEGRO_USER_AGENT
+        self.timeout = timeout or (settings.ALLEGRO_CONNECT_TIMEOUT, settings.ALLEGRO_READ_TIMEOUT)
+        self.rate_limit_max_wait = rate_limit_max_wait
+        # How long a 429 without Retry-After pauses the client id for every worker.
+        self.block_seconds = (
+            settings.ALLEGRO_RATE_LIMIT_BLOCK_SECONDS if block_seconds is None else block_seconds
+        )
+
+    # ------------------------------------------------------------------ OAuth
+    def authorization_url(
+        self, *, redirect_uri: str, state: str, code_challenge: str, prompt_confirm: bool = True
+    ) -> str:
+        params = {
+            "response_type": "code",
+            "client_id": self.environment.client_id,
+            "redirect_uri": redirect_uri,
+            "state": state,
+            "code_challenge_method": "S256",
+            "code_challenge": code_challenge,
+            "scope": " ".join(REQUESTED_SCOPES),
+        }
+        if prompt_confirm:
+            # Lets the seller see (and switch) the account being connected.
+            params["prompt"] = "confirm"
+        return f"{self.environment.auth_url}/auth/oauth/authorize?{urlencode(params)}"
+
+    def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str) -> TokenPair:
+        """Trade an authorization code (single use) for a token pair."""
+        return self._token(
+            "authorization_code",
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": code_verifier,
+            },
+        )
+
+    def refresh(self, *, refresh_token: str) -> TokenPair:
+        """A new pair for a refresh token (which Allegro then retires after 60 s)."""
+        return self._token(
+            "refresh_token", {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        )
+
+    def _token(self, grant: str, form: dict[str, str]) -> TokenPair:
+        env = self.environment
+        response = self._send(
+            "POST",
+            f"{env.auth_url}/auth/oauth/token",
+            log_path="/auth/oauth/token",
+            kind=f"token:{grant}",
+            data=form,
+            auth=(env.client_id, env.client_secret),
+            headers={"Accept": "application/json"},
+        )
+        body = _json(response)
+        trace_id = response.headers.get("trace-id", "")
+        status = response.status_code
+        if status == 200 and isinstance(body, dict) and body.get("access_token"):
+            try:
+                return TokenPair(
+                    access_token=str(body["access_token"]),
+                    refresh_token=str(body.get("refresh_token") or ""),
+                    expires_in=int(body.get("expires_in") or 0),
+                    scope=str(body.get("scope") or ""),
+                )
+            except (TypeError, ValueError):
+                pass
+            raise AllegroTransientError(
+                "Malformed token response", status=status, trace_id=trace_id
+            )
+        error = str(body.get("error", "")) if isinstance(body, dict) else ""
+        if status == 400 and error == "invalid_grant":
+            # Never keep error_description: Allegro echoes the token or code in it.
+            raise AllegroAuthRevoked(
+                "Allegro rejected the grant (invalid_grant)",
+                status=status,
+                code=error,
+                trace_id=trace_id,
+            )
+        if status == 429:
+            # The per-user limit on minted tokens: not a client-id block, so no global pause.
+            raise AllegroRateLimited(
+                "Too many tokens requested",
+                retry_after=_retry_after(response.headers.get("Retry-After")) or 60.0,
+                status=status,
+                trace_id=trace_id,
+            )
+        if status >= 500:
+            raise AllegroTransientError(
+                f"Token endpoint answered {status}", status=status, trace_id=trace_id
+            )
+        # invalid_request "Unauthorized" (bad client credentials), unsupported grant, …:
+        # a configuration problem of the deployment, not a revoked account.
+        raise AllegroPermanentError(
+            f"Token endpoint answered {status} {error}".strip(),
+            status=status,
+            code=error,
+            trace_id=trace_id,
+        )
+
+    # ------------------------------------------------------------------ REST
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        access_token: str,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        log_context: Mapping[str, Any] | None = None,
+    ) -> AllegroResponse:
+        """Call the REST API; returns the decoded response or raises an AllegroError."""
+        if not path.startswith("/"):
+            raise ValueError("path must start with /")
+        headers = {"Accept": PUBLIC_V1, "Authorization": f"Bearer {access_token}"}
+        body = None
+        if json is not None:
+            headers["Content-Type"] = PUBLIC_V1
+            body = jsonlib.dumps(json, ensure_ascii=False).encode("utf-8")
+        response = self._send(
+            method,
+            f"{self.environment.api_url}{path}",
+            log_path=path,
+            kind="api",
+            params=params,
+            data=body,
+            headers=headers,
+            log_context=log_context,
+        )
+        return self._classify(response)
+
+    def get_me(self, *, access_token: str) -> dict[str, Any]:
+        data = self.request("GET", "/me", access_token=access_token).data
+        if not isinstance(data, dict) or not data.get("id") or not data.get("login"):
+            raise AllegroTransientError("Malformed /me response")
+        return data
+
+    def _classify(self, response: requests.Response) -> AllegroResponse:
+        status = response.status_code
+        trace_id = response.headers.get("trace-id", "")
+        body = _json(response)
+        if 200 <= status < 300:
+            return AllegroResponse(status, body, response.headers, trace_id)
+        errors = body.get("errors") if isinstance(body, dict) else None
+        errors = errors if isinstance(errors, list) else []
+        code = ""
+        if errors and isinstance(errors[0], dict):
+            code = str(errors[0].get("code") or "")
+        elif isinstance(body, dict):
+            code = str(body.get("error") or "")
+        # Error descriptions of 401s echo the token: keep only the code.
+        kwargs: dict[str, Any] = {"status": status, "code": code, "trace_id": trace_id}
+        if status == 401:
+            raise AllegroUnauthorized(f"401 {code}", **kwargs)
+        if status == 429:
+            retry_after = _retry_after(response.headers.get("Retry-After"))
+            seconds = self.limiter.block(
+                self.environment.client_id,
+                retry_after if retry_after is not None else self.block_seconds,
+            )
+            raise AllegroRateLimited(
+                "Allegro rate limit hit; client id paused",
+                retry_after=seconds,
+                errors=errors,
+                **kwargs,
+            )
+        if status >= 500:
+            raise AllegroTransientError(f"Allegro answered {status}", errors=errors, **kwargs)
+        if status == 409:
+            raise AllegroConflict(f"409 {code}", errors=errors, **kwargs)
+        raise AllegroPermanentError(f"{status} {code}".strip(), errors=errors, **kwargs)
+
+    # ------------------------------------------------------------------ transport
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        log_path: str,
+        kind: str,
+        log_context: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        env = self.environment
+        fields: dict[str, Any] = {
+            "env": env.name,
+            "client_id": env.client_id,
+            "kind": kind,
+            "method": method,
+            "path": log_path,
+        }
+        if log_context:
+            fields.update(log_context)
+        try:
+            self.limiter.acquire(env.client_id, max_wait=self.rate_limit_max_wait)
+        except RateLimited as exc:
+            fields.update(outcome="rate_limited_local", retry_after=round(exc.retry_after, 3))
+            _log(logging.WARNING, fields)
+            raise AllegroRateLimited(str(exc), retry_after=exc.retry_after) from None
+        headers = {"User-Agent": self.user_agent, **kwargs.pop("headers", {})}
+        started = time.monotonic()
+        try:
+            response = _session().request(
+                method, url, headers=headers, timeout=self.timeout, allow_redirects=False, **kwargs
+            )
+        except requests.Timeout:
+            fields.update(outcome="timeout", duration_ms=_ms(started))
+            _log(logging.WARNING, fields)
+            raise AllegroTransientError(f"Timeout calling Allegro {log_path}") from None
+        except requests.RequestException as exc:
+            fields.update(
+                outcome="network_error", error=type(exc).__name__, duration_ms=_ms(started)
+            )
+            _log(logging.WARNING, fields)
+            raise AllegroTransientError(
+                f"Network error calling Allegro {log_path}: {type(exc).__name__}"
+            ) from None
+        status = response.status_code
+        fields.update(
+            status=status,
+            outcome="ok" if status < 400 else "error",
+            duration_ms=_ms(started),
+            trace_id=response.headers.get("trace-id", ""),
+        )
+        _log(logging.INFO if status < 400 else logging.WARNING, fields)
+        return response
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def _log(level: int, fields: dict[str, Any]) -> None:
+    """``allegro_call key=value …`` plus the same fields as ``extra["allegro"]``."""
+    text = " ".join(f"{key}={value}" for key, value in fields.items())
+    logger.log(level, "allegro_call %s", text, extra={"allegro": dict(fields)})

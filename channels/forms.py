@@ -1,0 +1,146 @@
+"""The Allegro channel form (DESIGN §2 step 2).
+
+"Szablon powiadomień klienta" (customer message template set) and "Konto e-mail" (mailbox) are
+added here once template sets and mailboxes exist (notifications issue); until then they are
+not shown at all rather than shown as fakes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from channels.clients.allegro import configured_environments
+from channels.comment_variables import CATALOGUE
+from channels.models import BACKFILL_DAYS_MAX, SalesChannel
+from core.models import Tenant
+
+ENVIRONMENT_LABELS = {
+    "production": _("Allegro (production)"),
+    "sandbox": _("Allegro Sandbox (for tests)"),
+    "local": _("Local Allegro simulator (development)"),
+}
+
+_ALIAS = re.compile(r"[A-Z]{2}")
+
+
+def environment_choices(current: str | None = None) -> list[tuple[str, Any]]:
+    choices: list[tuple[str, Any]] = [
+        (name, ENVIRONMENT_LABELS.get(name, name)) for name in configured_environments()
+    ]
+    if current and current not in dict(choices):
+        choices.append((current, _("%(name)s (not configured on this server)") % {"name": current}))
+    return choices
+
+
+class SalesChannelForm(forms.ModelForm):
+    allegro_environment = forms.ChoiceField(label=_("Allegro environment"))
+    backfill_days = forms.IntegerField(
+        label=_("Days of past orders to import"),
+        min_value=0,
+        max_value=BACKFILL_DAYS_MAX,
+        initial=30,
+        error_messages={
+            "min_value": _("Enter a number of days from 0 to 365."),
+            "max_value": _("Enter a number of days from 0 to 365."),
+            "invalid": _("Enter a number of days from 0 to 365."),
+            "required": _("Enter a number of days from 0 to 365."),
+        },
+        help_text=_("On the first authorization, orders from this many past days are imported."),
+    )
+
+    class Meta:
+        model = SalesChannel
+        fields = [
+            "name",
+            "alias",
+            "allegro_login",
+            "pass_shipment_info",
+            "customer_zone",
+            "seller_notification_email",
+            "default_shipment_comment",
+            "allegro_environment",
+            "backfill_days",
+        ]
+        widgets = {
+            "alias": forms.TextInput(attrs={"maxlength": 2, "size": 3, "autocomplete": "off"}),
+            "default_shipment_comment": forms.Textarea(attrs={"rows": 2}),
+        }
+        error_messages = {
+            "name": {"required": _("Give the channel a name, e.g. “Allegro – main account”.")},
+            "alias": {"required": _("Enter a two-letter alias, e.g. AL.")},
+            "allegro_login": {"required": _("Enter the login of the Allegro account.")},
+            "seller_notification_email": {"invalid": _("Enter a valid e-mail address.")},
+        }
+
+    def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+        instance = self.instance if self.instance.pk else None
+        self.fields["alias"].max_length = None  # our own message for the wrong length
+        self.fields["alias"].widget.attrs["maxlength"] = 2
+        self.fields["alias"].validators = []
+        env_field = self.fields["allegro_environment"]
+        env_field.choices = environment_choices(instance.allegro_environment if instance else None)
+        if instance is None and len(env_field.choices) >= 1:
+            env_field.initial = env_field.choices[0][0]
+        if instance is not None and instance.connected_seller_id:
+            login = self.fields["allegro_login"]
+            login.disabled = True
+            login.help_text = _(
+                "This channel is connected to this Allegro account. To connect another account, "
+                "add a new sales channel."
+            )
+            env_field.help_text = _(
+                "Changing the environment removes the authorization: you will have to click "
+                "“Authorize” again."
+            )
+        if not env_field.choices:
+            env_field.help_text = _(
+                "No Allegro environment is configured on this server; ask your apilo operator."
+            )
+        self.comment_variables = sorted(CATALOGUE.items())
+
+    def clean_alias(self) -> str:
+        alias = (self.cleaned_data.get("alias") or "").strip().upper()
+        if not _ALIAS.fullmatch(alias):
+            raise forms.ValidationError(
+                _("The alias must be exactly two letters A–Z, for example AL."), code="alias"
+            )
+        others = SalesChannel.objects.filter(tenant=self.tenant, alias=alias)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError(
+                _("Another sales channel already uses the alias %(alias)s. Choose other letters.")
+                % {"alias": alias},
+                code="duplicate_alias",
+            )
+        return alias
+
+    def clean_name(self) -> str:
+        return (self.cleaned_data.get("name") or "").strip()
+
+    def clean_allegro_login(self) -> str:
+        return (self.cleaned_data.get("allegro_login") or "").strip()
+
+    def validate_unique(self) -> None:
+        # The tenant is not a form field: clean_alias checks (tenant, alias) and the service
+        # turns the race the check cannot see into the same message.
+        pass
+
+    def add_duplicate_alias_error(self, alias: str) -> None:
+        self.add_error(
+            "alias",
+            _("Another sales channel already uses the alias %(alias)s. Choose other letters.")
+            % {"alias": alias},
+        )
+
+    def settings_data(self) -> dict[str, Any]:
+        return {
+            name: self.cleaned_data[name] for name in self.Meta.fields if name in self.cleaned_data
+        }

@@ -1,0 +1,135 @@
+"""Creating, editing, deactivating and deleting sales channels. Views call these; nothing else
+writes a SalesChannel's settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models.deletion import ProtectedError
+
+from channels.models import AllegroCredential, ConnectionState, SalesChannel
+from channels.services.locking import lock_channel
+from core.models import Tenant
+
+# Fields an administrator edits in the channel form.
+SETTINGS_FIELDS = (
+    "name",
+    "alias",
+    "allegro_login",
+    "pass_shipment_info",
+    "customer_zone",
+    "seller_notification_email",
+    "default_shipment_comment",
+    "allegro_environment",
+    "backfill_days",
+)
+
+
+class DuplicateAlias(Exception):
+    """Another channel of the tenant has this alias (the race the form check cannot see)."""
+
+
+@transaction.atomic
+def create_channel(*, tenant: Tenant, data: dict[str, Any]) -> SalesChannel:
+    channel = SalesChannel(tenant=tenant, **{k: data[k] for k in SETTINGS_FIELDS if k in data})
+    channel.alias = channel.alias.upper()
+    try:
+        with transaction.atomic():
+            channel.save()
+    except IntegrityError as exc:
+        if "saleschannel_tenant_alias" in str(exc):
+            raise DuplicateAlias(channel.alias) from None
+        raise
+    return channel
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    channel: SalesChannel
+    disconnected: bool  # the environment changed, so the old authorization was dropped
+
+
+@transaction.atomic
+def update_channel(*, channel_id: int, data: dict[str, Any]) -> UpdateResult:
+    """Save the form's settings. Only a change of environment drops the authorization (tokens
+    of one environment are worthless in another); the Allegro login cannot change once
+    connected (the form does not offer it)."""
+    channel = lock_channel(channel_id)
+    previous_environment = channel.allegro_environment
+    for name in SETTINGS_FIELDS:
+        if name in data:
+            setattr(channel, name, data[name])
+    channel.alias = channel.alias.upper()
+    disconnected = False
+    if channel.allegro_environment != previous_environment and (
+        channel.connection_state != ConnectionState.NOT_CONNECTED or channel.connected_seller_id
+    ):
+        _disconnect(channel)
+        disconnected = True
+    try:
+        with transaction.atomic():
+            channel.save()
+    except IntegrityError as exc:
+        if "saleschannel_tenant_alias" in str(exc):
+            raise DuplicateAlias(channel.alias) from None
+        raise
+    return UpdateResult(channel=channel, disconnected=disconnected)
+
+
+def _disconnect(channel: SalesChannel) -> None:
+    AllegroCredential.objects.filter(channel=channel).delete()
+    channel.connection_state = ConnectionState.NOT_CONNECTED
+    channel.connected_login = ""
+    channel.connected_seller_id = ""
+    channel.connected_at = None
+    channel.needs_reauth_since = None
+    channel.needs_reauth_reason = ""
+
+
+@transaction.atomic
+def set_channel_active(*, channel_id: int, active: bool) -> SalesChannel:
+    channel = lock_channel(channel_id)
+    if channel.is_active != active:
+        channel.is_active = active
+        channel.save(update_fields=["is_active", "updated_at"])
+    return channel
+
+
+def channel_has_orders(channel: SalesChannel) -> bool:
+    """Whether any row of another model (orders, offers, …) points at this channel.
+
+    Generic on purpose: the Order model (next issues) references the channel, and so will
+    other data; a channel with any such rows is deactivated, never deleted.
+    """
+    for relation in SalesChannel._meta.related_objects:
+        if relation.related_model is AllegroCredential:
+            continue
+        accessor = relation.related_model._base_manager
+        if accessor.filter(**{relation.field.name: channel}).exists():
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class DeleteResult:
+    deleted: bool  # False: the channel had orders and was deactivated instead
+
+
+@transaction.atomic
+def delete_channel(*, channel_id: int) -> DeleteResult:
+    """Delete a channel without orders; a channel with orders is deactivated instead."""
+    channel = lock_channel(channel_id)
+    if not channel_has_orders(channel):
+        try:
+            with transaction.atomic():
+                AllegroCredential.objects.filter(channel=channel).delete()
+                channel.delete()
+            return DeleteResult(deleted=True)
+        except ProtectedError:
+            pass  # rows appeared that protect the channel: fall through to deactivation
+    if channel.is_active:
+        channel.is_active = False
+        channel.save(update_fields=["is_active", "updated_at"])
+    return DeleteResult(deleted=False)
