@@ -3,6 +3,8 @@ Administracja → Użytkownicy. They validate; the services in core.services wri
 
 from __future__ import annotations
 
+import logging
+
 from typing import Any
 
 from django import forms
@@ -17,6 +19,8 @@ from core import throttling
 from core.mail import send_templated_mail
 from core.models import RESERVED_SLUGS, Membership, Role, Tenant, slug_validator
 from core.services import email_registered, email_taken_message, slug_taken_message
+
+logger = logging.getLogger(__name__)
 
 
 class PasswordPairMixin:
@@ -166,6 +170,9 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         to_email: str,
         html_email_template_name: str | None = None,
     ) -> None:
+        if not throttling.allow_password_reset_mail(to_email):
+            logger.info("password reset mail held back: hourly allowance used")
+            return
         send_templated_mail("emails/accounts/password_reset", context, to=to_email)
 
 

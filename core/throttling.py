@@ -85,3 +85,20 @@ def _increment(key: str, limit: int) -> None:
         count = 1
     if count == limit:
         cache.touch(key, timeout=window)
+
+
+def allow_password_reset_mail(email: str) -> bool:
+    """Count one password-reset mail for this address; False once the hourly allowance is used.
+
+    The reset page answers the same either way (no account enumeration); only the mail is held
+    back, so nobody can flood an inbox through the form.
+    """
+    limit = settings.PASSWORD_RESET_MAILS_PER_HOUR
+    key = _key("reset", email.strip().lower())
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.add(key, 1, timeout=3600)
+        count = 1
+    return count <= limit

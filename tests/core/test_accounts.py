@@ -228,3 +228,25 @@ def test_password_reset_for_an_unknown_address_looks_the_same_and_sends_nothing(
     response = client.post(reverse("password_reset"), {"email": "nobody@example.com"})
     assert response["Location"] == reverse("password_reset_done")
     assert smtp_server.messages == []
+
+
+def test_password_reset_mails_are_capped_per_address_per_hour(
+    client, smtp_server, transactional_db, settings
+):
+    settings.PASSWORD_RESET_MAILS_PER_HOUR = 3
+    UserFactory(email="ola@example.com")
+    UserFactory(email="jan@example.com")
+
+    for _ in range(5):
+        response = client.post(reverse("password_reset"), {"email": "ola@example.com"})
+        # The page answers the same whether or not a mail went out.
+        assert response["Location"] == reverse("password_reset_done")
+    client.post(reverse("password_reset"), {"email": "jan@example.com"})
+
+    # Account mails go out synchronously after commit: all are in when the requests return.
+    assert [m.to for m in smtp_server.messages] == [
+        ["ola@example.com"],
+        ["ola@example.com"],
+        ["ola@example.com"],
+        ["jan@example.com"],
+    ]
