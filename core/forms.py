@@ -4,7 +4,6 @@ Administracja → Użytkownicy. They validate; the services in core.services wri
 from __future__ import annotations
 
 import logging
-
 from typing import Any
 
 from django import forms
