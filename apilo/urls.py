@@ -15,6 +15,7 @@ administration_patterns = [
 
 tenant_patterns = [
     path("", core_views.tenant_home, name="tenant_home"),
+    path("orders/", include(("orders.urls", "orders"))),
     path("administration/", include((administration_patterns, "administration"))),
 ]
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TenantOwnedModel
@@ -82,3 +84,373 @@ class OrderStatus(TenantOwnedModel):
     @property
     def shown_to_buyer(self) -> str:
         return self.buyer_name or self.name
+
+
+# --- Orders (issue 5: orders flow in) -------------------------------------------------------
+#
+# An Order is one Allegro checkout form of one sales channel, keyed by (tenant, channel,
+# external_id). Everything the order list filters, searches or sorts by is a column; the rest of
+# the checkout form (addresses, pickup point) is JSON, and the last form as received is kept in
+# `raw_form` for diagnosis. Writes go through orders.ingest (Allegro → order) and
+# orders.order_services (staff operations); nothing else writes these tables.
+
+
+class AllegroStatus(models.TextChoices):
+    """The checkout form's own status (Allegro's `status`)."""
+
+    BOUGHT = "BOUGHT", _("Bought, checkout not filled in")
+    FILLED_IN = "FILLED_IN", _("Checkout filled in, not paid")
+    READY_FOR_PROCESSING = "READY_FOR_PROCESSING", _("Ready for processing")
+    CANCELLED = "CANCELLED", _("Cancelled")
+
+
+class FulfillmentStatus(models.TextChoices):
+    """Allegro's seller-managed fulfillment status (`fulfillment.status`); "" = not given."""
+
+    NEW = "NEW", _("New")
+    PROCESSING = "PROCESSING", _("Processing")
+    READY_FOR_SHIPMENT = "READY_FOR_SHIPMENT", _("Ready for shipment")
+    READY_FOR_PICKUP = "READY_FOR_PICKUP", _("Ready for pickup")
+    SENT = "SENT", _("Sent")
+    PICKED_UP = "PICKED_UP", _("Picked up")
+    CANCELLED = "CANCELLED", _("Cancelled")
+    SUSPENDED = "SUSPENDED", _("Suspended")
+    RETURNED = "RETURNED", _("Returned")
+
+
+class PaymentStatus(models.TextChoices):
+    """How much of the total the buyer has paid: an axis of its own, next to the status."""
+
+    NONE = "none", _("Not paid")
+    PARTIAL = "partial", _("Partially paid")
+    PAID = "paid", _("Paid")
+    OVERPAID = "overpaid", _("Overpaid")
+    CASH_ON_DELIVERY = "cash_on_delivery", _("Cash on delivery")
+
+
+class PaymentType(models.TextChoices):
+    """Allegro's `payment.type`. Stored as received; an unknown value is kept and warned about."""
+
+    CASH_ON_DELIVERY = "CASH_ON_DELIVERY", _("Cash on delivery")
+    WIRE_TRANSFER = "WIRE_TRANSFER", _("Wire transfer")
+    ONLINE = "ONLINE", _("Online payment")
+    SPLIT_PAYMENT = "SPLIT_PAYMENT", _("Split payment")
+    EXTENDED_TERM = "EXTENDED_TERM", _("Extended payment term")
+
+
+class Order(TenantOwnedModel):
+    channel = models.ForeignKey(
+        "channels.SalesChannel", on_delete=models.PROTECT, related_name="orders"
+    )
+    # The checkout form id (a UUID at Allegro; kept as text so an odd value is still stored).
+    external_id = models.CharField(_("Allegro order id"), max_length=64)
+    number = models.CharField(_("number"), max_length=20)
+    status = models.ForeignKey(
+        OrderStatus, on_delete=models.PROTECT, related_name="orders", verbose_name=_("status")
+    )
+    needs_attention = models.BooleanField(_("needs attention"), default=False)
+
+    # Allegro's view of the order.
+    allegro_status = models.CharField(
+        _("Allegro status"), max_length=32, choices=AllegroStatus.choices
+    )
+    fulfillment_status = models.CharField(
+        _("Allegro fulfillment status"),
+        max_length=32,
+        choices=FulfillmentStatus.choices,
+        blank=True,
+        default="",
+    )
+    revision = models.CharField(max_length=64, blank=True, default="")
+    marketplace = models.CharField(_("marketplace"), max_length=32, blank=True, default="")
+
+    # Buyer. The e-mail is Allegro's masked relay address.
+    buyer_id = models.CharField(max_length=64, blank=True, default="")
+    buyer_login = models.CharField(_("buyer login"), max_length=100, blank=True, default="")
+    buyer_email = models.CharField(_("buyer e-mail"), max_length=254, blank=True, default="")
+    buyer_first_name = models.CharField(max_length=100, blank=True, default="")
+    buyer_last_name = models.CharField(max_length=100, blank=True, default="")
+    buyer_company = models.CharField(max_length=200, blank=True, default="")
+    buyer_phone = models.CharField(max_length=40, blank=True, default="")
+    buyer_guest = models.BooleanField(default=False)
+    buyer_language = models.CharField(max_length=16, blank=True, default="")
+    buyer_address = models.JSONField(default=dict, blank=True)
+    buyer_message = models.TextField(_("message from the buyer"), blank=True, default="")
+
+    # Delivery.
+    delivery_address = models.JSONField(default=dict, blank=True)
+    delivery_method_id = models.CharField(max_length=64, blank=True, default="")
+    delivery_method_name = models.CharField(
+        _("delivery method"), max_length=200, blank=True, default=""
+    )
+    delivery_cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    pickup_point_id = models.CharField(max_length=64, blank=True, default="")
+    pickup_point_name = models.CharField(max_length=200, blank=True, default="")
+    pickup_point_address = models.JSONField(default=dict, blank=True)
+
+    # Invoice.
+    invoice_required = models.BooleanField(_("invoice requested"), default=False)
+    invoice_address = models.JSONField(default=dict, blank=True)
+    invoice_company_name = models.CharField(max_length=200, blank=True, default="")
+    invoice_tax_id = models.CharField(_("tax id (NIP)"), max_length=40, blank=True, default="")
+
+    # Payment.
+    payment_id = models.CharField(max_length=64, blank=True, default="")
+    payment_type = models.CharField(_("payment type"), max_length=32, blank=True, default="")
+    payment_provider = models.CharField(max_length=32, blank=True, default="")
+    payment_status = models.CharField(
+        _("payment status"),
+        max_length=20,
+        choices=PaymentStatus.choices,
+        default=PaymentStatus.NONE,
+    )
+    paid_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    total_to_pay = models.DecimalField(_("total"), max_digits=12, decimal_places=2, default=0)
+    currency = models.CharField(max_length=3, blank=True, default="")
+
+    # Dates.
+    bought_at = models.DateTimeField(_("bought at"))
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    imported_at = models.DateTimeField(_("imported at"))
+    allegro_updated_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # When the order was last compared with Allegro (set on every upsert, changed or not).
+    allegro_synced_at = models.DateTimeField(null=True, blank=True)
+
+    # Merged purchases: the old order points at the order Allegro merged it into.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_from"
+    )
+
+    # What the parser could not understand, as short English sentences (shown on the order).
+    parse_warnings = models.JSONField(default=list, blank=True)
+    raw_form = models.JSONField(default=dict, blank=True)
+    # sha256 of the canonical JSON of raw_form: an unchanged form is skipped without a write.
+    form_hash = models.CharField(max_length=64, blank=True, default="")
+    # Lower-cased number, external id, buyer login/e-mail/names, delivery names: one text column
+    # with a trigram index (created in the migration on PostgreSQL) for "contains" search.
+    search_text = models.TextField(blank=True, default="")
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "channel", "external_id"], name="order_tenant_channel_external"
+            ),
+            models.UniqueConstraint(fields=["tenant", "number"], name="order_tenant_number"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "bought_at", "id"], name="order_tenant_bought"),
+            models.Index(
+                fields=["tenant", "status", "bought_at", "id"], name="order_tenant_status_bought"
+            ),
+            models.Index(fields=["tenant", "total_to_pay", "id"], name="order_tenant_total"),
+            models.Index(
+                fields=["tenant", "channel", "bought_at", "id"], name="order_tenant_channel_bought"
+            ),
+            models.Index(fields=["tenant", "imported_at"], name="order_tenant_imported"),
+            models.Index(fields=["tenant", "external_id"], name="order_tenant_external"),
+            models.Index(fields=["tenant", "buyer_login"], name="order_tenant_login"),
+            models.Index(fields=["tenant", "buyer_email"], name="order_tenant_email"),
+            models.Index(
+                fields=["tenant", "channel"],
+                condition=models.Q(needs_attention=True),
+                name="order_tenant_attention",
+            ),
+            models.Index(
+                fields=["tenant", "channel"],
+                condition=~models.Q(parse_warnings=[]),
+                name="order_tenant_warnings",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def buyer_name(self) -> str:
+        return " ".join(p for p in (self.buyer_first_name, self.buyer_last_name) if p)
+
+    @property
+    def delivery_name(self) -> str:
+        address = self.delivery_address or {}
+        name = " ".join(p for p in (address.get("first_name"), address.get("last_name")) if p)
+        return name or self.buyer_name
+
+
+class OrderLine(TenantOwnedModel):
+    """One line item of an order, keyed by Allegro's `lineItems[].id` within the order."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    external_id = models.CharField(max_length=64)
+    offer_id = models.CharField(_("offer id"), max_length=64, blank=True, default="")
+    offer_name = models.CharField(_("offer"), max_length=300, blank=True, default="")
+    sku = models.CharField(_("SKU"), max_length=100, blank=True, default="")
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2, default=0)
+    original_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True, default="")
+    bought_at = models.DateTimeField(null=True, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "order", "external_id"], name="orderline_tenant_order_external"
+            ),
+        ]
+        indexes = [
+            # Merged purchases: which other order already holds this line item?
+            models.Index(fields=["tenant", "external_id"], name="orderline_tenant_external"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.offer_name}"
+
+    @property
+    def total(self):
+        return self.price * self.quantity
+
+
+class OrderEventKind(models.TextChoices):
+    IMPORTED = "imported", _("Imported")
+    UPDATED = "updated", _("Updated from Allegro")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    ALLEGRO_STATUS_CHANGED = "allegro_status_changed", _("Allegro status changed")
+    FULFILLMENT_CHANGED = "fulfillment_changed", _("Allegro fulfillment status changed")
+    MERGED = "merged", _("Merged purchase")
+    ALERT = "alert", _("Alert")
+    ATTENTION_CLEARED = "attention_cleared", _("Alert handled")
+
+
+class OrderEvent(TenantOwnedModel):
+    """One entry of an order's timeline: what happened, when, and who did it (null: the system).
+
+    `data` holds the facts (e.g. status names from → to, as they were at the time); the text
+    shown is built from kind + data in the reader's language (orders.templatetags-free: see
+    `describe()`), and `message` carries free text such as an alert's explanation.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32, choices=OrderEventKind.choices)
+    message = models.TextField(blank=True, default="")
+    data = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "order", "created_at"], name="orderevent_tenant_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+    def describe(self) -> str:
+        """The entry as a sentence in the active language."""
+        data = self.data or {}
+        if self.kind == OrderEventKind.STATUS_CHANGED:
+            return _("Status: %(from)s → %(to)s") % {
+                "from": data.get("from_name") or "—",
+                "to": data.get("to_name") or "—",
+            }
+        if self.kind in (OrderEventKind.ALLEGRO_STATUS_CHANGED, OrderEventKind.FULFILLMENT_CHANGED):
+            return _("%(what)s: %(from)s → %(to)s") % {
+                "what": self.get_kind_display(),
+                "from": data.get("from") or "—",
+                "to": data.get("to") or "—",
+            }
+        if self.kind == OrderEventKind.IMPORTED:
+            return _("Imported from Allegro as %(number)s (Allegro status %(allegro)s).") % {
+                "number": data.get("number", ""),
+                "allegro": data.get("allegro_status", ""),
+            }
+        if self.kind == OrderEventKind.UPDATED:
+            return _("Updated from Allegro (revision %(revision)s).") % {
+                "revision": data.get("revision") or "—"
+            }
+        if self.kind == OrderEventKind.ALERT:
+            if data.get("code") == "cancelled_after_shipping":
+                return _(
+                    "Cancelled on Allegro after it was shipped (status “%(status)s”). The status "
+                    "was not changed: stop the parcel or contact the buyer."
+                ) % {"status": data.get("status_name", "")}
+            if data.get("code") == "merged_after_shipping":
+                return _(
+                    "Allegro merged this purchase into order %(number)s after it was shipped. "
+                    "The status was not changed."
+                ) % {"number": data.get("into_number", "")}
+        if self.kind == OrderEventKind.MERGED:
+            if data.get("into_number"):
+                return _("Allegro merged this purchase into order %(number)s.") % {
+                    "number": data["into_number"]
+                }
+            return _("Includes the purchase imported earlier as %(number)s.") % {
+                "number": data.get("from_number", "")
+            }
+        if self.kind == OrderEventKind.ATTENTION_CLEARED:
+            return _("Alert marked as handled.")
+        return self.message or self.get_kind_display()
+
+
+class OrderNumberCounter(TenantOwnedModel):
+    """The last sequence number issued per (tenant, channel alias, yymm). Numbers are allocated
+    under this row's lock (orders.numbering), so they are unique and gap-free."""
+
+    alias = models.CharField(max_length=2)
+    period = models.CharField(max_length=4)  # yymm in the tenant's time zone
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "alias", "period"], name="ordernumbercounter_tenant_alias_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.alias}{self.period}: {self.last_value}"
+
+
+class DeliveryMethod(TenantOwnedModel):
+    """The Allegro delivery methods the tenant's orders have used: the order list's filter
+    options come from this small table instead of a DISTINCT over every order."""
+
+    external_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"], name="deliverymethod_tenant_external"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrderStatusCount(TenantOwnedModel):
+    """How many orders of the tenant have each status: the order list's tab counts without
+    counting a million rows per page view. Kept exact by the services that set Order.status
+    (orders.ingest, orders.order_services) in the same transaction, through
+    `order_services.adjust_status_counts`; `recount_status_counts` rebuilds it."""
+
+    status = models.ForeignKey(OrderStatus, on_delete=models.CASCADE, related_name="+")
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "status"], name="orderstatuscount_tenant_status"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status_id}: {self.count}"

@@ -94,8 +94,15 @@ def _channel_of(tenant: Tenant):
         )
 
 
+def _order_of(tenant: Tenant):
+    from tests.orders_domain.builders import order_of
+
+    return order_of(tenant)
+
+
 OBJECT_BUILDERS = {
     "channel_id": _channel_of,
+    "order_id": _order_of,
     "status_id": _status_of,
     "membership_id": _membership_of,
     "invitation_id": _invitation_of,

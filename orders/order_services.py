@@ -1,0 +1,237 @@
+"""Staff operations on orders (status changes, alerts) and the status-change hook point.
+
+Every function runs inside the tenant's scope (the request's, or the task's) and locks the
+orders it changes with SELECT … FOR UPDATE (ordered by pk), so a staff change and an Allegro
+import of the same order never overwrite each other.
+
+Hook point for what follows a status change: `after_status_change()` below is called for every
+status change — by staff here and by the Allegro import in orders.ingest — inside the same
+transaction, after the order row and its timeline entry are written. The push to Allegro
+(next issue: outbox row for PUT …/fulfillment) is one more explicit call there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_scopes import scope
+
+from core.models import Tenant
+from orders.models import Order, OrderEvent, OrderEventKind, OrderStatus, OrderStatusCount
+
+
+class ChangeSource(StrEnum):
+    """Who caused a status change: a member of staff, or the Allegro import."""
+
+    STAFF = "staff"
+    ALLEGRO = "allegro"
+
+
+class OrderStatusError(Exception):
+    """A status change the rules refuse; `message` is meant for the seller."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def status_change_event(
+    order: Order,
+    previous: OrderStatus | None,
+    new: OrderStatus,
+    actor: AbstractBaseUser | None,
+    source: ChangeSource,
+) -> OrderEvent:
+    """The (unsaved) timeline entry of a status change: names as they are now, who, and why."""
+    return OrderEvent(
+        tenant_id=order.tenant_id,
+        order=order,
+        kind=OrderEventKind.STATUS_CHANGED,
+        actor=actor,
+        created_at=timezone.now(),
+        data={
+            "from_id": previous.pk if previous else None,
+            "from_name": previous.name if previous else None,
+            "to_id": new.pk,
+            "to_name": new.name,
+            "source": str(source),
+        },
+    )
+
+
+def after_status_change(
+    order: Order,
+    previous: OrderStatus | None,
+    actor: AbstractBaseUser | None,
+    source: ChangeSource,
+) -> None:
+    """Everything that follows a status change, as an explicit list of calls (no signals).
+
+    Called inside the changing transaction with the order already saved in its new status.
+    `previous` is None for an order that was just imported. The next issue adds here:
+        channels.services.fulfillment.queue_status_push(order, previous, source)
+    (an outbox row, sent after commit), and notifications add their "status entered" trigger.
+    """
+    return None
+
+
+def adjust_status_counts(tenant_id: int, deltas: dict[int, int]) -> None:
+    """Add `deltas` ({status id: +n/-n}) to the tenant's per-status order counts, in the caller's
+    transaction. One statement; rows are touched in status-id order, so concurrent writers queue
+    on the same rows in the same order and never deadlock."""
+    rows = [(tenant_id, status_id, delta) for status_id, delta in sorted(deltas.items()) if delta]
+    if not rows:
+        return
+    table = OrderStatusCount._meta.db_table
+    values = ", ".join(["(%s, %s, %s)"] * len(rows))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (tenant_id, status_id, count) VALUES {values} "  # noqa: S608
+            f"ON CONFLICT (tenant_id, status_id) DO UPDATE SET count = {table}.count + "
+            "EXCLUDED.count",
+            [value for row in rows for value in row],
+        )
+
+
+def recount_status_counts(tenant: Tenant) -> dict[int, int]:
+    """Rebuild the tenant's per-status counts from the orders (repair; the bench's bulk load)."""
+    with scope(tenant=tenant), transaction.atomic():
+        counts = dict(
+            Order.objects.filter(tenant=tenant)
+            .order_by()
+            .values_list("status_id")
+            .annotate(n=Count("id"))
+            .values_list("status_id", "n")
+        )
+        OrderStatusCount.objects.filter(tenant=tenant).delete()
+        OrderStatusCount.objects.bulk_create(
+            [
+                OrderStatusCount(tenant=tenant, status_id=status_id, count=n)
+                for status_id, n in sorted(counts.items())
+            ]
+        )
+    return counts
+
+
+def _ensure_usable(order_tenant_id: int, status: OrderStatus) -> None:
+    if status.tenant_id != order_tenant_id:
+        # Never happens through the forms (they only offer the tenant's statuses): a guard.
+        raise OrderStatusError(_("This status does not exist."))
+    if not status.is_active:
+        raise OrderStatusError(
+            _("“%(name)s” is not active; activate it in Administration first.")
+            % {"name": status.name}
+        )
+
+
+def change_order_status(
+    order: Order,
+    new_status: OrderStatus,
+    actor: AbstractBaseUser | None,
+    *,
+    source: ChangeSource = ChangeSource.STAFF,
+) -> bool:
+    """Move one order to `new_status`, writing the timeline (who, when, from → to).
+
+    Returns False (and writes nothing) when the order already has that status.
+    """
+    with transaction.atomic():
+        locked = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("status")
+            .get(pk=order.pk, tenant_id=order.tenant_id)
+        )
+        _ensure_usable(locked.tenant_id, new_status)
+        if locked.status_id == new_status.pk:
+            return False
+        previous = locked.status
+        locked.status = new_status
+        locked.save(update_fields=["status", "updated_at"])
+        adjust_status_counts(locked.tenant_id, {previous.pk: -1, new_status.pk: +1})
+        status_change_event(locked, previous, new_status, actor, source).save()
+        after_status_change(locked, previous, actor, source)
+    order.status = new_status
+    order.updated_at = locked.updated_at
+    return True
+
+
+@dataclass
+class BulkChangeResult:
+    changed: list[int] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)
+    # Ids that are not the tenant's orders (or no longer exist): nothing was done to them.
+    not_found: list[int] = field(default_factory=list)
+
+
+def bulk_change_status(
+    tenant: Tenant,
+    order_ids: Iterable[int],
+    new_status: OrderStatus,
+    actor: AbstractBaseUser | None,
+) -> BulkChangeResult:
+    """Move many orders of `tenant` to `new_status` in one transaction (one UPDATE, one INSERT
+    of timeline entries). Ids of other tenants' orders are reported as not found."""
+    wanted = sorted({int(pk) for pk in order_ids})
+    result = BulkChangeResult()
+    with scope(tenant=tenant), transaction.atomic():
+        _ensure_usable(tenant.pk, new_status)
+        orders = list(
+            Order.objects.select_for_update(of=("self",))
+            .select_related("status")
+            .filter(tenant=tenant, pk__in=wanted)
+            .order_by("pk")
+        )
+        found = {order.pk for order in orders}
+        result.not_found = [pk for pk in wanted if pk not in found]
+        now = timezone.now()
+        events = []
+        changed: list[tuple[Order, OrderStatus]] = []
+        for order in orders:
+            if order.status_id == new_status.pk:
+                result.unchanged.append(order.pk)
+                continue
+            previous = order.status
+            events.append(
+                status_change_event(order, previous, new_status, actor, ChangeSource.STAFF)
+            )
+            order.status = new_status
+            order.updated_at = now
+            changed.append((order, previous))
+            result.changed.append(order.pk)
+        if changed:
+            Order.objects.filter(tenant=tenant, pk__in=result.changed).update(
+                status=new_status, updated_at=now
+            )
+            deltas: dict[int, int] = {new_status.pk: len(changed)}
+            for _order, previous in changed:
+                deltas[previous.pk] = deltas.get(previous.pk, 0) - 1
+            adjust_status_counts(tenant.pk, deltas)
+            OrderEvent.objects.bulk_create(events)
+            for order, previous in changed:
+                after_status_change(order, previous, actor, ChangeSource.STAFF)
+    return result
+
+
+def resolve_attention(order: Order, actor: AbstractBaseUser | None) -> bool:
+    """Staff have dealt with the order's alert: clear the flag and say so on the timeline."""
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk, tenant_id=order.tenant_id)
+        if not locked.needs_attention:
+            return False
+        locked.needs_attention = False
+        locked.save(update_fields=["needs_attention", "updated_at"])
+        OrderEvent(
+            tenant_id=locked.tenant_id,
+            order=locked,
+            kind=OrderEventKind.ATTENTION_CLEARED,
+            actor=actor,
+        ).save()
+    order.needs_attention = False
+    return True

@@ -1,0 +1,330 @@
+"""Read side of the order list: tabs, filters, search, sort and keyset pagination.
+
+Every function takes the tenant explicitly and filters by it (besides django-scopes), and every
+id a filter names has already been checked against the tenant's own rows (forms_orders), so a
+filter can only ever narrow the tenant's orders.
+
+Keyset pagination: a page is the `PAGE_SIZE` rows after (or before) a cursor on
+(sort key, id); the query walks an index that leads with the tenant, so a deep page costs the
+same as the first one (no OFFSET).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.models import Tenant
+from orders.allegro_form import search_key
+from orders.models import Order, OrderStatus, OrderStatusCount
+
+PAGE_SIZE = 50
+MIN_CONTAINS_SEARCH = 3  # the trigram index needs three characters
+
+
+class Tab(StrEnum):
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    TO_SHIP = "to_ship"
+    COMPLETED = "completed"
+    ALL = "all"
+
+
+TAB_LABELS = {
+    Tab.NEW: _("New"),
+    Tab.IN_PROGRESS: _("In progress"),
+    Tab.TO_SHIP: _("To ship"),
+    Tab.COMPLETED: _("Completed"),
+    Tab.ALL: _("All"),
+}
+DEFAULT_TAB = Tab.NEW
+
+
+class Sort(StrEnum):
+    BOUGHT_DESC = "-bought"
+    BOUGHT_ASC = "bought"
+    TOTAL_DESC = "-total"
+    TOTAL_ASC = "total"
+
+
+SORT_LABELS = {
+    Sort.BOUGHT_DESC: _("Newest first"),
+    Sort.BOUGHT_ASC: _("Oldest first"),
+    Sort.TOTAL_DESC: _("Highest total first"),
+    Sort.TOTAL_ASC: _("Lowest total first"),
+}
+# sort → (column, descending)
+_SORT_COLUMNS = {
+    Sort.BOUGHT_DESC: ("bought_at", True),
+    Sort.BOUGHT_ASC: ("bought_at", False),
+    Sort.TOTAL_DESC: ("total_to_pay", True),
+    Sort.TOTAL_ASC: ("total_to_pay", False),
+}
+
+# The columns a list row shows (raw_form and the addresses stay in the database).
+LIST_COLUMNS = (
+    "id",
+    "tenant_id",
+    "number",
+    "external_id",
+    "bought_at",
+    "imported_at",
+    "buyer_login",
+    "buyer_email",
+    "buyer_first_name",
+    "buyer_last_name",
+    "buyer_company",
+    "delivery_method_name",
+    "payment_type",
+    "payment_status",
+    "total_to_pay",
+    "currency",
+    "needs_attention",
+    "status__id",
+    "status__name",
+    "status__colour",
+    "channel__id",
+    "channel__name",
+    "channel__alias",
+)
+
+
+@dataclass
+class OrderFilters:
+    """What the list shows. Ids here are already known to be the tenant's."""
+
+    tab: Tab = DEFAULT_TAB
+    q: str = ""
+    status_id: int | None = None
+    payment_status: str = ""
+    channel_id: int | None = None
+    delivery_method_id: str = ""
+    bought_from: dt.date | None = None
+    bought_to: dt.date | None = None
+    imported_from: dt.date | None = None
+    imported_to: dt.date | None = None
+    sort: Sort = Sort.BOUGHT_DESC
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_default_timezone())
+
+
+def tab_status_ids(statuses: list[OrderStatus], tab: Tab) -> list[int] | None:
+    """The ids of the statuses a tab shows (None: every status)."""
+    if tab == Tab.ALL:
+        return None
+    return [s.pk for s in statuses if s.group == tab.value]
+
+
+def filtered_orders(
+    tenant: Tenant, filters: OrderFilters, statuses: list[OrderStatus]
+) -> QuerySet[Order]:
+    qs = Order.objects.filter(tenant=tenant)
+    ids = tab_status_ids(statuses, filters.tab)
+    if ids is not None:
+        qs = qs.filter(status_id__in=ids) if ids else qs.none()
+    if filters.status_id is not None:
+        qs = qs.filter(status_id=filters.status_id)
+    if filters.payment_status:
+        qs = qs.filter(payment_status=filters.payment_status)
+    if filters.channel_id is not None:
+        qs = qs.filter(channel_id=filters.channel_id)
+    if filters.delivery_method_id:
+        qs = qs.filter(delivery_method_id=filters.delivery_method_id)
+    if filters.bought_from:
+        qs = qs.filter(bought_at__gte=_day_start(filters.bought_from))
+    if filters.bought_to:
+        qs = qs.filter(bought_at__lt=_day_start(filters.bought_to + dt.timedelta(days=1)))
+    if filters.imported_from:
+        qs = qs.filter(imported_at__gte=_day_start(filters.imported_from))
+    if filters.imported_to:
+        qs = qs.filter(imported_at__lt=_day_start(filters.imported_to + dt.timedelta(days=1)))
+    if filters.q:
+        qs = qs.filter(search_condition(filters.q))
+    return qs
+
+
+def search_condition(text: str) -> Q:
+    """Number, external id, buyer login, e-mail, names, company: "contains" from three
+    characters on (trigram index), exact below that."""
+    key = search_key(text.strip())
+    if len(key) >= MIN_CONTAINS_SEARCH:
+        return Q(search_text__contains=key)
+    raw = text.strip()
+    return Q(number=raw.upper()) | Q(buyer_login=raw) | Q(external_id=raw)
+
+
+def statuses_with_counts(tenant: Tenant) -> list[OrderStatus]:
+    """The tenant's statuses in display order, each with `order_count` (from OrderStatusCount,
+    kept by the writing services): one small query whatever the number of orders."""
+    count = OrderStatusCount.objects.filter(tenant=tenant, status=OuterRef("pk")).values("count")
+    return list(
+        OrderStatus.objects.filter(tenant=tenant)
+        .annotate(order_count=Coalesce(Subquery(count[:1]), 0))
+        .order_by("position", "pk")
+    )
+
+
+def tab_counts(statuses: list[OrderStatus]) -> dict[Tab, int]:
+    """Orders per tab, summed from statuses_with_counts()."""
+    tab_of_group = {tab.value: tab for tab in Tab if tab != Tab.ALL}
+    counts = dict.fromkeys(Tab, 0)
+    for status in statuses:
+        counts[Tab.ALL] += status.order_count
+        tab = tab_of_group.get(status.group)
+        if tab is not None:
+            counts[tab] += status.order_count
+    return counts
+
+
+# --- Keyset pagination -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cursor:
+    sort: Sort
+    value: Any  # datetime or Decimal
+    id: int
+    before: bool = False  # True: the page before this row ("previous")
+
+    def encode(self) -> str:
+        value = self.value.isoformat() if isinstance(self.value, dt.datetime) else str(self.value)
+        payload = json.dumps([self.sort.value, value, self.id, int(self.before)])
+        return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str, sort: Sort) -> Cursor | None:
+        """The cursor, or None if it is malformed or made for another sort (→ first page)."""
+        if not text or len(text) > 200:
+            return None
+        try:
+            padded = text + "=" * (-len(text) % 4)
+            raw_sort, raw_value, raw_id, before = json.loads(base64.urlsafe_b64decode(padded))
+            if raw_sort != sort.value or not isinstance(raw_id, int):
+                return None
+            column, _desc = _SORT_COLUMNS[sort]
+            if column == "bought_at":
+                value: Any = dt.datetime.fromisoformat(raw_value)
+                if value.tzinfo is None:
+                    return None
+            else:
+                value = Decimal(raw_value)
+                if not value.is_finite():
+                    return None
+            return cls(sort, value, raw_id, bool(before))
+        except (ValueError, TypeError, binascii.Error, InvalidOperation, UnicodeDecodeError):
+            return None
+
+
+@dataclass
+class Page:
+    orders: list[Order] = field(default_factory=list)
+    next_cursor: str | None = None
+    prev_cursor: str | None = None
+
+
+def page_of(qs: QuerySet[Order], sort: Sort, cursor: Cursor | None, size: int = PAGE_SIZE) -> Page:
+    """One page in `sort` order after/before `cursor`: a single query of size + 1 rows."""
+    column, desc = _SORT_COLUMNS[sort]
+    backwards = cursor is not None and cursor.before
+    # Walking backwards = the opposite order, then the rows are turned round.
+    walk_desc = desc != backwards
+    if cursor is not None:
+        past = "lt" if walk_desc else "gt"
+        bound = "lte" if walk_desc else "gte"
+        qs = qs.filter(
+            Q(**{f"{column}__{bound}": cursor.value})
+            & (
+                Q(**{f"{column}__{past}": cursor.value})
+                | Q(**{column: cursor.value, f"id__{past}": cursor.id})
+            )
+        )
+    ordering = [f"-{column}", "-id"] if walk_desc else [column, "id"]
+    rows = list(
+        qs.select_related("status", "channel").only(*LIST_COLUMNS).order_by(*ordering)[: size + 1]
+    )
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+    page = Page(orders=rows)
+    if not rows:
+        return page
+
+    def at(order: Order, before: bool) -> str:
+        return Cursor(sort, getattr(order, column), order.pk, before).encode()
+
+    if backwards:
+        page.next_cursor = at(rows[-1], False)
+        page.prev_cursor = at(rows[0], True) if more else None
+    else:
+        page.next_cursor = at(rows[-1], False) if more else None
+        page.prev_cursor = at(rows[0], True) if cursor is not None else None
+    return page
+
+
+def offset_page(qs: QuerySet[Order], sort: Sort, offset: int, size: int = PAGE_SIZE) -> list[Order]:
+    """The same page by OFFSET: the benchmark's baseline only, never used by the views."""
+    column, desc = _SORT_COLUMNS[sort]
+    ordering = [f"-{column}", "-id"] if desc else [column, "id"]
+    return list(
+        qs.select_related("status", "channel")
+        .only(*LIST_COLUMNS)
+        .order_by(*ordering)[offset : offset + size]
+    )
+
+
+# --- Dashboard ---------------------------------------------------------------------------------
+
+
+def channel_order_health(tenant: Tenant) -> dict[int, dict[str, Any]]:
+    """Per channel id: last import time, orders needing attention, orders with parse warnings.
+    Three small queries on partial/tenant-leading indexes; for the sync-health section."""
+    from channels.models import SalesChannel
+
+    last = dict(
+        SalesChannel.objects.filter(tenant=tenant)
+        .annotate(
+            last_import=Subquery(
+                Order.objects.filter(tenant=tenant, channel=OuterRef("pk"))
+                .order_by("-imported_at")
+                .values("imported_at")[:1]
+            )
+        )
+        .values_list("pk", "last_import")
+    )
+    attention = dict(
+        Order.objects.filter(tenant=tenant, needs_attention=True)
+        .order_by()
+        .values_list("channel_id")
+        .annotate(n=Count("id"))
+        .values_list("channel_id", "n")
+    )
+    warnings = dict(
+        Order.objects.filter(tenant=tenant)
+        .exclude(parse_warnings=[])
+        .order_by()
+        .values_list("channel_id")
+        .annotate(n=Count("id"))
+        .values_list("channel_id", "n")
+    )
+    return {
+        pk: {
+            "last_import": last_import,
+            "needs_attention": attention.get(pk, 0),
+            "with_warnings": warnings.get(pk, 0),
+        }
+        for pk, last_import in last.items()
+    }

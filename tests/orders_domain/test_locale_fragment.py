@@ -1,0 +1,36 @@
+"""The Polish translations of this domain (locale_fragments/orders.po, merged by the lead)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+FRAGMENT = Path(__file__).resolve().parents[2] / "locale_fragments" / "orders.po"
+
+
+def singular_translations() -> dict[str, str]:
+    text = FRAGMENT.read_text(encoding="utf-8")
+    return dict(re.findall(r'^msgid "(.+)"\nmsgstr "(.*)"$', text, re.M))
+
+
+def test_the_tabs_read_as_in_apilo():
+    pl = singular_translations()
+    assert [pl[label] for label in ("New", "In progress", "To ship", "Completed", "All")] == [
+        "Nowe",
+        "W realizacji",
+        "Do wysłania",
+        "Zrealizowane",
+        "Wszystkie",
+    ]
+
+
+def test_every_entry_is_translated_and_keeps_its_placeholders():
+    text = FRAGMENT.read_text(encoding="utf-8")
+    pl = singular_translations()
+    assert len(pl) > 100
+    for msgid, msgstr in pl.items():
+        assert msgstr, msgid
+        assert sorted(re.findall(r"%\(\w+\)[sd]", msgid)) == sorted(
+            re.findall(r"%\(\w+\)[sd]", msgstr)
+        ), msgid
+    assert 'msgstr[3] "%(count)d zamówień przeniesiono do „%(status)s”."' in text
