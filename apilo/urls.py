@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from core import views as core_views
+from orders import views as order_views
 
 administration_patterns = [
     path("channels/", include(("channels.urls_administration", "channels"))),
@@ -14,7 +15,8 @@ administration_patterns = [
 ]
 
 tenant_patterns = [
-    path("", core_views.tenant_home, name="tenant_home"),
+    # A company's home is its dashboard: orders per day and the health of its channels.
+    path("", order_views.dashboard, name="tenant_home"),
     path("orders/", include(("orders.urls", "orders"))),
     path("administration/", include((administration_patterns, "administration"))),
 ]

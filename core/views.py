@@ -21,10 +21,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("tenant_home", tenant_slug=chosen.tenant.slug)
 
 
-def tenant_home(request: HttpRequest, tenant_slug: str) -> HttpResponse:
-    return render(request, "core/tenant_home.html")
-
-
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
