@@ -38,17 +38,20 @@ class TenantMiddleware:
             return self.get_response(request)
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        membership = (
+        # All of the user's memberships in one query: the tenant switcher needs the others.
+        memberships = list(
             Membership.objects.select_related("tenant")
-            .filter(user=request.user, tenant__slug=slug)
-            .first()
+            .filter(user=request.user)
+            .order_by("tenant__name", "tenant_id")
         )
+        membership = next((m for m in memberships if m.tenant.slug == slug), None)
         if membership is None:
             raise Http404("No such company.")
         if ADMINISTRATION_NAMESPACE in match.namespaces and not membership.is_administrator:
             raise PermissionDenied("Only administrators can open Administracja.")
         request.tenant = membership.tenant
         request.membership = membership
+        request.other_memberships = [m for m in memberships if m is not membership]
         if request.session.get("last_tenant") != slug:
             request.session["last_tenant"] = slug
         with scope(tenant=membership.tenant):
