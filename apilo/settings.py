@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "core",
     "channels.apps.ChannelsConfig",
     "orders",
+    "fulfillment",
     "notifications",
 ]
 
@@ -289,3 +290,70 @@ ALLEGRO_CONNECT_TIMEOUT = env.float("ALLEGRO_CONNECT_TIMEOUT", default=5.0)
 ALLEGRO_READ_TIMEOUT = env.float("ALLEGRO_READ_TIMEOUT", default=30.0)
 # Refresh an access token this long before it expires (capped at half its lifetime).
 ALLEGRO_TOKEN_REFRESH_MARGIN_SECONDS = env.int("ALLEGRO_TOKEN_REFRESH_MARGIN_SECONDS", default=300)
+
+# Order sync (docs/adr/0003-order-sync.md): journal polling, reconciliation, backfill.
+# Beat enqueues a poll for every connected account that is due, every SYNC_POLL_TICK_SECONDS.
+SYNC_POLL_TICK_SECONDS = env.float("SYNC_POLL_TICK_SECONDS", default=5.0)
+# An account whose last poll found events is polled again after SYNC_POLL_BUSY_SECONDS; an idle
+# one waits twice as long after every empty poll, up to SYNC_POLL_IDLE_MAX_SECONDS.
+SYNC_POLL_BUSY_SECONDS = env.float("SYNC_POLL_BUSY_SECONDS", default=15.0)
+SYNC_POLL_IDLE_MAX_SECONDS = env.float("SYNC_POLL_IDLE_MAX_SECONDS", default=60.0)
+# After failed polls the next one waits busy × 2^failures, at most this long (seconds).
+SYNC_POLL_BACKOFF_MAX_SECONDS = env.float("SYNC_POLL_BACKOFF_MAX_SECONDS", default=600.0)
+# One poll works at most this long, then yields (the account is due again at once).
+SYNC_POLL_MAX_SECONDS = env.float("SYNC_POLL_MAX_SECONDS", default=30.0)
+# Events read per /order/events request (1–1000) and checkout forms per committed batch.
+SYNC_EVENTS_PAGE_SIZE = env.int("SYNC_EVENTS_PAGE_SIZE", default=500)
+SYNC_FORMS_PER_BATCH = env.int("SYNC_FORMS_PER_BATCH", default=100)
+# Extra attempts of one GET after a network error or a 5xx, within a poll/sweep/backfill page.
+SYNC_GET_RETRIES = env.int("SYNC_GET_RETRIES", default=2)
+# Reconciliation through /order/checkout-forms: every SYNC_RECONCILE_INTERVAL_SECONDS over the
+# last SYNC_RECONCILE_WINDOW_HOURS, and nightly at SYNC_RECONCILE_NIGHTLY_AT (UTC, HH:MM) over
+# the last SYNC_RECONCILE_NIGHTLY_WINDOW_HOURS.
+SYNC_RECONCILE_INTERVAL_SECONDS = env.float("SYNC_RECONCILE_INTERVAL_SECONDS", default=3600.0)
+SYNC_RECONCILE_WINDOW_HOURS = env.int("SYNC_RECONCILE_WINDOW_HOURS", default=48)
+SYNC_RECONCILE_NIGHTLY_AT = env("SYNC_RECONCILE_NIGHTLY_AT", default="01:30")
+SYNC_RECONCILE_NIGHTLY_WINDOW_HOURS = env.int("SYNC_RECONCILE_NIGHTLY_WINDOW_HOURS", default=168)
+# A sweep upserts but does not count as "missed by the journal" forms changed this recently.
+SYNC_RECONCILE_GRACE_SECONDS = env.float("SYNC_RECONCILE_GRACE_SECONDS", default=120.0)
+# Backfill: pages of 100 forms per task before it re-enqueues itself, and after how long without
+# progress a pending/running backfill is re-dispatched by the poll tick (crash recovery).
+SYNC_BACKFILL_PAGES_PER_TASK = env.int("SYNC_BACKFILL_PAGES_PER_TASK", default=20)
+SYNC_BACKFILL_STALE_SECONDS = env.float("SYNC_BACKFILL_STALE_SECONDS", default=120.0)
+
+
+def _sync_beat_schedule() -> dict:
+    from celery.schedules import crontab
+
+    hour, _sep, minute = SYNC_RECONCILE_NIGHTLY_AT.partition(":")
+    return {
+        "sync-poll-tick": {
+            "task": "channels.tasks.poll_due_channels",
+            "schedule": SYNC_POLL_TICK_SECONDS,
+            "options": {"expires": SYNC_POLL_TICK_SECONDS},
+        },
+        "sync-reconcile-recent": {
+            "task": "channels.tasks.reconcile_all_channels",
+            "schedule": SYNC_RECONCILE_INTERVAL_SECONDS,
+            "kwargs": {"window_hours": SYNC_RECONCILE_WINDOW_HOURS},
+            "options": {"expires": SYNC_RECONCILE_INTERVAL_SECONDS},
+        },
+        "sync-reconcile-nightly": {
+            "task": "channels.tasks.reconcile_all_channels",
+            "schedule": crontab(hour=int(hour), minute=int(minute or 0)),
+            "kwargs": {"window_hours": SYNC_RECONCILE_NIGHTLY_WINDOW_HOURS},
+            "options": {"expires": 3600.0},
+        },
+    }
+
+
+CELERY_BEAT_SCHEDULE.update(_sync_beat_schedule())
+
+
+# Fulfillment push (docs/adr/0004-fulfillment-outbox.md): the sweeper re-dispatches pushes to
+# Allegro that are due (lost broker message, dead worker, retry after a failure).
+CELERY_BEAT_SCHEDULE["fulfillment-sweep"] = {
+    "task": "fulfillment.tasks.sweep_pushes",
+    "schedule": env.float("FULFILLMENT_SWEEP_SECONDS", default=10.0),
+    "options": {"expires": env.float("FULFILLMENT_SWEEP_SECONDS", default=10.0)},
+}

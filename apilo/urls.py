@@ -12,12 +12,14 @@ administration_patterns = [
     path("channels/", include(("channels.urls_administration", "channels"))),
     path("statuses/", include(("orders.urls_administration", "statuses"))),
     path("users/", include(("core.urls_administration", "users"))),
+    path("fulfillment/", include(("fulfillment.urls_administration", "fulfillment"))),
 ]
 
 tenant_patterns = [
     # A company's home is its dashboard: orders per day and the health of its channels.
     path("", order_views.dashboard, name="tenant_home"),
     path("orders/", include(("orders.urls", "orders"))),
+    path("fulfillment/", include(("fulfillment.urls", "fulfillment"))),
     path("administration/", include((administration_patterns, "administration"))),
 ]
 

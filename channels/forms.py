@@ -14,9 +14,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from channels.clients.allegro import configured_environments
-from channels.comment_variables import CATALOGUE
 from channels.models import BACKFILL_DAYS_MAX, SalesChannel
 from core.models import Tenant
+from notifications.catalogue import Context, variables_for
 
 ENVIRONMENT_LABELS = {
     "production": _("Allegro (production)"),
@@ -103,7 +103,10 @@ class SalesChannelForm(forms.ModelForm):
             env_field.help_text = _(
                 "No Allegro environment is configured on this server; ask your apilo operator."
             )
-        self.comment_variables = sorted(CATALOGUE.items())
+        # The safe renderer's catalogue, shown next to the field (the model field validates).
+        self.comment_variables = [
+            (v.name, v.description) for v in variables_for(Context.SHIPMENT_COMMENT)
+        ]
 
     def clean_alias(self) -> str:
         alias = (self.cleaned_data.get("alias") or "").strip().upper()

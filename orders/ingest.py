@@ -497,8 +497,7 @@ def _upsert(channel: SalesChannel, tenant: Tenant, items: list[_Item]) -> dict[s
         OrderEvent.objects.bulk_create(work.events)
     order_services.adjust_status_counts(tenant.pk, _count_deltas(work))
     _remember_delivery_methods(tenant, [*new_items, *changed_items])
-    for order, previous in work.hooks:
-        order_services.after_status_change(order, previous, None, ChangeSource.ALLEGRO)
+    order_services.after_status_changes(work.hooks, None, ChangeSource.ALLEGRO)
 
     for item in new_items:
         order = by_external[item.external_id]
@@ -713,8 +712,7 @@ def mark_order_merged(
             event.actor = actor
         old.save(update_fields=["merged_into", "status", "needs_attention", "updated_at"])
         OrderEvent.objects.bulk_create(work.events)
-        for order, previous in work.hooks:
-            order_services.after_status_change(order, previous, actor, ChangeSource.ALLEGRO)
+        order_services.after_status_changes(work.hooks, actor, ChangeSource.ALLEGRO)
     return True
 
 

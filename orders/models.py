@@ -323,6 +323,9 @@ class OrderEventKind(models.TextChoices):
     MERGED = "merged", _("Merged purchase")
     ALERT = "alert", _("Alert")
     ATTENTION_CLEARED = "attention_cleared", _("Alert handled")
+    # Changes flowing out (fulfillment app): a push to Allegro and its outcome; a shipment.
+    FULFILLMENT_PUSH = "fulfillment_push", _("Sent to Allegro")
+    SHIPMENT_ADDED = "shipment_added", _("Shipment added")
 
 
 class OrderEvent(TenantOwnedModel):

@@ -75,11 +75,28 @@ def after_status_change(
     """Everything that follows a status change, as an explicit list of calls (no signals).
 
     Called inside the changing transaction with the order already saved in its new status.
-    `previous` is None for an order that was just imported. The next issue adds here:
-        channels.services.fulfillment.queue_status_push(order, previous, source)
-    (an outbox row, sent after commit), and notifications add their "status entered" trigger.
+    `previous` is None for an order that was just imported.
+
+    1. The push to Allegro: if the new status is mapped to an Allegro fulfillment status on the
+       order's channel, an outbox row is written here (same transaction) and sent after commit
+       (fulfillment.services.push; docs/adr/0004-fulfillment-outbox.md). Changes made by the
+       import are pushed too (e.g. "Nowe" mapped to PROCESSING); the import never maps Allegro's
+       fulfillment status back onto ours, so our own pushes cannot echo into new changes.
+    Notifications add their "status entered" trigger here.
     """
-    return None
+    after_status_changes([(order, previous)], actor, source)
+
+
+def after_status_changes(
+    changes: list[tuple[Order, OrderStatus | None]],
+    actor: AbstractBaseUser | None,
+    source: ChangeSource,
+) -> None:
+    """after_status_change for many orders at once (imports and bulk changes): the same steps,
+    with each lookup done once per batch rather than once per order."""
+    from fulfillment.services.push import queue_status_pushes
+
+    queue_status_pushes(changes, actor, source)
 
 
 def adjust_status_counts(tenant_id: int, deltas: dict[int, int]) -> None:
@@ -214,8 +231,7 @@ def bulk_change_status(
                 deltas[previous.pk] = deltas.get(previous.pk, 0) - 1
             adjust_status_counts(tenant.pk, deltas)
             OrderEvent.objects.bulk_create(events)
-            for order, previous in changed:
-                after_status_change(order, previous, actor, ChangeSource.STAFF)
+            after_status_changes(changed, actor, ChangeSource.STAFF)
     return result
 
 

@@ -100,7 +100,14 @@ def _order_of(tenant: Tenant):
     return order_of(tenant)
 
 
+def _push_of(tenant: Tenant):
+    from tests.fulfillment.builders import push_of
+
+    return push_of(tenant)
+
+
 OBJECT_BUILDERS = {
+    "push_id": _push_of,
     "channel_id": _channel_of,
     "order_id": _order_of,
     "status_id": _status_of,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models.deletion import ProtectedError
 
 from channels.models import AllegroCredential, ConnectionState, SalesChannel
@@ -98,13 +98,14 @@ def set_channel_active(*, channel_id: int, active: bool) -> SalesChannel:
 
 
 def channel_has_orders(channel: SalesChannel) -> bool:
-    """Whether any row of another model (orders, offers, …) points at this channel.
+    """Whether any business data (orders, shipments, …) points at this channel.
 
-    Generic on purpose: the Order model (next issues) references the channel, and so will
-    other data; a channel with any such rows is deactivated, never deleted.
+    Generic on purpose: rows whose foreign key cascades are the channel's own configuration
+    (credentials, sync state, status mappings) and go with it; rows whose key protects the
+    channel are data, and a channel with any of them is deactivated, never deleted.
     """
     for relation in SalesChannel._meta.related_objects:
-        if relation.related_model is AllegroCredential:
+        if relation.on_delete is models.CASCADE:
             continue
         accessor = relation.related_model._base_manager
         if accessor.filter(**{relation.field.name: channel}).exists():

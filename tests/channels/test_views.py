@@ -141,8 +141,8 @@ def test_a_duplicate_alias_is_refused_in_the_tenant_but_not_across_tenants(
         ("allegro_environment", "production",
          "Select a valid choice. production is not one of the available choices."),
         ("default_shipment_comment", "Nr {order.__class__}",
-         "“{order.__class__}” is not a variable. Use a name from the list exactly as written, "
-         "e.g. {order.id}, without spaces, formatting or extra parts."),
+         "“{order.__class__}” reaches into a variable. Only the names listed next to the "
+         "field can be used, e.g. {order.number}."),
         ("default_shipment_comment", "Nr {order.secret}",
          "Unknown variable {order.secret}. Use only the variables listed below the field."),
         ("name", "", "Give the channel a name, e.g. “Allegro – main account”."),

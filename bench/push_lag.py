@@ -1,0 +1,241 @@
+"""Benchmark: push lag — from a status change's commit to Allegro (the sandbox) having the new
+fulfillment status — at a steady rate of status changes, with real Celery workers.
+
+Runs allegro_sandbox, two Celery workers (2 processes each) and beat against its own database,
+imports --orders orders, then changes statuses at --rate changes/s for --seconds (each change
+picks an order not changed in the last few seconds and a status whose mapped Allegro status
+differs from the order's current one, so every change needs exactly one PUT). Lag of a change =
+the sandbox's time of the matching fulfillment change minus the wall time the change committed.
+
+Baseline in the same run: the same load with on-commit dispatch switched off, so pushes are
+delivered only by the beat sweeper (every --baseline-sweep seconds) — how a polling integration
+behaves (Apilo promises 5–25 minutes, BaseLinker pushes tracking statuses four times a day).
+
+Prints JSON: lag p50/p95/max (s), Allegro requests per status change, changes delivered.
+
+    .venv/bin/python bench/push_lag.py                 # 100 changes/s for 2 minutes
+    .venv/bin/python bench/push_lag.py --seconds 20    # a shorter run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rate", type=float, default=100.0, help="status changes per second")
+    parser.add_argument("--seconds", type=float, default=120.0)
+    parser.add_argument("--baseline-seconds", type=float, default=30.0)
+    parser.add_argument("--baseline-sweep", type=float, default=10.0)
+    parser.add_argument("--orders", type=int, default=3000)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (2 pool each)")
+    parser.add_argument(
+        "--database-url", default="postgres://postgres@127.0.0.1:5432/apilo_bench_push"
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/6")
+    return parser.parse_args()
+
+
+def recreate_database(url: str) -> None:
+    import psycopg2
+
+    parts = urlparse(url)
+    name = parts.path.lstrip("/")
+    admin = psycopg2.connect(
+        host=parts.hostname, port=parts.port or 5432, user=parts.username, dbname="postgres"
+    )
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return round(ordered[index], 3)
+
+
+def main() -> None:
+    args = parse_args()
+    os.environ["DJANGO_SETTINGS_MODULE"] = "apilo.settings_test"
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ["REDIS_URL"] = args.redis_url
+    os.environ["CELERY_BROKER_URL"] = args.redis_url
+    os.environ["LOG_LEVEL"] = "WARNING"
+    recreate_database(args.database_url)
+
+    from tests.sandbox_support import SandboxControl, _start_server
+
+    sandbox_proc, base_url = _start_server()
+    sandbox = SandboxControl(base_url)
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from django_scopes import scope, scopes_disabled
+
+    from apilo.celery import app
+    from core.services import create_tenant
+    from fulfillment.models import FulfillmentPush, PushState
+    from fulfillment.services import mappings
+    from orders.models import Order, OrderStatus
+    from orders.order_services import change_order_status
+    from tests.celery_support import CeleryProcess
+    from tests.fulfillment import conftest as helpers
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the OAuth helper
+    env = helpers.configure(sandbox, settings)
+    sandbox.set_rate_limit(limit=1_000_000, client_id=env.client_id)
+    os.environ.update(env.worker_env(FULFILLMENT_SWEEP_SECONDS=str(args.baseline_sweep)))
+
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user(
+        username="bench@example.com", email="bench@example.com", password="x" * 12
+    )
+    tenant = create_tenant(name="Bench", slug="bench", owner=user)
+    channel = helpers.connect(helpers.make_channel(tenant), user)
+    orders = helpers.import_orders(channel, sandbox, args.orders)
+    with scope(tenant=tenant):
+        statuses = list(OrderStatus.objects.filter(tenant=tenant, is_active=True))
+        target = mappings.mapping_of(channel, statuses)
+    mapped = [s for s in statuses if target[s.pk]]
+
+    app.control.purge()
+    processes = [CeleryProcess("worker").start() for _ in range(args.workers)]
+    for process in processes:
+        process.wait_for_log("ready.", timeout=60)
+    beat = CeleryProcess("beat", {"BEAT_HEARTBEAT_SECONDS": "30"}).start()
+
+    def run(seconds: float, dispatch: bool) -> dict:
+        settings.FULFILLMENT_DISPATCH_ON_COMMIT = 1 if dispatch else 0
+        settings.FULFILLMENT_REDISPATCH_AFTER_SECONDS = 0 if not dispatch else None
+        before = sandbox.stats()["by_client"].get(env.client_id, 0)
+        changes: list[tuple[str, str, float]] = []  # (external id, target, committed at)
+        lock = threading.Lock()
+        per_thread = args.rate / args.threads
+        total = int(seconds * args.rate)
+        shards = [orders[i :: args.threads] for i in range(args.threads)]
+
+        def load(shard: list[Order], seed: int) -> None:
+            rng = random.Random(seed)
+            current = {o.pk: (o.status_id, target.get(o.status_id) or "NEW") for o in shard}
+            queue = list(shard)
+            rng.shuffle(queue)
+            start = time.monotonic()
+            count = int(total / args.threads)
+            with scope(tenant=tenant):
+                for i in range(count):
+                    order = queue[i % len(queue)]
+                    _status_id, allegro = current[order.pk]
+                    choice = rng.choice([s for s in mapped if target[s.pk] != allegro])
+                    change_order_status(order, choice, user)
+                    committed = time.time()
+                    current[order.pk] = (choice.pk, target[choice.pk])
+                    with lock:
+                        changes.append((order.external_id, target[choice.pk], committed))
+                    pause = start + (i + 1) / per_thread - time.monotonic()
+                    if pause > 0:
+                        time.sleep(pause)
+            from django.db import connection
+
+            connection.close()
+
+        started = time.monotonic()
+        threads = [threading.Thread(target=load, args=(shard, n)) for n, shard in enumerate(shards)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        achieved = len(changes) / (time.monotonic() - started)
+        deadline = time.monotonic() + max(60.0, args.baseline_sweep * 6)
+        while time.monotonic() < deadline:
+            with scopes_disabled():
+                if not FulfillmentPush.objects.filter(state=PushState.PENDING).exists():
+                    break
+            time.sleep(0.5)
+        requests = sandbox.stats()["by_client"].get(env.client_id, 0) - before
+        histories: dict[str, list[tuple[str, float]]] = {}
+        for external_id in {c[0] for c in changes}:
+            history = sandbox.fulfillment_of(external_id)["history"]
+            histories[external_id] = [
+                (h["status"], datetime.fromisoformat(h["at"].replace("Z", "+00:00")).timestamp())
+                for h in history
+            ]
+        lags = []
+        for external_id, wanted, committed in changes:
+            match = next(
+                (
+                    at
+                    for status, at in histories[external_id]
+                    if status == wanted and at >= committed - 0.002
+                ),
+                None,
+            )
+            if match is not None:
+                lags.append(max(0.0, match - committed))
+        with scopes_disabled():
+            counts = {
+                state: FulfillmentPush.objects.filter(state=state).count()
+                for state in PushState.values
+            }
+            FulfillmentPush.objects.all().delete()
+        return {
+            "changes": len(changes),
+            "changes_per_second": round(achieved, 1),
+            "delivered": len(lags),
+            "lag_p50_s": percentile(lags, 50),
+            "lag_p95_s": percentile(lags, 95),
+            "lag_max_s": percentile(lags, 100),
+            "allegro_requests_per_change": round(requests / len(changes), 3) if changes else None,
+            "pushes": counts,
+        }
+
+    try:
+        ours = run(args.seconds, dispatch=True)
+        baseline = run(args.baseline_seconds, dispatch=False)
+    finally:
+        beat.stop()
+        for process in processes:
+            process.stop()
+        sandbox_proc.kill()
+    print(
+        json.dumps(
+            {
+                "benchmark": "push_lag",
+                "rate_target": args.rate,
+                "seconds": args.seconds,
+                "orders": args.orders,
+                "workers": f"{args.workers}x2",
+                "outbox_on_commit_dispatch": ours,
+                "baseline_sweeper_only": {"sweep_seconds": args.baseline_sweep, **baseline},
+                "target_p95_s": 5.0,
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

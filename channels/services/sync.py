@@ -1,0 +1,737 @@
+"""Orders in: polling Allegro's order journal, one account at a time (docs/adr/0003-order-sync.md).
+
+A poll of one channel:
+
+1. takes the channel's *poll lock* — a PostgreSQL session-level advisory lock keyed by
+   (tenant, channel), tried without waiting: a second poll of the same account returns
+   ``skipped`` at once. The lock belongs to the database connection, so a worker killed mid-poll
+   (SIGKILL, OOM, lost machine) releases it when PostgreSQL drops the connection;
+2. bootstraps the cursor from ``/order/event-stats`` the first time it sees the account (REFERENCE
+   §7.5) — and never again: afterwards the cursor is only ever the id of the last event processed
+   (§7.1). The first bootstrap also schedules the backfill of the channel's ``backfill_days``;
+3. reads ``/order/events`` after the cursor, collects the distinct checkout-form ids, re-reads
+   every form (never trusting event snapshots; a 404 is a merged or removed purchase), and in
+   **one transaction** upserts the orders (orders.ingest) and moves the cursor to the last event
+   whose form was read. A crash before the commit replays the events; after it, skips nothing;
+4. ends on a 429 or a transient error (the cursor stays where the last commit put it), after
+   ``SYNC_POLL_MAX_SECONDS``, or when the journal is drained, and schedules the account's next
+   poll: busy accounts again after ``SYNC_POLL_BUSY_SECONDS``, idle ones ever later up to
+   ``SYNC_POLL_IDLE_MAX_SECONDS``, failing ones with exponential backoff.
+
+Calls to Allegro never happen inside a transaction (token refresh needs its own durable one,
+ADR 0002); each committed batch holds the sync-state row lock only for its database writes.
+Lock order everywhere: sync-state row, then the ingest's channel lock, then order rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+from django_scopes import scopes_disabled
+
+from channels.clients.allegro import (
+    AllegroAuthRevoked,
+    AllegroError,
+    AllegroPermanentError,
+    AllegroRateLimited,
+    AllegroTransientError,
+)
+from channels.models import BackfillState, ChannelSyncState, PollOutcome, SalesChannel
+from channels.services.api import call
+
+logger = logging.getLogger(__name__)
+
+# The concurrency test switches the poll lock off to show what it prevents.
+_LOCK_POLL = True
+# A poll whose lock cannot be held by PostgreSQL (SQLite development mode) uses a cache lock
+# with this time to live, so a killed process cannot keep an account locked forever.
+CACHE_LOCK_TTL_SECONDS = 300
+
+
+class CursorMoved(Exception):
+    """The cursor changed under a poll (only possible without the poll lock)."""
+
+
+# --------------------------------------------------------------------------- locks
+def lock_key(kind: str, tenant_id: int, channel_id: int) -> str:
+    return f"apilo:sync:{kind}:{tenant_id}:{channel_id}"
+
+
+def _advisory_id(key: str) -> int:
+    # A stable signed 64-bit id of the key (PostgreSQL advisory locks take a bigint).
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def try_lock(kind: str, tenant_id: int, channel_id: int) -> Iterator[bool]:
+    """Hold the (kind, tenant, channel) lock while the block runs; yields False at once if
+    someone else holds it. Session-level advisory lock on PostgreSQL (released with the
+    connection if the process dies); a cache key with a TTL elsewhere."""
+    key = lock_key(kind, tenant_id, channel_id)
+    if connection.vendor == "postgresql":
+        lock_id = _advisory_id(key)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [lock_id])
+            acquired = bool(cursor.fetchone()[0])
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id])
+        return
+    acquired = cache.add(key, "1", timeout=CACHE_LOCK_TTL_SECONDS)
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            cache.delete(key)
+
+
+@contextmanager
+def _poll_lock(channel: SalesChannel) -> Iterator[bool]:
+    if not _LOCK_POLL:
+        yield True
+        return
+    with try_lock("poll", channel.tenant_id, channel.pk) as acquired:
+        yield acquired
+
+
+def lock_state(state_id: int) -> ChannelSyncState:
+    """The sync-state row, locked until the transaction ends (``FOR NO KEY UPDATE OF self``)."""
+    return ChannelSyncState.objects.select_for_update(no_key=True, of=("self",)).get(pk=state_id)
+
+
+# --------------------------------------------------------------------------- state
+def ensure_state(channel: SalesChannel) -> ChannelSyncState:
+    """The channel's sync-state row, created on first use (race-safe: unique (tenant, channel))."""
+    state = ChannelSyncState.objects.filter(channel=channel).first()
+    if state is not None:
+        return state
+    ChannelSyncState.objects.bulk_create(
+        [
+            ChannelSyncState(
+                tenant_id=channel.tenant_id,
+                channel=channel,
+                poll_interval_seconds=int(settings.SYNC_POLL_BUSY_SECONDS),
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    return ChannelSyncState.objects.get(channel=channel)
+
+
+def record_bad_forms(state: ChannelSyncState, problems: list[tuple[str, str]]) -> None:
+    """Remember forms that could not be imported (caller holds the state row lock)."""
+    if not problems:
+        return
+    at = timezone.now().isoformat(timespec="seconds")
+    entries = [{"id": form_id[:64], "error": error[:300], "at": at} for form_id, error in problems]
+    state.bad_forms = (entries[::-1] + list(state.bad_forms or []))[: state.BAD_FORMS_KEPT]
+    state.bad_forms_total += len(problems)
+
+
+# --------------------------------------------------------------------------- Allegro access
+@dataclass
+class Meter:
+    """What one poll/sweep/backfill step cost: Allegro requests (incl. retries)."""
+
+    requests: int = 0
+
+
+def allegro_get(
+    channel: SalesChannel, path: str, meter: Meter, params: dict[str, Any] | None = None
+) -> Any:
+    """GET through channels.services.api.call(), retrying network errors and 5xx a few times
+    (SYNC_GET_RETRIES) with a short pause. A 429 (or our limiter saying no) is not retried here:
+    it ends the caller's run, and the account is polled again after the block."""
+    attempts = settings.SYNC_GET_RETRIES + 1
+    for attempt in range(attempts):
+        meter.requests += 1
+        try:
+            return call(channel, "GET", path, params=params).data
+        except AllegroTransientError:
+            if attempt + 1 >= attempts:
+                raise
+            time.sleep(0.2 * (2**attempt))
+    raise AssertionError("unreachable")
+
+
+# The channel page shows these stored texts translated ({% translate %} of the stored English).
+AUTH_REVOKED_TEXT = gettext_noop(
+    "Allegro no longer accepts apilo's authorization for this account; authorize the channel "
+    "again (no order will be missed)."
+)
+RATE_LIMITED_TEXT = gettext_noop(
+    "Allegro's request limit was reached; fetching pauses and continues by itself."
+)
+TRANSIENT_TEXT = gettext_noop("Allegro did not answer properly; apilo tries again by itself.")
+INTERNAL_TEXT = gettext_noop(
+    "An internal error interrupted fetching orders; it is logged for the engineers and retried."
+)
+GONE_TEXT = gettext_noop(
+    "Allegro no longer has this order (removed, or merged into an order that was not found); "
+    "the order was left as it is."
+)
+
+
+def error_in_words(exc: BaseException) -> str:
+    """What went wrong, for the channel page (never a token or a response body)."""
+    if isinstance(exc, AllegroAuthRevoked):
+        return AUTH_REVOKED_TEXT
+    if isinstance(exc, AllegroRateLimited):
+        return RATE_LIMITED_TEXT
+    if isinstance(exc, AllegroTransientError):
+        return TRANSIENT_TEXT
+    if isinstance(exc, AllegroPermanentError):
+        detail = exc.user_message or exc.code or str(exc.status or "")
+        return f"Allegro refused a request: {detail}"[:500]
+    if isinstance(exc, AllegroError):
+        return f"Allegro error: {exc}"[:500]
+    return INTERNAL_TEXT
+
+
+# --------------------------------------------------------------------------- poll
+@dataclass
+class PollResult:
+    status: str  # done | partial | skipped | not_pollable | rate_limited | failed
+    events: int = 0
+    forms: int = 0
+    created: int = 0
+    updated: int = 0
+    failed_forms: int = 0
+    gone_forms: int = 0
+    requests: int = 0
+    cursor: str = ""
+    error: str = ""
+
+
+@dataclass
+class _Fetched:
+    forms: dict[str, Any] = field(default_factory=dict)  # form id -> form (in order read)
+    gone: list[str] = field(default_factory=list)  # 404: merged or removed
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    merges: list[tuple[str, str]] = field(default_factory=list)  # (old id, new id)
+    stopped_at: str | None = None  # id of the first form we could not read (transient)
+    error: AllegroError | None = None
+
+
+def poll_channel(channel_id: int) -> PollResult:
+    """Poll one channel (the caller has entered its tenant's scope). See the module docstring."""
+    channel = SalesChannel.objects.select_related("tenant").filter(pk=channel_id).first()
+    if channel is None or not SalesChannel.objects.pollable().filter(pk=channel_id).exists():
+        return PollResult("not_pollable")
+    with _poll_lock(channel) as acquired:
+        if not acquired:
+            return PollResult("skipped")
+        return _poll_locked(channel)
+
+
+def _poll_locked(channel: SalesChannel) -> PollResult:
+    state = ensure_state(channel)
+    meter = Meter()
+    result = PollResult("done", cursor=state.cursor)
+    started = timezone.now()
+    ChannelSyncState.objects.filter(pk=state.pk).update(last_poll_started_at=started)
+    deadline = time.monotonic() + settings.SYNC_POLL_MAX_SECONDS
+    page_size = max(1, min(1000, settings.SYNC_EVENTS_PAGE_SIZE))
+    more = False
+    error: BaseException | None = None
+    try:
+        if state.cursor_bootstrapped_at is not None and state.cursor_account not in (
+            "",
+            account_of(channel),
+        ):
+            forget_account(state)
+        if state.cursor_bootstrapped_at is None:
+            bootstrap_cursor(channel, state, meter)
+        while True:
+            params: dict[str, Any] = {"limit": page_size}
+            if state.cursor:
+                params["from"] = state.cursor
+            data = allegro_get(channel, "/order/events", meter, params)
+            events = data.get("events") if isinstance(data, dict) else None
+            events = [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
+            more = len(events) >= page_size
+            if not events:
+                break
+            for chunk in _chunks(events, settings.SYNC_FORMS_PER_BATCH):
+                fetched = _fetch_forms(channel, chunk, meter)
+                processed = _processable(chunk, fetched.stopped_at)
+                if processed:
+                    _commit(channel, state, processed, fetched, result)
+                if fetched.error is not None:
+                    raise fetched.error
+            if not more or time.monotonic() >= deadline:
+                break
+    except (AllegroError, CursorMoved) as exc:
+        error = exc
+    except Exception as exc:
+        logger.exception("Poll of channel %s failed", channel.pk)
+        error = exc
+        _finish(state, result, meter, started, error, more=False)
+        raise
+    _finish(state, result, meter, started, error, more=more)
+    return result
+
+
+def _chunks(events: list[dict], forms_per_chunk: int) -> Iterator[list[dict]]:
+    """Consecutive runs of events covering at most ``forms_per_chunk`` distinct forms."""
+    chunk: list[dict] = []
+    seen: set[str] = set()
+    for event in events:
+        form_id = _form_id(event)
+        if form_id and form_id not in seen and len(seen) >= forms_per_chunk:
+            yield chunk
+            chunk, seen = [], set()
+        if form_id:
+            seen.add(form_id)
+        chunk.append(event)
+    if chunk:
+        yield chunk
+
+
+def _form_id(event: dict) -> str:
+    order = event.get("order")
+    form = order.get("checkoutForm") if isinstance(order, dict) else None
+    value = form.get("id") if isinstance(form, dict) else None
+    return str(value).strip() if isinstance(value, str | int) and str(value).strip() else ""
+
+
+def _event_line_ids(event: dict) -> set[str]:
+    order = event.get("order")
+    items = order.get("lineItems") if isinstance(order, dict) else None
+    if not isinstance(items, list):
+        return set()
+    return {str(i["id"]) for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)}
+
+
+def _form_line_ids(form: Any) -> set[str]:
+    items = form.get("lineItems") if isinstance(form, dict) else None
+    if not isinstance(items, list):
+        return set()
+    return {str(i["id"]) for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)}
+
+
+def _processable(chunk: list[dict], stopped_at: str | None) -> list[dict]:
+    """The events before the first one whose form could not be read."""
+    if stopped_at is None:
+        return chunk
+    out = []
+    for event in chunk:
+        if _form_id(event) == stopped_at:
+            break
+        out.append(event)
+    return out
+
+
+def _fetch_forms(channel: SalesChannel, chunk: list[dict], meter: Meter) -> _Fetched:
+    """Re-read every distinct form of the chunk (HTTP, outside any transaction)."""
+    from orders.models import Order
+
+    fetched = _Fetched()
+    order_ids: list[str] = []
+    for event in chunk:
+        form_id = _form_id(event)
+        if form_id and form_id not in order_ids:
+            order_ids.append(form_id)
+    for form_id in order_ids:
+        try:
+            form = allegro_get(channel, f"/order/checkout-forms/{form_id}", meter)
+        except AllegroPermanentError as exc:
+            if exc.status == 404:
+                fetched.gone.append(form_id)
+            else:
+                fetched.problems.append((form_id, error_in_words(exc)))
+            continue
+        except (AllegroTransientError, AllegroRateLimited, AllegroAuthRevoked) as exc:
+            fetched.stopped_at, fetched.error = form_id, exc
+            break
+        fetched.forms[form_id] = form
+    if not fetched.gone:
+        return fetched
+    # A 404: the purchase was merged into a new form (same line-item ids) or removed (§3.3).
+    known = {
+        o.external_id: o
+        for o in Order.objects.filter(channel=channel, external_id__in=fetched.gone).only(
+            "id", "external_id", "bought_at", "buyer_login", "merged_into_id"
+        )
+    }
+    for form_id in fetched.gone:
+        order = known.get(form_id)
+        if order is None or order.merged_into_id is not None:
+            continue  # never imported (its successor brings the lines) or already linked
+        line_ids = set(order.lines.values_list("external_id", flat=True))
+        successor = _successor_in(fetched.forms, line_ids, exclude=form_id)
+        if successor is None:
+            if fetched.error is not None:
+                # Reading stopped at a later form: stop before this one too (gone forms are in
+                # order of first appearance); the next poll resolves it.
+                fetched.stopped_at = form_id
+                break
+            try:
+                successor_form = find_successor(channel, order, line_ids, meter)
+            except (AllegroTransientError, AllegroRateLimited, AllegroAuthRevoked) as exc:
+                fetched.stopped_at, fetched.error = form_id, exc
+                break
+            except AllegroPermanentError:
+                successor_form = None  # the search was refused: recorded as not found below
+            if successor_form is not None:
+                successor = str(successor_form["id"])
+                fetched.forms[successor] = successor_form
+        if successor is None:
+            fetched.problems.append((form_id, GONE_TEXT))
+        else:
+            fetched.merges.append((form_id, successor))
+    return fetched
+
+
+def _successor_in(forms: dict[str, Any], line_ids: set[str], *, exclude: str) -> str | None:
+    for form_id, form in forms.items():
+        if form_id != exclude and line_ids & _form_line_ids(form):
+            return form_id
+    return None
+
+
+def find_successor(
+    channel: SalesChannel, order: Any, line_ids: set[str], meter: Meter
+) -> dict | None:
+    """The checkout form Allegro merged ``order`` into: a form holding one of its line items.
+    Looked for among the buyer's forms, then among forms bought up to 7 days before it."""
+    if not line_ids:
+        return None
+    bought = order.bought_at
+    window = {
+        "lineItems.boughtAt.lte": _iso(bought + timedelta(seconds=1)),
+        "lineItems.boughtAt.gte": _iso(bought - timedelta(days=7)),
+        "sort": "-lineItems.boughtAt",
+        "limit": 100,
+    }
+    attempts: list[dict[str, Any]] = []
+    if order.buyer_login:
+        attempts.append({**window, "buyer.login": order.buyer_login, "offset": 0})
+    attempts += [{**window, "offset": offset} for offset in (0, 100, 200)]
+    for params in attempts:
+        data = allegro_get(channel, "/order/checkout-forms", meter, params)
+        forms = data.get("checkoutForms") if isinstance(data, dict) else None
+        for form in forms if isinstance(forms, list) else []:
+            if isinstance(form, dict) and form.get("id") and line_ids & _form_line_ids(form):
+                return form
+        if (not forms or len(forms) < 100) and "buyer.login" not in params:
+            break
+    return None
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _commit(
+    channel: SalesChannel,
+    state: ChannelSyncState,
+    events: list[dict],
+    fetched: _Fetched,
+    result: PollResult,
+) -> None:
+    """Upsert the forms of these events and move the cursor past them, in one transaction."""
+    from orders.ingest import Outcome, mark_order_merged, upsert_orders_from_checkout_forms
+
+    last = next((e for e in reversed(events) if isinstance(e.get("id"), str | int)), None)
+    if last is None:
+        return
+    new_cursor = str(last["id"])
+    ids = {_form_id(e) for e in events}
+    forms = [form for form_id, form in fetched.forms.items() if form_id in ids]
+    # A successor found by search belongs to this batch too (its merge is committed here).
+    forms += [fetched.forms[new] for old, new in fetched.merges if old in ids and new not in ids]
+    with transaction.atomic():
+        locked = lock_state(state.pk)
+        if locked.cursor != state.cursor:
+            raise CursorMoved(f"cursor moved from {state.cursor!r} to {locked.cursor!r}")
+        problems = [p for p in fetched.problems if p[0] in ids]
+        if forms:
+            batch = upsert_orders_from_checkout_forms(channel, forms)
+            result.created += len(batch.with_outcome(Outcome.CREATED))
+            result.updated += len(batch.with_outcome(Outcome.UPDATED))
+            failed = batch.with_outcome(Outcome.FAILED)
+            result.failed_forms += len(failed)
+            problems += [(r.external_id or "?", r.error or "could not be read") for r in failed]
+        for old, new in fetched.merges:
+            if old in ids:
+                mark_order_merged(channel, old, new)
+        result.gone_forms += len([g for g in fetched.gone if g in ids])
+        record_bad_forms(locked, problems)
+        locked.cursor = new_cursor
+        occurred = _parse_time(last.get("occurredAt"))
+        if occurred is not None:
+            locked.last_event_occurred_at = occurred
+        locked.cursor_advances = F("cursor_advances") + 1
+        locked.events_processed = F("events_processed") + len(events)
+        locked.save(
+            update_fields=[
+                "cursor",
+                "last_event_occurred_at",
+                "cursor_advances",
+                "events_processed",
+                "bad_forms",
+                "bad_forms_total",
+            ]
+        )
+    state.cursor = new_cursor
+    result.cursor = new_cursor
+    result.events += len(events)
+    result.forms += len(forms)
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _finish(
+    state: ChannelSyncState,
+    result: PollResult,
+    meter: Meter,
+    started: datetime,
+    error: BaseException | None,
+    *,
+    more: bool,
+) -> None:
+    """Record the poll's outcome and schedule the account's next poll."""
+    now = timezone.now()
+    busy = settings.SYNC_POLL_BUSY_SECONDS
+    result.requests = meter.requests
+    updates: dict[str, Any] = {
+        "last_poll_at": now,
+        "last_poll_events": result.events,
+        "last_poll_orders": result.forms,
+        "last_poll_requests": meter.requests,
+    }
+    if error is None:
+        interval = (
+            busy
+            if result.events
+            else min(
+                settings.SYNC_POLL_IDLE_MAX_SECONDS, max(busy, state.poll_interval_seconds * 2)
+            )
+        )
+        updates.update(
+            last_poll_outcome=PollOutcome.OK,
+            last_success_at=now,
+            consecutive_failures=0,
+            poll_interval_seconds=int(interval),
+            next_poll_at=now if more else now + timedelta(seconds=interval),
+        )
+        if state.last_error:
+            updates["last_error"] = ""
+    else:
+        result.status = "partial" if result.events else "failed"
+        result.error = error_in_words(error)
+        updates.update(
+            last_poll_outcome=PollOutcome.PARTIAL if result.events else PollOutcome.FAILED,
+            last_error=result.error,
+            last_error_at=now,
+        )
+        if isinstance(error, AllegroRateLimited):
+            result.status = "rate_limited"
+            updates["next_poll_at"] = now + timedelta(seconds=max(error.retry_after, 1.0))
+        elif isinstance(error, AllegroAuthRevoked):
+            updates["next_poll_at"] = None  # pollable() leaves it out until re-authorized
+        else:
+            failures = state.consecutive_failures + 1
+            backoff = min(settings.SYNC_POLL_BACKOFF_MAX_SECONDS, busy * 2 ** (failures - 1))
+            updates.update(
+                consecutive_failures=failures, next_poll_at=now + timedelta(seconds=backoff)
+            )
+        logger.warning(
+            "Poll of channel %s (tenant %s) ended early: %s",
+            state.channel_id,
+            state.tenant_id,
+            type(error).__name__,
+        )
+    ChannelSyncState.objects.filter(pk=state.pk).update(**updates)
+    logger.info(
+        "sync_poll channel=%s tenant=%s status=%s events=%s forms=%s created=%s updated=%s "
+        "requests=%s cursor=%s duration_ms=%s",
+        state.channel_id,
+        state.tenant_id,
+        result.status,
+        result.events,
+        result.forms,
+        result.created,
+        result.updated,
+        meter.requests,
+        result.cursor,
+        int((now - started).total_seconds() * 1000),
+    )
+
+
+# --------------------------------------------------------------------------- bootstrap
+def account_of(channel: SalesChannel) -> str:
+    return f"{channel.allegro_environment}:{channel.connected_seller_id}"[:64]
+
+
+def forget_account(state: ChannelSyncState) -> None:
+    """The channel now speaks to another Allegro account: its cursor and first-connection
+    backfill belong to the old one. Start over (bootstrap and backfill again)."""
+    logger.warning("Channel %s is connected to another account: sync starts over", state.channel_id)
+    ChannelSyncState.objects.filter(pk=state.pk).update(
+        cursor="", cursor_bootstrapped_at=None, cursor_account="", backfill_state=BackfillState.NONE
+    )
+    state.refresh_from_db()
+
+
+def bootstrap_cursor(channel: SalesChannel, state: ChannelSyncState, meter: Meter) -> None:
+    """First sight of the account: start the journal at its newest event (event-stats), and
+    schedule the first backfill. Never runs again for the channel (cursor_bootstrapped_at)."""
+    from channels.services.backfill import start_backfill_locked
+
+    data = allegro_get(channel, "/order/event-stats", meter)
+    latest = data.get("latestEvent") if isinstance(data, dict) else None
+    cursor = str(latest["id"]) if isinstance(latest, dict) and latest.get("id") else ""
+    with transaction.atomic():
+        locked = lock_state(state.pk)
+        if locked.cursor_bootstrapped_at is None:
+            now = timezone.now()
+            locked.cursor = cursor
+            locked.cursor_bootstrapped_at = now
+            locked.cursor_account = account_of(channel)
+            locked.save(update_fields=["cursor", "cursor_bootstrapped_at", "cursor_account"])
+            if locked.backfill_state == BackfillState.NONE and channel.backfill_days > 0:
+                start_backfill_locked(
+                    locked, now - timedelta(days=channel.backfill_days), now, channel=channel
+                )
+            logger.info(
+                "Channel %s: journal cursor bootstrapped at %r", channel.pk, cursor or "(empty)"
+            )
+    state.refresh_from_db()
+
+
+def channel_connected(channel: SalesChannel) -> None:
+    """Hook for the OAuth callback: poll (and so bootstrap + backfill) the channel now rather
+    than at the next beat tick. Safe inside or outside a transaction (dispatch on commit)."""
+    from channels.tasks import poll_channel as poll_task
+
+    ensure_state(channel)
+    ChannelSyncState.objects.filter(channel=channel).update(next_poll_at=timezone.now())
+    transaction.on_commit(partial(poll_task.delay, channel.tenant_id, channel.pk))
+
+
+# --------------------------------------------------------------------------- beat tick
+def dispatch_due_polls(*, limit: int = 1000) -> list[tuple[int, int]]:
+    """Beat tick: claim every pollable channel whose poll is due and enqueue its poll (after
+    commit). The claim pushes ``next_poll_at`` one busy interval ahead, so a tick does not
+    enqueue a channel twice while its poll waits in the queue, and a lost message (broker
+    restart, killed worker) only delays the account until the claim expires. Also restarts
+    backfills that stopped making progress (crash recovery)."""
+    from channels.tasks import backfill_channel, poll_channel
+
+    now = timezone.now()
+    claim = timedelta(seconds=max(settings.SYNC_POLL_BUSY_SECONDS, settings.SYNC_POLL_TICK_SECONDS))
+    dispatched: list[tuple[int, int]] = []
+    with scopes_disabled():
+        pollable = SalesChannel.objects.pollable()
+        missing = pollable.exclude(sync_states__isnull=False).values_list("tenant_id", "pk")
+        ChannelSyncState.objects.bulk_create(
+            [
+                ChannelSyncState(
+                    tenant_id=tenant_id,
+                    channel_id=channel_id,
+                    poll_interval_seconds=int(settings.SYNC_POLL_BUSY_SECONDS),
+                )
+                for tenant_id, channel_id in missing
+            ],
+            ignore_conflicts=True,
+        )
+        with transaction.atomic():
+            # Due now, or before the next tick: the latter are enqueued with a countdown, so an
+            # account's rhythm is its interval, not its interval rounded up to the tick.
+            horizon = now + timedelta(seconds=settings.SYNC_POLL_TICK_SECONDS)
+            due = list(
+                ChannelSyncState.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(channel__in=pollable)
+                .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lt=horizon))
+                .order_by("pk")
+                .values_list("pk", "tenant_id", "channel_id", "next_poll_at")[:limit]
+            )
+            if due:
+                ChannelSyncState.objects.filter(pk__in=[d[0] for d in due]).update(
+                    next_poll_at=Greatest(Coalesce(F("next_poll_at"), Value(now)), Value(now))
+                    + claim
+                )
+            for _pk, tenant_id, channel_id, next_poll_at in due:
+                countdown = max(0.0, (next_poll_at - now).total_seconds()) if next_poll_at else 0
+                transaction.on_commit(
+                    partial(poll_channel.apply_async, (tenant_id, channel_id), countdown=countdown)
+                )
+                dispatched.append((tenant_id, channel_id))
+
+            stale = now - timedelta(seconds=settings.SYNC_BACKFILL_STALE_SECONDS)
+            backfills = list(
+                ChannelSyncState.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(
+                    channel__in=pollable,
+                    backfill_state__in=[BackfillState.PENDING, BackfillState.RUNNING],
+                )
+                .filter(Q(backfill_heartbeat_at__isnull=True) | Q(backfill_heartbeat_at__lt=stale))
+                .order_by("pk")
+                .values_list("pk", "tenant_id", "channel_id", "backfill_run")
+            )
+            if backfills:
+                ChannelSyncState.objects.filter(pk__in=[b[0] for b in backfills]).update(
+                    backfill_heartbeat_at=now
+                )
+            for _pk, tenant_id, channel_id, run in backfills:
+                logger.info("Restarting the stalled backfill of channel %s", channel_id)
+                transaction.on_commit(partial(backfill_channel.delay, tenant_id, channel_id, run))
+    return dispatched
+
+
+# --------------------------------------------------------------------------- health
+@dataclass(frozen=True)
+class SyncHealth:
+    state: ChannelSyncState | None
+    orders_today: int
+    lag_seconds: int | None  # since the last successful poll
+    event_lag_seconds: int | None  # last poll vs. the newest event processed
+    stale: bool  # no successful poll for a long time while connected
+
+
+def health_of(channel: SalesChannel) -> SyncHealth:
+    """What the channel page shows about the sync (scoped read)."""
+    from orders.models import Order
+
+    state = ChannelSyncState.objects.filter(channel=channel).first()
+    now = timezone.now()
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    orders_today = Order.objects.filter(channel=channel, bought_at__gte=midnight).count()
+    lag = event_lag = None
+    stale = False
+    if state is not None and state.last_success_at is not None:
+        lag = max(0, int((now - state.last_success_at).total_seconds()))
+        stale = channel.is_connected and lag > 3 * settings.SYNC_POLL_IDLE_MAX_SECONDS + 60
+        if state.last_event_occurred_at is not None:
+            event_lag = max(
+                0, int((state.last_success_at - state.last_event_occurred_at).total_seconds())
+            )
+    return SyncHealth(state, orders_today, lag, event_lag, stale)

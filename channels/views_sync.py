@@ -1,0 +1,91 @@
+"""Order sync on the channel page (Administracja → Kanały sprzedaży → channel): the sync-health
+partial, the backfill progress partial (htmx polling) and the "re-import a date range" action.
+Thin: reads go through channels.services.sync, the write through channels.services.backfill."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from channels.models import ChannelSyncState
+from channels.services.backfill import MAX_DAYS_BACK, BackfillRejected, request_reimport
+from channels.views import _channel
+
+
+class ReimportForm(forms.Form):
+    date_from = forms.DateField(
+        label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        today = timezone.localdate()
+        if start and end and start > end:
+            raise forms.ValidationError(_("The start date must not be after the end date."))
+        if end and end > today:
+            raise forms.ValidationError(_("The end date must not be in the future."))
+        if start and start < today - dt.timedelta(days=MAX_DAYS_BACK):
+            raise forms.ValidationError(
+                _(
+                    "Allegro keeps orders for 12 months: choose a start date within the last "
+                    "12 months."
+                )
+            )
+        return data
+
+
+def _detail_url(tenant_slug: str, channel_id: int) -> str:
+    url = reverse(
+        "administration:channels:detail",
+        kwargs={"tenant_slug": tenant_slug, "channel_id": channel_id},
+    )
+    return f"{url}#sync-health"
+
+
+@require_GET
+def sync_health(request: HttpRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
+    """The refreshing body of the sync-health card."""
+    channel = _channel(channel_id)
+    return render(request, "channels/_sync_health.html", {"channel": channel, "body_only": True})
+
+
+@require_GET
+def backfill_progress(request: HttpRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
+    channel = _channel(channel_id)
+    sync = ChannelSyncState.objects.filter(channel=channel).first()
+    return render(request, "channels/_backfill_progress.html", {"channel": channel, "sync": sync})
+
+
+@require_POST
+def reimport(request: HttpRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
+    channel = _channel(channel_id)
+    form = ReimportForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(_detail_url(tenant_slug, channel.pk))
+    try:
+        request_reimport(channel, form.cleaned_data["date_from"], form.cleaned_data["date_to"])
+    except BackfillRejected as exc:
+        messages.error(request, _(exc.message))
+    else:
+        messages.success(
+            request,
+            _("Orders from %(start)s to %(end)s are being imported again.")
+            % {"start": form.cleaned_data["date_from"], "end": form.cleaned_data["date_to"]},
+        )
+    return redirect(_detail_url(tenant_slug, channel.pk))

@@ -1,0 +1,120 @@
+"""Forms of the fulfillment pages: status mappings with the channel's statuses, and the
+"Dodaj przesyłkę" (add shipment) form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from fulfillment.models import SettableFulfillment
+from fulfillment.services.carriers import OTHER
+from notifications.renderer import validate_shipment_comment
+from orders.models import OrderLine, OrderStatus
+
+NONE_LABEL = _("— nothing on Allegro —")
+
+
+def fulfillment_choices() -> list[tuple[str, Any]]:
+    return [("", NONE_LABEL), *SettableFulfillment.choices]
+
+
+class ChannelFulfillmentForm(forms.Form):
+    """One select per status (its Allegro fulfillment status), plus the channel's import status
+    and shipment status."""
+
+    def __init__(
+        self,
+        *args: Any,
+        statuses: list[OrderStatus],
+        mapping: dict[int, str],
+        shipment_status: OrderStatus | None,
+        import_status: OrderStatus | None,
+        has_import_status: bool,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.statuses = statuses
+        for status in statuses:
+            self.fields[self.key(status)] = forms.ChoiceField(
+                label=status.name,
+                choices=fulfillment_choices(),
+                required=False,
+                initial=mapping.get(status.pk, ""),
+            )
+        active = [s for s in statuses if s.is_active]
+        self.has_import_status = has_import_status
+        if has_import_status:
+            self.fields["import_status"] = forms.ModelChoiceField(
+                label=_("Status of new paid orders"),
+                queryset=OrderStatus.objects.filter(pk__in=[s.pk for s in active]),
+                required=False,
+                empty_label=_("— the built-in “New” —"),
+                initial=import_status.pk if import_status else None,
+                help_text=_("Paid orders from this channel start in this status."),
+            )
+        self.fields["shipment_status"] = forms.ModelChoiceField(
+            label=_("Status after a shipment is added"),
+            queryset=OrderStatus.objects.filter(pk__in=[s.pk for s in active]),
+            required=False,
+            empty_label=_("— keep the status —"),
+            initial=shipment_status.pk if shipment_status else None,
+            help_text=_(
+                "When a shipment is added to an order, the order takes this status (its "
+                "Allegro status above is then sent to Allegro)."
+            ),
+        )
+
+    @staticmethod
+    def key(status: OrderStatus) -> str:
+        return f"status_{status.pk}"
+
+    def rows(self):
+        for status in self.statuses:
+            yield status, self[self.key(status)]
+
+    def targets(self) -> dict[int, str]:
+        return {s.pk: self.cleaned_data.get(self.key(s)) or "" for s in self.statuses}
+
+
+class ShipmentForm(forms.Form):
+    carrier_id = forms.ChoiceField(label=_("Carrier"))
+    carrier_name = forms.CharField(
+        label=_("Carrier name"),
+        required=False,
+        max_length=30,
+        help_text=_("Only for “Other carrier”."),
+    )
+    waybill = forms.CharField(label=_("Tracking number"), max_length=64)
+    line_ids = forms.MultipleChoiceField(
+        label=_("Items in the parcel"), widget=forms.CheckboxSelectMultiple, required=False
+    )
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[validate_shipment_comment],
+    )
+
+    def __init__(
+        self, *args: Any, carriers: list[tuple[str, str]], lines: list[OrderLine], **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["carrier_id"].choices = carriers
+        self.fields["line_ids"].choices = [
+            (line.external_id, f"{line.quantity} × {line.offer_name or line.offer_id}")
+            for line in lines
+        ]
+        if not self.is_bound:
+            self.fields["line_ids"].initial = [line.external_id for line in lines]
+        self.carrier_ids = [cid for cid, _label in carriers]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("carrier_id") == OTHER and not (data.get("carrier_name") or "").strip():
+            self.add_error("carrier_name", _("Enter the carrier's name."))
+        return data

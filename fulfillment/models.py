@@ -1,0 +1,228 @@
+"""Changes flowing out to Allegro: status mappings, shipments and the push outbox.
+
+* ``StatusMapping`` — per channel, which Allegro fulfillment status each of the tenant's
+  statuses sets (blank: none). A status without a row uses the default of its system code
+  (``services.mappings.DEFAULTS``), so a new channel works without anyone saving the page.
+* ``ChannelFulfillmentSettings`` — per channel, the status an order takes when a shipment is
+  added (no row: the tenant's "sent" status).
+* ``Shipment`` — a parcel with its waybill, one per (order, carrier, waybill).
+* ``FulfillmentPush`` — the outbox: one row per change that must reach Allegro, written in the
+  transaction of the change, sent by a task dispatched on commit and re-dispatched by the beat
+  sweeper until it is finished (docs/adr/0004-fulfillment-outbox.md).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+from core.models import TenantOwnedModel
+
+
+class SettableFulfillment(models.TextChoices):
+    """Allegro fulfillment statuses a seller can set. RETURNED is Allegro's own (422 if sent)."""
+
+    NEW = "NEW", "NEW"
+    PROCESSING = "PROCESSING", "PROCESSING"
+    READY_FOR_SHIPMENT = "READY_FOR_SHIPMENT", "READY_FOR_SHIPMENT"
+    READY_FOR_PICKUP = "READY_FOR_PICKUP", "READY_FOR_PICKUP"
+    SENT = "SENT", "SENT"
+    PICKED_UP = "PICKED_UP", "PICKED_UP"
+    CANCELLED = "CANCELLED", "CANCELLED"
+    SUSPENDED = "SUSPENDED", "SUSPENDED"
+
+
+class StatusMapping(TenantOwnedModel):
+    channel = models.ForeignKey(
+        "channels.SalesChannel", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    status = models.ForeignKey(
+        "orders.OrderStatus", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    # "" = this status sets nothing on Allegro.
+    fulfillment_status = models.CharField(
+        max_length=32, choices=SettableFulfillment.choices, blank=True, default=""
+    )
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "channel", "status"], name="statusmapping_tenant_ch_status"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}/{self.status_id} → {self.fulfillment_status or '-'}"
+
+
+class ChannelFulfillmentSettings(TenantOwnedModel):
+    channel = models.ForeignKey(
+        "channels.SalesChannel", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    # Null (with a row): adding a shipment does not change the status.
+    shipment_status = models.ForeignKey(
+        "orders.OrderStatus",
+        verbose_name=_("status after a shipment is added"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "channel"], name="channelfulfillment_tenant_ch"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"fulfillment settings of channel {self.channel_id}"
+
+
+class Shipment(TenantOwnedModel):
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.CASCADE, related_name="shipments", db_index=False
+    )
+    channel = models.ForeignKey(
+        "channels.SalesChannel", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    carrier_id = models.CharField(_("carrier"), max_length=64)
+    # The carrier's name: Allegro's for a listed carrier, the seller's for OTHER.
+    carrier_name = models.CharField(_("carrier name"), max_length=64, blank=True, default="")
+    waybill = models.CharField(_("tracking number"), max_length=64)
+    # Allegro line-item ids (OrderLine.external_id) in this parcel; [] = every line.
+    line_ids = models.JSONField(default=list, blank=True)
+    comment = models.TextField(_("comment"), blank=True, default="")
+    # Allegro's id of the shipment once it is there.
+    external_id = models.CharField(max_length=200, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "order", "carrier_id", "waybill"],
+                name="shipment_tenant_order_waybill",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.carrier_id} {self.waybill}"
+
+    @property
+    def carrier_label(self) -> str:
+        return self.carrier_name or self.carrier_id
+
+
+class PushKind(models.TextChoices):
+    STATUS = "status", _("Fulfillment status")
+    SHIPMENT = "shipment", _("Shipment")
+
+
+class PushState(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    # Allegro already had the status: nothing was sent.
+    SKIPPED = "skipped", _("Not needed")
+    # A later status change of the same order was pending: only the latest is sent.
+    SUPERSEDED = "superseded", _("Replaced by a later change")
+    FAILED = "failed", _("Failed")
+
+
+class FulfillmentPush(TenantOwnedModel):
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    channel = models.ForeignKey(
+        "channels.SalesChannel", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    kind = models.CharField(max_length=10, choices=PushKind.choices)
+    # The Allegro fulfillment status to set (kind = status).
+    target_status = models.CharField(max_length=32, blank=True, default="")
+    shipment = models.ForeignKey(
+        Shipment,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="pushes",
+        db_index=False,
+    )
+    state = models.CharField(max_length=12, choices=PushState.choices, default=PushState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    # Allegro requests made for this push (bench and diagnosis).
+    requests = models.PositiveIntegerField(default=0)
+    # When the sweeper should look at it again (a pending row only).
+    next_attempt_at = models.DateTimeField()
+    # Why the last try did not finish it: our code (services.push.REASONS) and Allegro's own
+    # words, if any. Shown in words on the order and the channel.
+    error_code = models.CharField(max_length=40, blank=True, default="")
+    error_detail = models.CharField(max_length=500, blank=True, default="")
+    error_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["tenant", "order", "id"], name="push_tenant_order"),
+            models.Index(
+                fields=["tenant", "channel", "state", "id"],
+                condition=models.Q(state__in=["pending", "failed"]),
+                name="push_tenant_ch_open",
+            ),
+            # The sweeper's cross-tenant scan of due rows (system query, no tenant).
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(state="pending"),
+                name="push_pending_due",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(kind="status") | ~models.Q(target_status=""),
+                name="push_status_has_target",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="shipment") | models.Q(shipment__isnull=False),
+                name="push_shipment_has_shipment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        what = (
+            self.target_status if self.kind == PushKind.STATUS else f"shipment {self.shipment_id}"
+        )
+        return f"push {self.pk} of order {self.order_id}: {what} ({self.state})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in (PushState.PENDING, PushState.FAILED)

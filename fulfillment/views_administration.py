@@ -1,0 +1,125 @@
+"""Administracja views of the fulfillment app (administrators only, by the middleware):
+a channel's Powiązania statusów and shipment settings, and its pending and failed pushes."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
+
+from channels.models import SalesChannel
+from fulfillment.forms import ChannelFulfillmentForm
+from fulfillment.models import FulfillmentPush, PushState
+from fulfillment.services import mappings
+from fulfillment.services import push as push_service
+from orders.models import OrderStatus
+
+PUSHES_SHOWN = 200
+
+
+def _channel(request: HttpRequest, channel_id: int) -> SalesChannel:
+    return get_object_or_404(SalesChannel, tenant=request.tenant, pk=channel_id)
+
+
+def _has_import_status() -> bool:
+    return any(f.name == "import_status" for f in SalesChannel._meta.get_fields())
+
+
+@require_http_methods(["GET", "POST"])
+def channel_settings(request: HttpRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
+    channel = _channel(request, channel_id)
+    statuses = list(OrderStatus.objects.filter(tenant=request.tenant).order_by("position", "pk"))
+    has_import = _has_import_status()
+    form = ChannelFulfillmentForm(
+        request.POST if request.method == "POST" else None,
+        statuses=statuses,
+        mapping=mappings.mapping_of(channel, statuses),
+        shipment_status=mappings.shipment_status_for(channel),
+        import_status=getattr(channel, "import_status", None) if has_import else None,
+        has_import_status=has_import,
+    )
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            mappings.save_mapping(channel, form.targets())
+            mappings.save_shipment_status(channel, form.cleaned_data.get("shipment_status"))
+            if has_import:
+                mappings.save_import_status(channel, form.cleaned_data.get("import_status"))
+        messages.success(request, _("The status mappings were saved."))
+        return redirect(
+            "administration:fulfillment:settings",
+            tenant_slug=request.tenant.slug,
+            channel_id=channel.pk,
+        )
+    return render(
+        request,
+        "fulfillment/channel_settings.html",
+        {
+            "channel": channel,
+            "form": form,
+            "blocks_cancel": sorted(mappings.BLOCKS_BUYER_CANCEL),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET"])
+def channel_pushes(request: HttpRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
+    channel = _channel(request, channel_id)
+    open_pushes = FulfillmentPush.objects.filter(
+        tenant=request.tenant, channel=channel, state__in=[PushState.PENDING, PushState.FAILED]
+    ).select_related("order", "shipment")
+    return render(
+        request,
+        "fulfillment/channel_pushes.html",
+        {
+            "channel": channel,
+            "pending": list(
+                open_pushes.filter(state=PushState.PENDING).order_by("id")[:PUSHES_SHOWN]
+            ),
+            "failed": list(
+                open_pushes.filter(state=PushState.FAILED).order_by("-id")[:PUSHES_SHOWN]
+            ),
+            "pending_count": open_pushes.filter(state=PushState.PENDING).count(),
+            "failed_count": open_pushes.filter(state=PushState.FAILED).count(),
+        },
+    )
+
+
+@require_POST
+def retry_push(request: HttpRequest, tenant_slug: str, push_id: int) -> HttpResponse:
+    push = get_object_or_404(FulfillmentPush, tenant=request.tenant, pk=push_id)
+    if push_service.retry_push(push, request.user):
+        messages.success(request, _("Sending it to Allegro again."))
+    return redirect(
+        "administration:fulfillment:pushes",
+        tenant_slug=request.tenant.slug,
+        channel_id=push.channel_id,
+    )
+
+
+@require_POST
+def retry_failed(request: HttpRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
+    channel = _channel(request, channel_id)
+    failed = list(
+        FulfillmentPush.objects.filter(
+            tenant=request.tenant, channel=channel, state=PushState.FAILED
+        ).order_by("id")
+    )
+    count = sum(1 for push in failed if push_service.retry_push(push, request.user))
+    if count:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d change is being sent to Allegro again.",
+                "%(count)d changes are being sent to Allegro again.",
+                count,
+            )
+            % {"count": count},
+        )
+    return redirect(
+        "administration:fulfillment:pushes", tenant_slug=request.tenant.slug, channel_id=channel.pk
+    )

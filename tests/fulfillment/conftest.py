@@ -1,0 +1,219 @@
+"""Fixtures of the fulfillment tests: the `local` Allegro environment pointing at the sandbox, a
+seller with orders, a channel connected through the real OAuth flow, orders imported from the
+sandbox's checkout forms with the ingest service, and Celery processes that reach the sandbox.
+(Same idea as tests/channels/conftest.py and tests/sync/conftest.py, kept separate on purpose.)"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from django.test import Client
+from django.urls import reverse
+from django_scopes import scope, scopes_disabled
+
+from channels.models import SalesChannel
+from channels.services.api import call
+from channels.services.channels import create_channel
+from core.models import Tenant
+from fulfillment.models import FulfillmentPush, PushState
+from orders.ingest import upsert_orders_from_checkout_forms
+from orders.models import Order, OrderStatus
+from tests.celery_support import CeleryProcess
+from tests.sandbox_support import SandboxControl
+
+CLIENT_ID = "apilo-push-test"
+REDIRECT_URI = "http://testserver/channels/allegro/callback/"
+SELLER = "push-seller"
+SELLER_PASSWORD = "push-password-1"
+SELLER_ID = "70000001"
+
+
+@dataclass
+class PushEnv:
+    sandbox: SandboxControl
+    client_id: str
+    client_secret: str
+    seller: str = SELLER
+
+    def worker_env(self, **extra: Any) -> dict[str, str]:
+        """Environment of a Celery process that reaches this sandbox."""
+        env = {
+            "ALLEGRO_LOCAL_AUTH_URL": self.sandbox.base_url,
+            "ALLEGRO_LOCAL_API_URL": self.sandbox.base_url,
+            "ALLEGRO_LOCAL_CLIENT_ID": self.client_id,
+            "ALLEGRO_LOCAL_CLIENT_SECRET": self.client_secret,
+            "ALLEGRO_REDIRECT_URI": REDIRECT_URI,
+            # The sync engine's poll tick stays out of these tests' way.
+            "SYNC_POLL_TICK_SECONDS": "3600",
+        }
+        env.update({k: str(v) for k, v in extra.items()})
+        return env
+
+
+@pytest.fixture
+def push_env(allegro_sandbox: SandboxControl, settings) -> PushEnv:
+    return configure(allegro_sandbox, settings)
+
+
+def configure(sandbox: SandboxControl, settings, redirect_uri: str = REDIRECT_URI) -> PushEnv:
+    secret = "sekret-" + secrets.token_urlsafe(16)
+    sandbox.create_client_app(CLIENT_ID, secret, [redirect_uri], name="apilo")
+    sandbox.create_seller(SELLER, SELLER_PASSWORD, id=SELLER_ID, offers=10)
+    settings.ALLEGRO_ENVIRONMENTS = {
+        "local": {
+            "auth_url": sandbox.base_url,
+            "api_url": sandbox.base_url,
+            "client_id": CLIENT_ID,
+            "client_secret": secret,
+        }
+    }
+    settings.ALLEGRO_REDIRECT_URI = redirect_uri
+    # Tests never wait for long backoffs.
+    settings.FULFILLMENT_RETRY_BASE_SECONDS = 0.2
+    settings.FULFILLMENT_RETRY_MAX_SECONDS = 2.0
+    settings.ALLEGRO_READ_TIMEOUT = 2.0
+    settings.ALLEGRO_RATE_LIMIT_BLOCK_SECONDS = 2.0
+    return PushEnv(sandbox, CLIENT_ID, secret)
+
+
+def make_channel(tenant: Tenant, **overrides: Any) -> SalesChannel:
+    data = {
+        "name": "Allegro push",
+        "alias": "AP",
+        "allegro_login": SELLER,
+        "allegro_environment": "local",
+        "backfill_days": 0,
+        "pass_shipment_info": True,
+        "default_shipment_comment": "Paczka do {order.number}: {shipment.waybill}",
+    }
+    data.update(overrides)
+    with scope(tenant=tenant):
+        return create_channel(tenant=tenant, data=data)
+
+
+def connect(channel: SalesChannel, admin_user, login: str = SELLER) -> SalesChannel:
+    """Authorize the channel through the real flow: Authorize → sandbox login → callback."""
+    client = Client()
+    client.force_login(admin_user)
+    response = client.post(
+        reverse(
+            "administration:channels:authorize",
+            kwargs={"tenant_slug": channel.tenant.slug, "channel_id": channel.pk},
+        )
+    )
+    assert response.status_code == 302, response.status_code
+    authorize_url = response["Location"]
+    browser = requests.Session()
+    page = browser.get(authorize_url, allow_redirects=False, timeout=30)
+    ticket = re.search(r'name=ticket value="([^"]+)"', page.text).group(1)
+    parts = urlsplit(authorize_url)
+    form_url = f"{parts.scheme}://{parts.netloc}/auth/oauth/authorize"
+    answer = browser.post(
+        form_url,
+        data={"ticket": ticket, "login": login, "password": SELLER_PASSWORD, "action": "login"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    if answer.status_code == 200 and "action value=confirm" in answer.text:
+        answer = browser.post(
+            form_url, data={"ticket": ticket, "action": "confirm"}, allow_redirects=False
+        )
+    assert answer.status_code == 302, answer.text[:300]
+    back = urlsplit(answer.headers["Location"])
+    client.get(f"{back.path}?{back.query}")
+    with scope(tenant=channel.tenant):
+        channel = SalesChannel.objects.select_related("tenant").get(pk=channel.pk)
+    assert channel.is_connected, channel.connection_state
+    return channel
+
+
+@pytest.fixture
+def channel(tenant, admin_user, push_env) -> SalesChannel:
+    """A channel of tenant "alfa" connected to the sandbox seller, passing shipment info."""
+    return connect(make_channel(tenant), admin_user)
+
+
+def import_orders(channel: SalesChannel, sandbox: SandboxControl, count: int, **kw) -> list[Order]:
+    """Create ``count`` paid orders in the sandbox and import them with the ingest service (the
+    forms read from the sandbox's /order/checkout-forms list, 100 a page)."""
+    ids = set(sandbox.create_orders(SELLER, count, status="READY_FOR_PROCESSING", **kw))
+    forms: list[dict] = []
+    offset = 0
+    with scope(tenant=channel.tenant):
+        while True:
+            page = call(
+                channel, "GET", "/order/checkout-forms", params={"limit": 100, "offset": offset}
+            ).data
+            batch = page.get("checkoutForms") or []
+            forms.extend(f for f in batch if f["id"] in ids)
+            offset += len(batch)
+            if not batch or offset >= page.get("totalCount", 0):
+                break
+        for start in range(0, len(forms), 100):
+            result = upsert_orders_from_checkout_forms(channel, forms[start : start + 100])
+            assert all(r.ok for r in result.results), [r.error for r in result.results]
+        orders = list(
+            Order.objects.filter(channel=channel, external_id__in=ids).select_related("status")
+        )
+    assert len(orders) == count
+    return sorted(orders, key=lambda o: o.pk)
+
+
+def status(tenant: Tenant, code: str) -> OrderStatus:
+    with scope(tenant=tenant):
+        return OrderStatus.objects.get(tenant=tenant, system_code=code)
+
+
+def pushes_of(order: Order) -> list[FulfillmentPush]:
+    with scopes_disabled():
+        return list(FulfillmentPush.objects.filter(order_id=order.pk).order_by("id"))
+
+
+def open_pushes() -> int:
+    with scopes_disabled():
+        return FulfillmentPush.objects.filter(
+            state__in=[PushState.PENDING, PushState.FAILED]
+        ).count()
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, message: str = "", step=0.25) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s: {message}")
+        time.sleep(step)
+
+
+@pytest.fixture
+def celery_processes(transactional_db) -> Iterator[Callable[..., tuple[CeleryProcess, ...]]]:
+    """`start(env, beat=True)` → (worker[, beat]) Celery subprocesses with the given extra
+    environment; stopped at the end of the test."""
+    from apilo.celery import app
+
+    started: list[CeleryProcess] = []
+
+    def start(extra_env: dict[str, str], *, beat: bool = True) -> tuple[CeleryProcess, ...]:
+        app.control.purge()
+        worker = CeleryProcess("worker", extra_env).start()
+        started.append(worker)
+        worker.wait_for_log("ready.", timeout=60)
+        if not beat:
+            return (worker,)
+        beat_process = CeleryProcess("beat", {"BEAT_HEARTBEAT_SECONDS": "30", **extra_env})
+        started.append(beat_process.start())
+        return worker, beat_process
+
+    yield start
+    for process in reversed(started):
+        process.stop()

@@ -1,0 +1,368 @@
+"""The push outbox against allegro_sandbox over HTTP: status changes and shipments written with
+the change, sent in order, only when needed, and every outcome on the order's timeline.
+
+These tests call the sender (fulfillment.services.push.process_order) in the test process, as
+the task would; tests/fulfillment/test_convergence.py runs real Celery workers."""
+
+from __future__ import annotations
+
+import pytest
+from django_scopes import scope, scopes_disabled
+
+from fulfillment.models import FulfillmentPush, PushKind, PushState, Shipment
+from fulfillment.services import mappings
+from fulfillment.services.push import process_order, sweep_due
+from fulfillment.services.shipments import ShipmentError, add_shipment
+from orders.ingest import Outcome, upsert_order_from_checkout_form
+from orders.models import Order, OrderEvent, OrderEventKind, SystemStatus
+from orders.order_services import bulk_change_status, change_order_status
+from tests.fulfillment.conftest import import_orders, pushes_of, status, wait_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CARRIERS = ["INPOST", "DPD", "OTHER"]
+
+
+def send(order: Order):
+    with scope(tenant=order.tenant):
+        return process_order(order.tenant_id, order.pk)
+
+
+def fresh(order: Order) -> Order:
+    with scopes_disabled():
+        return Order.objects.select_related("status", "channel").get(pk=order.pk)
+
+
+def push_events(order: Order) -> list[dict]:
+    with scopes_disabled():
+        return [
+            e.data
+            for e in OrderEvent.objects.filter(
+                order_id=order.pk, kind=OrderEventKind.FULFILLMENT_PUSH
+            ).order_by("id")
+        ]
+
+
+def test_a_mapped_status_change_writes_a_push_and_sends_one_put(
+    tenant, admin_user, channel, push_env
+):
+    [order] = import_orders(channel, push_env.sandbox, 1)
+    # Imported into "Nowe", which maps to nothing by default: nothing queued.
+    assert pushes_of(order) == []
+    before = push_env.sandbox.stats()["requests"].get("fulfillment", 0)
+
+    with scope(tenant=tenant):
+        change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+    [push] = pushes_of(order)
+    assert (push.kind, push.target_status, push.state) == (
+        PushKind.STATUS,
+        "PROCESSING",
+        PushState.PENDING,
+    )
+
+    result = send(order)
+
+    assert result.sent == [push.pk]
+    assert push_env.sandbox.fulfillment_of(order.external_id)["status"] == "PROCESSING"
+    assert push_env.sandbox.stats()["requests"].get("fulfillment", 0) - before == 1
+    [done] = pushes_of(order)
+    assert (done.state, done.attempts, done.requests) == (PushState.SENT, 1, 1)
+    assert fresh(order).fulfillment_status == "PROCESSING"
+    assert push_events(order) == [
+        {"push": push.pk, "kind": "status", "outcome": "sent", "target": "PROCESSING"}
+    ]
+
+
+def test_an_unmapped_status_writes_nothing(tenant, admin_user, channel, push_env):
+    [order] = import_orders(channel, push_env.sandbox, 1)
+    with scope(tenant=tenant):
+        mappings.save_mapping(channel, {status(tenant, SystemStatus.IN_PROGRESS).pk: ""})
+        change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+    assert pushes_of(order) == []
+    assert push_env.sandbox.fulfillment_of(order.external_id)["changes"] == 0
+
+
+def test_several_pending_changes_send_only_the_latest_status(tenant, admin_user, channel, push_env):
+    [order] = import_orders(channel, push_env.sandbox, 1)
+    with scope(tenant=tenant):
+        for code in (SystemStatus.IN_PROGRESS, SystemStatus.READY_TO_SHIP, SystemStatus.SENT):
+            change_order_status(order, status(tenant, code), admin_user)
+    first, second, third = pushes_of(order)
+
+    result = send(order)
+
+    assert result.superseded == [first.pk, second.pk]
+    assert result.sent == [third.pk]
+    fulfillment = push_env.sandbox.fulfillment_of(order.external_id)
+    assert (fulfillment["status"], fulfillment["changes"]) == ("SENT", 1)
+    assert [e["outcome"] for e in push_events(order)] == ["superseded", "superseded", "sent"]
+
+
+def test_no_put_when_allegro_already_has_the_status(tenant, admin_user, channel, push_env):
+    [order] = import_orders(channel, push_env.sandbox, 1)
+    with scope(tenant=tenant):
+        change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+    send(order)
+    with scope(tenant=tenant):
+        # Another status that maps to the same Allegro status: no second change on Allegro.
+        mappings.save_mapping(channel, {status(tenant, SystemStatus.NEW).pk: "PROCESSING"})
+        change_order_status(order, status(tenant, SystemStatus.NEW), admin_user)
+    result = send(order)
+    assert len(result.skipped) == 1 and result.sent == []
+    assert push_env.sandbox.fulfillment_of(order.external_id)["changes"] == 1
+
+
+def test_a_buyer_change_409_is_reread_and_retried(tenant, admin_user, channel, push_env):
+    [order] = import_orders(channel, push_env.sandbox, 1)
+    old_revision = order.revision
+    push_env.sandbox.advance_order(order.external_id, "MODIFY")  # new revision at Allegro
+    with scope(tenant=tenant):
+        change_order_status(order, status(tenant, SystemStatus.READY_TO_SHIP), admin_user)
+
+    result = send(order)
+
+    assert len(result.sent) == 1
+    form = push_env.sandbox.order(order.external_id)["checkoutForm"]
+    assert form["fulfillment"]["status"] == "READY_FOR_SHIPMENT"
+    [push] = pushes_of(order)
+    assert push.requests == 3  # PUT (409), GET the form, PUT
+    current = fresh(order)
+    assert current.revision == form["revision"] != old_revision
+    assert current.fulfillment_status == "READY_FOR_SHIPMENT"
+
+
+def test_a_422_is_permanent_shown_and_the_order_stays_workable(
+    tenant, admin_user, channel, push_env
+):
+    [order] = import_orders(channel, push_env.sandbox, 1)
+    # Allegro refuses every status of this order (as with the 100-change cap).
+    push_env.sandbox.set_faults(
+        seller=push_env.seller,
+        error_5xx=1.0,
+        error_status=422,
+        path_prefix=f"/order/checkout-forms/{order.external_id}/fulfillment",
+    )
+    with scope(tenant=tenant):
+        change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+    result = send(order)
+    [push] = pushes_of(order)
+    assert result.failed == [push.pk]
+    assert (push.state, push.error_code, push.attempts) == (PushState.FAILED, "refused", 1)
+    # Not retried: the sweeper does not pick it up, sending again does nothing.
+    assert sweep_due() == []
+    assert send(order).failed == []
+    assert pushes_of(order)[0].attempts == 1
+
+    # The order stays workable: the next change goes out once Allegro accepts again.
+    push_env.sandbox.clear_faults()
+    with scope(tenant=tenant):
+        change_order_status(order, status(tenant, SystemStatus.SENT), admin_user)
+    assert len(send(order).sent) == 1
+    assert push_env.sandbox.fulfillment_of(order.external_id)["status"] == "SENT"
+    assert [e["outcome"] for e in push_events(order)] == ["failed", "sent"]
+
+
+def test_a_5xx_keeps_the_push_pending_with_backoff_and_the_queue_in_order(
+    tenant, admin_user, channel, push_env
+):
+    [order] = import_orders(channel, push_env.sandbox, 1)
+    push_env.sandbox.set_faults(seller=push_env.seller, error_5xx=1.0)
+    with scope(tenant=tenant):
+        change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+    result = send(order)
+    [push] = pushes_of(order)
+    assert result.retry_in is not None and result.sent == []
+    assert (push.state, push.error_code, push.attempts) == (PushState.PENDING, "transient", 1)
+    push_env.sandbox.clear_faults()
+    assert send(order).sent == [push.pk]
+
+
+def test_our_own_change_coming_back_through_the_journal_does_not_echo(
+    tenant, admin_user, channel, push_env
+):
+    [order] = import_orders(channel, push_env.sandbox, 1)
+    with scope(tenant=tenant):
+        change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+    send(order)
+    journal = push_env.sandbox.journal(push_env.seller)["events"]
+    assert journal[-1]["type"] == "FULFILLMENT_STATUS_CHANGED"
+    with scopes_disabled():
+        events_before = OrderEvent.objects.filter(order_id=order.pk).count()
+    # What the sync engine does for that event: re-read the checkout form and import it.
+    form = push_env.sandbox.order(order.external_id)["checkoutForm"]
+    with scope(tenant=tenant):
+        outcome = upsert_order_from_checkout_form(channel, form)
+    assert outcome.outcome == Outcome.UNCHANGED
+    with scopes_disabled():
+        assert OrderEvent.objects.filter(order_id=order.pk).count() == events_before
+    assert len(pushes_of(order)) == 1
+
+
+def test_adding_a_shipment_posts_it_and_sets_sent(tenant, admin_user, channel, push_env):
+    [order] = import_orders(channel, push_env.sandbox, 1, lines=2)
+    with scope(tenant=tenant):
+        order = fresh(order)
+        shipment = add_shipment(
+            order,
+            carrier_id="INPOST",
+            carrier_name="",
+            waybill="620111222333",
+            line_ids=None,
+            comment="Paczka {order.number}: {shipment.waybill}",
+            actor=admin_user,
+            carriers=CARRIERS,
+        )
+    assert shipment.comment == f"Paczka {order.number}: 620111222333"
+    current = fresh(order)
+    assert current.status.system_code == SystemStatus.SENT
+    ship_push, status_push = pushes_of(order)
+    assert (ship_push.kind, status_push.kind, status_push.target_status) == (
+        PushKind.SHIPMENT,
+        PushKind.STATUS,
+        "SENT",
+    )
+
+    result = send(order)
+
+    assert result.sent == [ship_push.pk, status_push.pk]
+    [remote] = push_env.sandbox.shipments_of(order.external_id)
+    assert (remote["carrierId"], remote["waybill"]) == ("INPOST", "620111222333")
+    assert push_env.sandbox.fulfillment_of(order.external_id)["status"] == "SENT"
+    with scopes_disabled():
+        assert Shipment.objects.get(pk=shipment.pk).external_id == remote["id"]
+
+
+def test_a_shipment_of_some_lines_sends_those_lines(tenant, admin_user, channel, push_env):
+    [order] = import_orders(channel, push_env.sandbox, 1, lines=2)
+    with scopes_disabled():
+        first_line = order.lines.order_by("position").first().external_id
+    with scope(tenant=tenant):
+        add_shipment(
+            fresh(order),
+            carrier_id="OTHER",
+            carrier_name="Kurier Zenek",
+            waybill="ZEN-1",
+            line_ids=[first_line],
+            comment="",
+            actor=admin_user,
+            carriers=CARRIERS,
+        )
+    send(order)
+    [remote] = push_env.sandbox.shipments_of(order.external_id)
+    assert remote["lineItems"] == [{"id": first_line}]
+    assert remote["carrierName"] == "Kurier Zenek"
+
+
+def test_a_retried_shipment_post_after_a_timeout_does_not_create_a_second_one(
+    tenant, admin_user, channel, push_env, settings
+):
+    [order] = import_orders(channel, push_env.sandbox, 1)
+    with scope(tenant=tenant):
+        add_shipment(
+            fresh(order),
+            carrier_id="DPD",
+            carrier_name="",
+            waybill="DPD000111",
+            line_ids=None,
+            comment="",
+            actor=admin_user,
+            carriers=CARRIERS,
+        )
+    # Allegro is slow: it stores the shipment, but our read timeout (1 s) gives up first.
+    settings.ALLEGRO_READ_TIMEOUT = 1.0
+    push_env.sandbox.set_faults(
+        seller=push_env.seller,
+        latency_ms=1500,
+        path_prefix=f"/order/checkout-forms/{order.external_id}/shipments",
+    )
+    first = send(order)
+    ship_push = pushes_of(order)[0]
+    assert first.retry_in is not None and first.sent == []
+    assert ship_push.state == PushState.PENDING
+    # It did arrive (the sandbox finishes the request after our client gave up).
+    wait_until(lambda: push_env.sandbox.shipments_of(order.external_id), 10, "shipment stored")
+
+    push_env.sandbox.clear_faults()
+    second = send(order)
+
+    assert ship_push.pk in second.sent
+    assert len(push_env.sandbox.shipments_of(order.external_id)) == 1
+    # The retry looked (GET) instead of posting again.
+    assert pushes_of(order)[0].requests == 2
+
+
+def test_no_shipment_push_without_pass_shipment_info(tenant, admin_user, channel, push_env):
+    with scopes_disabled():
+        type(channel).objects.filter(pk=channel.pk).update(pass_shipment_info=False)
+    [order] = import_orders(channel, push_env.sandbox, 1)
+    with scope(tenant=tenant):
+        add_shipment(
+            fresh(order),
+            carrier_id="DPD",
+            carrier_name="",
+            waybill="DPD1",
+            line_ids=None,
+            comment="",
+            actor=admin_user,
+            carriers=CARRIERS,
+        )
+    kinds = [p.kind for p in pushes_of(order)]
+    assert kinds == [PushKind.STATUS]  # the status change to "Wysłane" → SENT only
+    send(order)
+    assert push_env.sandbox.shipments_of(order.external_id) == []
+
+
+def test_a_duplicate_shipment_is_refused(tenant, admin_user, channel, push_env):
+    [order] = import_orders(channel, push_env.sandbox, 1)
+    kwargs = dict(
+        carrier_id="DPD",
+        carrier_name="",
+        waybill="DPD1",
+        line_ids=None,
+        comment="",
+        actor=admin_user,
+        carriers=CARRIERS,
+    )
+    with scope(tenant=tenant):
+        add_shipment(fresh(order), **kwargs)
+        with pytest.raises(ShipmentError) as info:
+            add_shipment(fresh(order), **kwargs)
+    assert info.value.field == "waybill"
+    with scopes_disabled():
+        assert Shipment.objects.filter(order_id=order.pk).count() == 1
+
+
+def test_bulk_status_change_pushes_each_order(tenant, admin_user, channel, push_env):
+    orders = import_orders(channel, push_env.sandbox, 3)
+    bulk_change_status(
+        tenant, [o.pk for o in orders], status(tenant, SystemStatus.READY_TO_SHIP), admin_user
+    )
+    for order in orders:
+        assert [p.target_status for p in pushes_of(order)] == ["READY_FOR_SHIPMENT"]
+        send(order)
+        assert push_env.sandbox.fulfillment_of(order.external_id)["status"] == "READY_FOR_SHIPMENT"
+
+
+def test_a_push_waits_while_the_channel_is_not_connected(tenant, admin_user, channel, push_env):
+    [order] = import_orders(channel, push_env.sandbox, 1)
+    with scope(tenant=tenant):
+        change_order_status(order, status(tenant, SystemStatus.CANCELLED), admin_user)
+    with scopes_disabled():
+        type(channel).objects.filter(pk=channel.pk).update(connection_state="needs_reauth")
+    result = send(order)
+    [push] = pushes_of(order)
+    assert (push.state, push.error_code, push.attempts) == (PushState.PENDING, "not_connected", 0)
+    assert result.retry_in is not None
+    assert push_env.sandbox.fulfillment_of(order.external_id)["changes"] == 0
+
+
+def test_the_sweeper_finds_due_pushes_only(tenant, admin_user, channel, push_env, settings):
+    [order] = import_orders(channel, push_env.sandbox, 1)
+    settings.FULFILLMENT_REDISPATCH_AFTER_SECONDS = 0
+    with scope(tenant=tenant):
+        change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+    assert sweep_due() == [(tenant.pk, order.pk)]
+    send(order)
+    assert sweep_due() == []
+    with scopes_disabled():
+        assert FulfillmentPush.objects.filter(state=PushState.PENDING).count() == 0

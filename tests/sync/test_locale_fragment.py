@@ -1,0 +1,59 @@
+"""The Polish translations of the sync engine (locale_fragments/sync.po, merged by the lead)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from channels.services import backfill, sync
+
+FRAGMENT = Path(__file__).resolve().parents[2] / "locale_fragments" / "sync.po"
+
+
+def entries() -> list[tuple[str, list[str]]]:
+    """(msgid, [msgstr…]) of every entry, multi-line strings joined."""
+    text = FRAGMENT.read_text(encoding="utf-8")
+    out = []
+    for block in text.strip().split("\n\n")[1:]:
+        parts: dict[str, str] = {}
+        key = None
+        for line in block.splitlines():
+            if line.startswith("#"):
+                continue
+            match = re.match(r'^(msgid|msgid_plural|msgstr(?:\[\d\])?) "(.*)"$', line)
+            if match:
+                key = match.group(1)
+                parts[key] = match.group(2)
+            elif line.startswith('"') and key:
+                parts[key] += line[1:-1]
+        strs = [v for k, v in sorted(parts.items()) if k.startswith("msgstr")]
+        out.append((parts["msgid"], strs))
+    return out
+
+
+def test_every_entry_is_translated_and_keeps_its_placeholders():
+    found = entries()
+    assert len(found) > 40
+    for msgid, strs in found:
+        assert all(strs), msgid
+        for msgstr in strs:
+            assert sorted(re.findall(r"%\(\w+\)[sd]", msgid)) == sorted(
+                re.findall(r"%\(\w+\)[sd]", msgstr)
+            ), msgid
+
+
+def test_the_stored_messages_are_translated():
+    translated = {msgid for msgid, _ in entries()}
+    stored = [
+        sync.AUTH_REVOKED_TEXT,
+        sync.RATE_LIMITED_TEXT,
+        sync.TRANSIENT_TEXT,
+        sync.INTERNAL_TEXT,
+        sync.GONE_TEXT,
+        "The start date must not be after the end date.",
+        "The end date must not be in the future.",
+        "Allegro keeps orders for 12 months: choose a start date within the last 12 months.",
+        "Connect the channel to Allegro first.",
+    ]
+    assert [m for m in stored if m not in translated] == []
+    assert backfill.MAX_DAYS_BACK == 365
