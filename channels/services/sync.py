@@ -25,7 +25,6 @@ Lock order everywhere: sync-state row, then the ingest's channel lock, then orde
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Iterator
@@ -36,8 +35,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
@@ -53,14 +51,12 @@ from channels.clients.allegro import (
 )
 from channels.models import BackfillState, ChannelSyncState, PollOutcome, SalesChannel
 from channels.services.api import call
+from core.locking import try_lock as named_lock
 
 logger = logging.getLogger(__name__)
 
 # The concurrency test switches the poll lock off to show what it prevents.
 _LOCK_POLL = True
-# A poll whose lock cannot be held by PostgreSQL (SQLite development mode) uses a cache lock
-# with this time to live, so a killed process cannot keep an account locked forever.
-CACHE_LOCK_TTL_SECONDS = 300
 
 
 class CursorMoved(Exception):
@@ -72,35 +68,12 @@ def lock_key(kind: str, tenant_id: int, channel_id: int) -> str:
     return f"apilo:sync:{kind}:{tenant_id}:{channel_id}"
 
 
-def _advisory_id(key: str) -> int:
-    # A stable signed 64-bit id of the key (PostgreSQL advisory locks take a bigint).
-    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
-
-
 @contextmanager
 def try_lock(kind: str, tenant_id: int, channel_id: int) -> Iterator[bool]:
     """Hold the (kind, tenant, channel) lock while the block runs; yields False at once if
-    someone else holds it. Session-level advisory lock on PostgreSQL (released with the
-    connection if the process dies); a cache key with a TTL elsewhere."""
-    key = lock_key(kind, tenant_id, channel_id)
-    if connection.vendor == "postgresql":
-        lock_id = _advisory_id(key)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [lock_id])
-            acquired = bool(cursor.fetchone()[0])
-        try:
-            yield acquired
-        finally:
-            if acquired:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id])
-        return
-    acquired = cache.add(key, "1", timeout=CACHE_LOCK_TTL_SECONDS)
-    try:
+    someone else holds it (core.locking: a PostgreSQL advisory lock, a cache key elsewhere)."""
+    with named_lock(lock_key(kind, tenant_id, channel_id)) as acquired:
         yield acquired
-    finally:
-        if acquired:
-            cache.delete(key)
 
 
 @contextmanager

@@ -43,7 +43,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -60,6 +60,7 @@ from channels.clients.allegro import (
 )
 from channels.models import SalesChannel
 from channels.services.api import call
+from core.locking import try_lock
 from fulfillment import conf
 from fulfillment.models import FulfillmentPush, PushKind, PushState, Shipment
 from fulfillment.services.mappings import default_for, mapped_targets
@@ -217,21 +218,13 @@ def _lock_key(tenant_id: int, order_id: int) -> str:
 
 @contextmanager
 def order_lock(tenant_id: int, order_id: int) -> Iterator[bool]:
-    """Try to become the order's only sender (session advisory lock; released on exit, or by
-    PostgreSQL when a killed worker's connection goes away). Yields whether we got it."""
+    """Try to become the order's only sender (core.locking: released on exit, or by PostgreSQL
+    when a killed worker's connection goes away). Yields whether we got it."""
     if not _LOCK_ORDERS:
         yield True
         return
-    key = _lock_key(tenant_id, order_id)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [key])
-        acquired = bool(cursor.fetchone()[0])
-    try:
+    with try_lock(_lock_key(tenant_id, order_id)) as acquired:
         yield acquired
-    finally:
-        if acquired:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
 
 
 # --------------------------------------------------------------------------- sending

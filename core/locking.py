@@ -1,0 +1,47 @@
+"""Non-blocking named locks shared by every process of the deployment.
+
+On PostgreSQL: a session-level advisory lock, released on exit or by PostgreSQL when a killed
+worker's connection goes away. Elsewhere (SQLite in development): a cache key with a time to
+live, so a killed process cannot keep the name locked for longer than that.
+
+Names carry the tenant id (e.g. "apilo:sync:poll:<tenant>:<channel>").
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.core.cache import cache
+from django.db import connection
+
+CACHE_LOCK_TTL_SECONDS = 300
+
+
+def advisory_id(name: str) -> int:
+    """A stable signed 64-bit id of the name (PostgreSQL advisory locks take a bigint)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def try_lock(name: str) -> Iterator[bool]:
+    """Hold the named lock while the block runs; yields False at once if someone holds it."""
+    if connection.vendor == "postgresql":
+        lock_id = advisory_id(name)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [lock_id])
+            acquired = bool(cursor.fetchone()[0])
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id])
+        return
+    acquired = cache.add(f"lock:{name}", "1", timeout=CACHE_LOCK_TTL_SECONDS)
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            cache.delete(f"lock:{name}")
