@@ -21,3 +21,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = False
 WHITENOISE_AUTOREFRESH = True
+# Tests read pages in English (the source language); tests/test_i18n.py checks that a visitor
+# without a language preference gets Polish, the product's default.
+LANGUAGE_CODE = "en"
