@@ -11,14 +11,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import requests
 from cryptography.fernet import Fernet
 from django.test import Client
-from django.urls import reverse
 from django_scopes import scope
 
 from channels.models import SalesChannel
 from channels.services.channels import create_channel
+from tests.allegro_support import sandbox_login, start
 from tests.sandbox_support import SandboxControl
 
 # Fixed per test session; tests that rotate keys add their own.
@@ -135,55 +134,6 @@ def make_channel(tenant, **overrides: Any) -> SalesChannel:
 @pytest.fixture
 def channel(tenant, allegro) -> SalesChannel:
     return make_channel(tenant)
-
-
-def sandbox_login(authorize_url: str, login: str, password: str, action: str = "confirm") -> str:
-    """Play the seller in a browser on the sandbox's authorize pages; returns where the sandbox
-    redirects back to (the callback URL with code/error and state)."""
-    browser = requests.Session()
-    page = browser.get(authorize_url, allow_redirects=False, timeout=30)
-    assert page.status_code == 200, page.text[:300]
-    ticket = re.search(r'name=ticket value="([^"]+)"', page.text).group(1)
-    if action == "cancel":
-        response = browser.post(
-            _form_url(authorize_url),
-            data={"ticket": ticket, "action": "cancel"},
-            allow_redirects=False,
-            timeout=30,
-        )
-    else:
-        response = browser.post(
-            _form_url(authorize_url),
-            data={"ticket": ticket, "login": login, "password": password, "action": "login"},
-            allow_redirects=False,
-            timeout=30,
-        )
-        if response.status_code == 200 and "action value=confirm" in response.text:
-            response = browser.post(
-                _form_url(authorize_url),
-                data={"ticket": ticket, "action": "confirm"},
-                allow_redirects=False,
-                timeout=30,
-            )
-    assert response.status_code == 302, response.text[:300]
-    return response.headers["Location"]
-
-
-def _form_url(authorize_url: str) -> str:
-    parts = urlsplit(authorize_url)
-    return f"{parts.scheme}://{parts.netloc}/auth/oauth/authorize"
-
-
-def start(client: Client, channel: SalesChannel) -> str:
-    """Click Authorize; returns the Allegro authorize URL we were sent to."""
-    response = client.post(
-        reverse(
-            "administration:channels:authorize",
-            kwargs={"tenant_slug": channel.tenant.slug, "channel_id": channel.pk},
-        )
-    )
-    assert response.status_code == 302
-    return response["Location"]
 
 
 def callback_path(redirect_location: str) -> str:

@@ -63,3 +63,17 @@ def until_unpaused(config: dict[str, Any], successes: int) -> dict[str, int]:
             counts["429" if exc.status == 429 else "paused"] += 1
             time.sleep(0.02)
     return counts
+
+
+def setup_django() -> None:
+    """Pool initializer: Django is set up before the test starts its clock."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "apilo.settings_test")
+    import django
+
+    django.setup()
+
+
+def ready(_: int) -> int:
+    """Occupies a process for a moment, so a map of one item per process reaches them all."""
+    time.sleep(0.5)
+    return os.getpid()

@@ -76,7 +76,7 @@ def test_a_burst_of_20000_calls_from_4_processes_stays_under_the_limit(allegro):
 
 @pytest.mark.django_db
 def test_a_429_from_allegro_pauses_every_worker(allegro):
-    block = 3.0
+    block = 6.0  # long enough for four busy processes to start calling within it
     allegro.sandbox.set_rate_limit(block_seconds=block)
     config = config_for(allegro, limit=9000, window_seconds=60.0, block_seconds=block)
     RedisLimiter(settings.REDIS_URL, 9000).reset(CLIENT_ID)
@@ -85,15 +85,18 @@ def test_a_429_from_allegro_pauses_every_worker(allegro):
         limiter=RedisLimiter(settings.REDIS_URL, 9000),
         block_seconds=block,
     )
-    allegro.sandbox.block_client(CLIENT_ID, seconds=block)
-    with pytest.raises(AllegroRateLimited) as exc:
-        client.request("GET", "/me", access_token=config["token"])
-    assert exc.value.status == 429
-    assert 0 < exc.value.retry_after <= block
-    # Now four workers want to call: each is paused locally until the block ends, and none
-    # reaches Allegro meanwhile (which would extend Allegro's block).
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(PROCESSES) as pool:
+    with ctx.Pool(PROCESSES, initializer=ratelimit_workers.setup_django) as pool:
+        # Every worker process is up before the block starts (spawning takes seconds).
+        pids = pool.map(ratelimit_workers.ready, range(PROCESSES), chunksize=1)
+        assert len(set(pids)) == PROCESSES
+        allegro.sandbox.block_client(CLIENT_ID, seconds=block)
+        with pytest.raises(AllegroRateLimited) as exc:
+            client.request("GET", "/me", access_token=config["token"])
+        assert exc.value.status == 429
+        assert 0 < exc.value.retry_after <= block
+        # Now four workers want to call: each is paused locally until the block ends, and
+        # none reaches Allegro meanwhile (which would extend Allegro's block).
         results = pool.starmap(ratelimit_workers.until_unpaused, [(config, 25)] * PROCESSES)
     assert all(r["ok"] == 25 and r["429"] == 0 and r["paused"] > 0 for r in results)
     by_status = allegro.sandbox.stats()["by_status"]

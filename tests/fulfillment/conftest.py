@@ -5,18 +5,13 @@ sandbox's checkout forms with the ingest service, and Celery processes that reac
 
 from __future__ import annotations
 
-import re
 import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-import requests
-from django.test import Client
-from django.urls import reverse
 from django_scopes import scope, scopes_disabled
 
 from channels.models import SalesChannel
@@ -26,6 +21,7 @@ from core.models import Tenant
 from fulfillment.models import FulfillmentPush, PushState
 from orders.ingest import upsert_orders_from_checkout_forms
 from orders.models import Order, OrderStatus
+from tests.allegro_support import connect as connect_channel
 from tests.celery_support import CeleryProcess
 from tests.sandbox_support import SandboxControl
 
@@ -101,38 +97,7 @@ def make_channel(tenant: Tenant, **overrides: Any) -> SalesChannel:
 
 def connect(channel: SalesChannel, admin_user, login: str = SELLER) -> SalesChannel:
     """Authorize the channel through the real flow: Authorize → sandbox login → callback."""
-    client = Client()
-    client.force_login(admin_user)
-    response = client.post(
-        reverse(
-            "administration:channels:authorize",
-            kwargs={"tenant_slug": channel.tenant.slug, "channel_id": channel.pk},
-        )
-    )
-    assert response.status_code == 302, response.status_code
-    authorize_url = response["Location"]
-    browser = requests.Session()
-    page = browser.get(authorize_url, allow_redirects=False, timeout=30)
-    ticket = re.search(r'name=ticket value="([^"]+)"', page.text).group(1)
-    parts = urlsplit(authorize_url)
-    form_url = f"{parts.scheme}://{parts.netloc}/auth/oauth/authorize"
-    answer = browser.post(
-        form_url,
-        data={"ticket": ticket, "login": login, "password": SELLER_PASSWORD, "action": "login"},
-        allow_redirects=False,
-        timeout=30,
-    )
-    if answer.status_code == 200 and "action value=confirm" in answer.text:
-        answer = browser.post(
-            form_url, data={"ticket": ticket, "action": "confirm"}, allow_redirects=False
-        )
-    assert answer.status_code == 302, answer.text[:300]
-    back = urlsplit(answer.headers["Location"])
-    client.get(f"{back.path}?{back.query}")
-    with scope(tenant=channel.tenant):
-        channel = SalesChannel.objects.select_related("tenant").get(pk=channel.pk)
-    assert channel.is_connected, channel.connection_state
-    return channel
+    return connect_channel(channel, admin_user, login, SELLER_PASSWORD)
 
 
 @pytest.fixture

@@ -1,0 +1,76 @@
+"""Authorizing a sales channel against allegro_sandbox the way a seller does, over HTTP:
+Authorize in the back office → log in and confirm on the sandbox's page → the callback."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import requests
+from django.test import Client
+from django.urls import reverse
+from django_scopes import scope
+
+from channels.models import SalesChannel
+
+
+def sandbox_login(authorize_url: str, login: str, password: str, action: str = "confirm") -> str:
+    """Play the seller in a browser on the sandbox's authorize pages; returns where the sandbox
+    redirects back to (the callback URL with code/error and state)."""
+    browser = requests.Session()
+    page = browser.get(authorize_url, allow_redirects=False, timeout=30)
+    assert page.status_code == 200, page.text[:300]
+    ticket = re.search(r'name=ticket value="([^"]+)"', page.text).group(1)
+    form_url = _form_url(authorize_url)
+    if action == "cancel":
+        response = browser.post(
+            form_url,
+            data={"ticket": ticket, "action": "cancel"},
+            allow_redirects=False,
+            timeout=30,
+        )
+    else:
+        response = browser.post(
+            form_url,
+            data={"ticket": ticket, "login": login, "password": password, "action": "login"},
+            allow_redirects=False,
+            timeout=30,
+        )
+        if response.status_code == 200 and "action value=confirm" in response.text:
+            response = browser.post(
+                form_url,
+                data={"ticket": ticket, "action": "confirm"},
+                allow_redirects=False,
+                timeout=30,
+            )
+    assert response.status_code == 302, response.text[:300]
+    return response.headers["Location"]
+
+
+def _form_url(authorize_url: str) -> str:
+    parts = urlsplit(authorize_url)
+    return f"{parts.scheme}://{parts.netloc}/auth/oauth/authorize"
+
+
+def start(client: Client, channel: SalesChannel) -> str:
+    """Click Authorize; returns the Allegro authorize URL we were sent to."""
+    response = client.post(
+        reverse(
+            "administration:channels:authorize",
+            kwargs={"tenant_slug": channel.tenant.slug, "channel_id": channel.pk},
+        )
+    )
+    assert response.status_code == 302, response.status_code
+    return response["Location"]
+
+
+def connect(channel: SalesChannel, admin_user, login: str, password: str) -> SalesChannel:
+    """The whole flow for an administrator; returns the channel, connected."""
+    client = Client()
+    client.force_login(admin_user)
+    back = urlsplit(sandbox_login(start(client, channel), login, password))
+    client.get(f"{back.path}?{back.query}")
+    with scope(tenant=channel.tenant):
+        channel = SalesChannel.objects.select_related("tenant").get(pk=channel.pk)
+    assert channel.is_connected, channel.connection_state
+    return channel
