@@ -1,0 +1,62 @@
+"""Production-safe defaults: no SECRET_KEY outside development is an error; secure headers."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _import_settings(**env: str) -> subprocess.CompletedProcess:
+    # Without what apilo/settings_test.py put into this process's environment.
+    dropped = {"SECRET_KEY", "DEBUG", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"}
+    clean = {k: v for k, v in os.environ.items() if k not in dropped}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import apilo.settings as s; "
+            "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)",
+        ],
+        cwd=REPO,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_secret_key_is_required_when_debug_is_off():
+    result = _import_settings()
+    assert result.returncode == 1
+    assert "SECRET_KEY must be set when DEBUG is off." in result.stderr
+
+
+def test_defaults_are_production_safe():
+    result = _import_settings(SECRET_KEY="s3cret")
+    assert result.stdout.split() == ["False", "True", "31536000"]
+
+
+def test_development_mode_needs_no_secret_key():
+    result = _import_settings(DEBUG="1")
+    assert result.stdout.split() == ["True", "False", "0"]
+
+
+@pytest.mark.django_db
+def test_pages_carry_the_security_headers(client):
+    response = client.get(reverse("login"))
+    directives = set(response["Content-Security-Policy"].split("; "))
+    assert directives == {
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+    }
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
