@@ -37,13 +37,19 @@ test: lint migrations-check
 	$(TEST_SETTINGS) $(BIN)/python manage.py check --fail-level WARNING
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Re-extract translatable strings after changing UI text, then translate locale/*/LC_MESSAGES/django.po.
+# After changing UI text: extract strings, fill Polish from locale_fragments/, compile.
 messages: install
-	DEBUG=1 $(BIN)/python manage.py makemessages --locale pl --locale en --ignore '.venv/*' --ignore 'allegro_sandbox/*' --ignore 'tests/*' --ignore 'bench/*'
-	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore '.venv/*'
+	bin/merge-translations
 
+# The quick versions of every benchmark (bench/README.md has the full runs and their figures).
 bench: install
-	$(BIN)/python bench/run_all.py
+	mkdir -p bench/results
+	$(BIN)/python bench/sandbox_throughput.py | tee bench/results/sandbox_throughput.json
+	$(BIN)/python bench/idle_poll.py | tee bench/results/idle_poll.json
+	$(BIN)/python bench/backfill.py --orders 5000 --naive-orders 1000 | tee bench/results/backfill.json
+	$(BIN)/python bench/pull_lag.py --seconds 60 --warmup 20 | tee bench/results/pull_lag.json
+	$(BIN)/python bench/push_lag.py --seconds 20 | tee bench/results/push_lag.json
+	$(BIN)/python bench/order_list.py --orders 100000 --other-tenants 10 | tee bench/results/order_list.json
 
 clean:
 	rm -rf $(VENV) var staticfiles
