@@ -179,7 +179,7 @@ class _Statuses:
 
 
 def _load_statuses(tenant: Tenant, channel: SalesChannel) -> _Statuses:
-    chosen_id = getattr(channel, "import_status_id", None)
+    chosen_id = channel.import_status_id
     for _attempt in range(2):
         rows = OrderStatus.objects.filter(tenant=tenant, system_code__in=_NEEDED_CODES)
         if chosen_id:
@@ -203,8 +203,8 @@ def import_status_for(
 ) -> OrderStatus:
     """The status a newly paid (READY_FOR_PROCESSING) order of this channel lands in.
 
-    SalesChannel is to get `import_status` (FK OrderStatus, null = the tenant's "new"); until
-    then, and whenever it is empty or inactive, this is the tenant's SystemStatus.NEW status.
+    The channel's `import_status` when set and active; otherwise the tenant's SystemStatus.NEW
+    status ("Nowe").
     """
     if chosen is not None and chosen.is_active:
         return chosen

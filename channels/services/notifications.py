@@ -1,7 +1,7 @@
 """E-mails about a channel. Sent with Django's mail API right after the transaction commits.
 
-TODO(notifications outbox, later issue): go through the OutgoingMail outbox instead, so a mail
-server outage delays the e-mail rather than losing it. Until then a failure is logged.
+Known limit: a mail server outage at that moment loses the e-mail (the failure is logged). The
+OutgoingMail outbox of the notifications work will carry these mails with retries.
 """
 
 from __future__ import annotations

@@ -382,8 +382,6 @@ def test_import_into_another_tenants_scope_is_refused(tenant, other_tenant, chan
 
 
 def test_the_channels_import_status_is_where_paid_orders_start(tenant, channel):
-    if not hasattr(channel, "import_status_id"):
-        pytest.skip("SalesChannel has no import_status yet")
     chosen = status_of(tenant, "in_progress")
     with in_scope(tenant):
         channel.import_status = chosen
