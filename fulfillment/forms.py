@@ -31,7 +31,6 @@ class ChannelFulfillmentForm(forms.Form):
         mapping: dict[int, str],
         shipment_status: OrderStatus | None,
         import_status: OrderStatus | None,
-        has_import_status: bool,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("label_suffix", "")
@@ -45,16 +44,14 @@ class ChannelFulfillmentForm(forms.Form):
                 initial=mapping.get(status.pk, ""),
             )
         active = [s for s in statuses if s.is_active]
-        self.has_import_status = has_import_status
-        if has_import_status:
-            self.fields["import_status"] = forms.ModelChoiceField(
-                label=_("Status of new paid orders"),
-                queryset=OrderStatus.objects.filter(pk__in=[s.pk for s in active]),
-                required=False,
-                empty_label=_("— the built-in “New” —"),
-                initial=import_status.pk if import_status else None,
-                help_text=_("Paid orders from this channel start in this status."),
-            )
+        self.fields["import_status"] = forms.ModelChoiceField(
+            label=_("Status of new paid orders"),
+            queryset=OrderStatus.objects.filter(pk__in=[s.pk for s in active]),
+            required=False,
+            empty_label=_("— the built-in “New” —"),
+            initial=import_status.pk if import_status else None,
+            help_text=_("Paid orders from this channel start in this status."),
+        )
         self.fields["shipment_status"] = forms.ModelChoiceField(
             label=_("Status after a shipment is added"),
             queryset=OrderStatus.objects.filter(pk__in=[s.pk for s in active]),

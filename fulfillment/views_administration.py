@@ -25,29 +25,22 @@ def _channel(request: HttpRequest, channel_id: int) -> SalesChannel:
     return get_object_or_404(SalesChannel, tenant=request.tenant, pk=channel_id)
 
 
-def _has_import_status() -> bool:
-    return any(f.name == "import_status" for f in SalesChannel._meta.get_fields())
-
-
 @require_http_methods(["GET", "POST"])
 def channel_settings(request: HttpRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
     channel = _channel(request, channel_id)
     statuses = list(OrderStatus.objects.filter(tenant=request.tenant).order_by("position", "pk"))
-    has_import = _has_import_status()
     form = ChannelFulfillmentForm(
         request.POST if request.method == "POST" else None,
         statuses=statuses,
         mapping=mappings.mapping_of(channel, statuses),
         shipment_status=mappings.shipment_status_for(channel),
-        import_status=getattr(channel, "import_status", None) if has_import else None,
-        has_import_status=has_import,
+        import_status=channel.import_status,
     )
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             mappings.save_mapping(channel, form.targets())
             mappings.save_shipment_status(channel, form.cleaned_data.get("shipment_status"))
-            if has_import:
-                mappings.save_import_status(channel, form.cleaned_data.get("import_status"))
+            mappings.save_import_status(channel, form.cleaned_data.get("import_status"))
         messages.success(request, _("The status mappings were saved."))
         return redirect(
             "administration:fulfillment:settings",
