@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from channels.clients.allegro import configured_environments
 from channels.models import BACKFILL_DAYS_MAX, SalesChannel
+from channels.services.channels import SETTINGS_FIELDS
 from core.models import Tenant
 from notifications.catalogue import Context, variables_for
 
@@ -54,17 +55,7 @@ class SalesChannelForm(forms.ModelForm):
 
     class Meta:
         model = SalesChannel
-        fields = [
-            "name",
-            "alias",
-            "allegro_login",
-            "pass_shipment_info",
-            "customer_zone",
-            "seller_notification_email",
-            "default_shipment_comment",
-            "allegro_environment",
-            "backfill_days",
-        ]
+        fields = list(SETTINGS_FIELDS)
         widgets = {
             "alias": forms.TextInput(attrs={"maxlength": 2, "size": 3, "autocomplete": "off"}),
             "default_shipment_comment": forms.Textarea(attrs={"rows": 2}),
