@@ -42,6 +42,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--baseline-sweep", type=float, default=10.0)
     parser.add_argument("--orders", type=int, default=3000)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=1,
+        help="changes per transaction: 1 = change_order_status one order at a time (staff "
+        "changing orders one by one); n > 1 = bulk_change_status of n orders to one status "
+        "(the bulk action), the same rate of changes in fewer, larger commits",
+    )
     parser.add_argument("--workers", type=int, default=2, help="worker processes (2 pool each)")
     parser.add_argument(
         "--database-url", default="postgres://postgres@127.0.0.1:5432/apilo_bench_push"
@@ -100,7 +108,7 @@ def main() -> None:
     from fulfillment.models import FulfillmentPush, PushState
     from fulfillment.services import mappings
     from orders.models import Order, OrderStatus
-    from orders.order_services import change_order_status
+    from orders.order_services import bulk_change_status, change_order_status
     from tests.celery_support import CeleryProcess
     from tests.fulfillment import conftest as helpers
 
@@ -137,25 +145,53 @@ def main() -> None:
         per_thread = args.rate / args.threads
         total = int(seconds * args.rate)
         shards = [orders[i :: args.threads] for i in range(args.threads)]
+        with scopes_disabled():  # each order's status now (an earlier run changed them)
+            status_now = dict(Order.objects.filter(tenant=tenant).values_list("pk", "status_id"))
 
         def load(shard: list[Order], seed: int) -> None:
             rng = random.Random(seed)
-            current = {o.pk: (o.status_id, target.get(o.status_id) or "NEW") for o in shard}
+            current = {
+                o.pk: (status_now[o.pk], target.get(status_now[o.pk]) or "NEW") for o in shard
+            }
             queue = list(shard)
             rng.shuffle(queue)
             start = time.monotonic()
-            count = int(total / args.threads)
+            batch = max(1, args.batch)
+            count = int(total / args.threads / batch)
+            position = 0
             with scope(tenant=tenant):
                 for i in range(count):
-                    order = queue[i % len(queue)]
-                    _status_id, allegro = current[order.pk]
-                    choice = rng.choice([s for s in mapped if target[s.pk] != allegro])
-                    change_order_status(order, choice, user)
+                    if batch == 1:
+                        order = queue[position % len(queue)]
+                        position += 1
+                        _status_id, allegro = current[order.pk]
+                        choice = rng.choice([s for s in mapped if target[s.pk] != allegro])
+                        change_order_status(order, choice, user)
+                        picked = [order]
+                    else:
+                        # One status for the batch; the next orders (in the rotating queue)
+                        # whose Allegro status differs from its mapping: each needs one PUT.
+                        picked = []
+                        while len(picked) < batch:
+                            choice = rng.choice(mapped)
+                            picked = []
+                            for _step in range(len(queue)):
+                                order = queue[position % len(queue)]
+                                position += 1
+                                if current[order.pk][1] != target[choice.pk]:
+                                    picked.append(order)
+                                    if len(picked) == batch:
+                                        break
+                        result = bulk_change_status(tenant, [o.pk for o in picked], choice, user)
+                        assert len(result.changed) == batch, result
                     committed = time.time()
-                    current[order.pk] = (choice.pk, target[choice.pk])
+                    for order in picked:
+                        current[order.pk] = (choice.pk, target[choice.pk])
                     with lock:
-                        changes.append((order.external_id, target[choice.pk], committed))
-                    pause = start + (i + 1) / per_thread - time.monotonic()
+                        changes.extend(
+                            (order.external_id, target[choice.pk], committed) for order in picked
+                        )
+                    pause = start + (i + 1) * batch / per_thread - time.monotonic()
                     if pause > 0:
                         time.sleep(pause)
             from django.db import connection
@@ -228,6 +264,7 @@ def main() -> None:
                 "seconds": args.seconds,
                 "orders": args.orders,
                 "workers": f"{args.workers}x2",
+                "changes_per_transaction": args.batch,
                 "outbox_on_commit_dispatch": ours,
                 "baseline_sweeper_only": {"sweep_seconds": args.baseline_sweep, **baseline},
                 "target_p95_s": 5.0,

@@ -25,6 +25,12 @@ _DEFAULTS: dict[str, float] = {
     # 1: dispatch a push task when the change commits (normal). 0: leave every push to the
     # sweeper — only the benchmark's baseline (bench/push_lag.py) turns this off.
     "FULFILLMENT_DISPATCH_ON_COMMIT": 1,
+    # Orders one push task sends at most when a change (a bulk change, an import) or a sweep
+    # dispatches many at once; each batch is one task, the batches spread over the workers.
+    "FULFILLMENT_DISPATCH_BATCH": 10,
+    # The sweeper skips a tick while the broker's queue holds more messages than this: the
+    # workers are behind and the due rows' tasks are still on their way (no duplicates).
+    "FULFILLMENT_SWEEP_MAX_BACKLOG": 500,
     # How long the list of carriers from /order/carriers is cached per environment.
     "FULFILLMENT_CARRIERS_CACHE_SECONDS": 86400,
 }

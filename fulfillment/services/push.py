@@ -121,11 +121,26 @@ def _permanent_code(exc: AllegroError, kind: str) -> str:
 # --------------------------------------------------------------------------- writing
 def dispatch(tenant_id: int, order_id: int) -> None:
     """Send the order's pending pushes after the current transaction commits."""
-    from fulfillment.tasks import push_order
+    dispatch_many(tenant_id, [order_id])
+
+
+def dispatch_many(tenant_id: int, order_ids: list[int]) -> None:
+    """Send the pending pushes of these orders (of one tenant) after the current transaction
+    commits: one task per order, or for a batch (a bulk change, an import) one task per
+    ``FULFILLMENT_DISPATCH_BATCH`` orders, so a bulk change of 500 orders is not 500 messages
+    and 500 task start-ups while the orders still spread over the workers."""
+    from fulfillment.tasks import push_order, push_orders
 
     if not conf.get("FULFILLMENT_DISPATCH_ON_COMMIT"):
         return
-    transaction.on_commit(lambda: push_order.delay(tenant_id, order_id))
+    ids = list(dict.fromkeys(order_ids))  # once per order, in order
+    size = max(1, int(conf.get("FULFILLMENT_DISPATCH_BATCH")))
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        if len(chunk) == 1:
+            transaction.on_commit(lambda order_id=chunk[0]: push_order.delay(tenant_id, order_id))
+        else:
+            transaction.on_commit(lambda chunk=chunk: push_orders.delay(tenant_id, chunk))
 
 
 def _first_sweep_at() -> Any:
@@ -176,8 +191,11 @@ def queue_status_pushes(
     if pushes:
         # bulk_create skips TenantOwnedModel.save(); every row is the order's own tenant.
         FulfillmentPush.objects.bulk_create(pushes)
+        by_tenant: dict[int, list[int]] = {}
         for push in pushes:
-            dispatch(push.tenant_id, push.order_id)
+            by_tenant.setdefault(push.tenant_id, []).append(push.order_id)
+        for tenant_id, order_ids in by_tenant.items():
+            dispatch_many(tenant_id, order_ids)
     return pushes
 
 
@@ -277,7 +295,9 @@ def _pending(tenant_id: int, order_id: int):
 
 def _drain(tenant_id: int, order_id: int, result: ProcessResult) -> None:
     while True:
-        rows = list(_pending(tenant_id, order_id).select_related("shipment"))
+        # No join on the shipment: a status row (nearly all of them) has none, and a shipment
+        # row loads its shipment when it is sent.
+        rows = list(_pending(tenant_id, order_id))
         if not rows:
             return
         status_rows = [r for r in rows if r.kind == PushKind.STATUS]
@@ -336,8 +356,17 @@ def _call(push: FulfillmentPush, channel: SalesChannel, method: str, path: str, 
     return call(channel, method, path, **kw)
 
 
+# What sending needs of the order: not its stored form, addresses or lines (raw_form alone is
+# the whole checkout form, decoded from JSON on every read).
+_ORDER_FIELDS = ("id", "tenant_id", "channel_id", "external_id", "revision", "fulfillment_status")
+
+
 def _send(push: FulfillmentPush) -> str:
-    order = Order.objects.select_related("channel").get(tenant_id=push.tenant_id, pk=push.order_id)
+    order = (
+        Order.objects.select_related("channel")
+        .only(*_ORDER_FIELDS, "channel")
+        .get(tenant_id=push.tenant_id, pk=push.order_id)
+    )
     channel = order.channel
     if not channel.is_connected:
         _defer(push, "not_connected", conf.get("FULFILLMENT_NOT_CONNECTED_WAIT_SECONDS"))
@@ -462,10 +491,10 @@ def _confirmed_status(push: FulfillmentPush) -> str | None:
 
 def _send_status(push: FulfillmentPush, order: Order, channel: SalesChannel) -> str:
     target = push.target_status
-    confirmed = _confirmed_status(push)
     # Only PUT when the status actually changes (100 changes per order, ever). The order's
-    # field alone could be a stale read of Allegro; our own last confirmed push must agree.
-    if order.fulfillment_status == target and confirmed in (None, target):
+    # field alone could be a stale read of Allegro; our own last confirmed push must agree
+    # (looked up only when the field says Allegro has the target already).
+    if order.fulfillment_status == target and _confirmed_status(push) in (None, target):
         _finish(push, PushState.SKIPPED, order_update={"fulfillment_status": target})
         return "skipped"
     revision = order.revision
