@@ -14,8 +14,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -117,3 +118,41 @@ def celery_beat_process(transactional_db) -> Iterator[CeleryProcess]:
     beat = CeleryProcess("beat", {"BEAT_HEARTBEAT_SECONDS": "2"}).start()
     yield beat
     beat.stop()
+
+
+def wait_until(
+    predicate: Callable[[], Any], timeout: float, message: str = "", step: float = 0.25
+) -> Any:
+    """The first truthy value of predicate(), polling until timeout (then the test fails)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s: {message}")
+        time.sleep(step)
+
+
+@pytest.fixture
+def celery_processes(transactional_db) -> Iterator[Callable[..., tuple[CeleryProcess, ...]]]:
+    """`start(env, beat=True)` → (worker[, beat]) Celery subprocesses with the given extra
+    environment; stopped at the end of the test."""
+    from apilo.celery import app
+
+    started: list[CeleryProcess] = []
+
+    def start(extra_env: dict[str, str], *, beat: bool = True) -> tuple[CeleryProcess, ...]:
+        app.control.purge()
+        worker = CeleryProcess("worker", extra_env).start()
+        started.append(worker)
+        worker.wait_for_log("ready.", timeout=60)
+        if not beat:
+            return (worker,)
+        beat_process = CeleryProcess("beat", {"BEAT_HEARTBEAT_SECONDS": "30", **extra_env})
+        started.append(beat_process.start())
+        return worker, beat_process
+
+    yield start
+    for process in reversed(started):
+        process.stop()

@@ -13,7 +13,6 @@ from orders.models import Order, OrderStatus, SystemStatus
 from tests.sync.conftest import (  # noqa: F401 - fixtures of the sync tests, used here too
     SELLER,
     allegro_app_options,
-    celery_processes,
     connect,
     make_channel,
     state_or_none,
@@ -35,7 +34,7 @@ def test_a_new_allegro_order_appears_live_and_staff_moves_it_on(
     admin_user,
     staff_user,
     sync_env,  # noqa: F811
-    celery_processes,  # noqa: F811
+    celery_processes,
     log_in,
     screenshot,
     console_errors,

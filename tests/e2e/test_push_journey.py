@@ -9,7 +9,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.fulfillment.conftest import SELLER, celery_processes, channel, import_orders, push_env  # noqa: F401 (fixtures)
+from tests.fulfillment.conftest import SELLER, channel, import_orders, push_env  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,7 +35,7 @@ def test_status_mapping_status_change_and_shipment_reach_allegro(
     log_in,
     channel,  # noqa: F811
     push_env,  # noqa: F811
-    celery_processes,  # noqa: F811
+    celery_processes,
     screenshot,
 ):
     [order] = import_orders(channel, push_env.sandbox, 1)

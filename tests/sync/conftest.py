@@ -5,8 +5,6 @@ sandbox (same idea as tests/channels/conftest.py, kept separate on purpose)."""
 from __future__ import annotations
 
 import secrets
-import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +15,9 @@ from channels.models import ChannelSyncState, SalesChannel
 from channels.services.channels import create_channel
 from core.models import Tenant
 from tests.allegro_support import connect as connect_channel
-from tests.celery_support import CeleryProcess
+from tests.celery_support import (
+    wait_until,  # noqa: F401 - the tests import it from here
+)
 from tests.sandbox_support import SandboxControl
 
 CLIENT_ID = "apilo-sync-test"
@@ -106,38 +106,3 @@ def state_of(channel: SalesChannel) -> ChannelSyncState:
 def state_or_none(channel: SalesChannel) -> ChannelSyncState | None:
     with scopes_disabled():
         return ChannelSyncState.objects.filter(channel_id=channel.pk).first()
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float, message: str = "", step=0.25) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s: {message}")
-        time.sleep(step)
-
-
-@pytest.fixture
-def celery_processes(transactional_db) -> Iterator[Callable[..., tuple[CeleryProcess, ...]]]:
-    """`start(env, beat=True)` → (worker[, beat]) Celery subprocesses with the given extra
-    environment; stopped at the end of the test."""
-    from apilo.celery import app
-
-    started: list[CeleryProcess] = []
-
-    def start(extra_env: dict[str, str], *, beat: bool = True) -> tuple[CeleryProcess, ...]:
-        app.control.purge()
-        worker = CeleryProcess("worker", extra_env).start()
-        started.append(worker)
-        worker.wait_for_log("ready.", timeout=60)
-        if not beat:
-            return (worker,)
-        beat_process = CeleryProcess("beat", {"BEAT_HEARTBEAT_SECONDS": "30", **extra_env})
-        started.append(beat_process.start())
-        return worker, beat_process
-
-    yield start
-    for process in reversed(started):
-        process.stop()
