@@ -5,6 +5,8 @@ DATABASE_URL and REDIS_URL may be overridden (e.g. to run two suites side by sid
 
 import os
 
+# The suite never reads a developer's .env (make run writes one with DEBUG on).
+os.environ.setdefault("APILO_ENV_FILE", os.devnull)
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/apilo")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")

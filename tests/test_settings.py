@@ -15,6 +15,7 @@ def _import_settings(**env: str) -> subprocess.CompletedProcess:
     # Without what apilo/settings_test.py put into this process's environment.
     dropped = {"SECRET_KEY", "DEBUG", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"}
     clean = {k: v for k, v in os.environ.items() if k not in dropped}
+    clean["APILO_ENV_FILE"] = os.devnull  # a developer's .env must not decide these tests
     return subprocess.run(
         [
             sys.executable,
