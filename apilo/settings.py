@@ -17,7 +17,7 @@ VAR_DIR = BASE_DIR / "var"
 env = environ.Env()
 # A .env beside manage.py (written by `make run` for local development) fills in what the real
 # environment leaves unset.
-environ.Env.read_env(env.str("APILO_ENV_FILE", default=str(BASE_DIR / ".env")), overwrite=False)
+environ.Env.read_env(env.str("APILO_ENV_FILE", default="") or BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 
