@@ -4,6 +4,9 @@ Authorize in the back office → log in and confirm on the sandbox's page → th
 from __future__ import annotations
 
 import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -12,6 +15,51 @@ from django.urls import reverse
 from django_scopes import scope
 
 from channels.models import SalesChannel
+from tests.sandbox_support import SandboxControl
+
+
+@dataclass
+class SandboxApp:
+    """The `local` Allegro environment pointed at the sandbox, with our client app there."""
+
+    sandbox: SandboxControl
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+
+    def token_calls(self) -> dict[str, dict[str, int]]:
+        return self.sandbox.token_calls(self.client_id)
+
+    def worker_env(self, **extra: Any) -> dict[str, str]:
+        """Environment of a Celery process that reaches this sandbox."""
+        env = {
+            "ALLEGRO_LOCAL_AUTH_URL": self.sandbox.base_url,
+            "ALLEGRO_LOCAL_API_URL": self.sandbox.base_url,
+            "ALLEGRO_LOCAL_CLIENT_ID": self.client_id,
+            "ALLEGRO_LOCAL_CLIENT_SECRET": self.client_secret,
+            "ALLEGRO_REDIRECT_URI": self.redirect_uri,
+        }
+        env.update({k: str(v) for k, v in extra.items()})
+        return env
+
+
+def register_sandbox_app(
+    settings, sandbox: SandboxControl, *, client_id: str, redirect_uri: str, **app_options: Any
+) -> SandboxApp:
+    """Create our client app in the sandbox (random secret) and point the `local` environment
+    at it (through pytest-django's `settings`, so it is undone after the test)."""
+    secret = "sekret-" + secrets.token_urlsafe(16)
+    sandbox.create_client_app(client_id, secret, [redirect_uri], name="apilo", **app_options)
+    settings.ALLEGRO_ENVIRONMENTS = {
+        "local": {
+            "auth_url": sandbox.base_url,
+            "api_url": sandbox.base_url,
+            "client_id": client_id,
+            "client_secret": secret,
+        }
+    }
+    settings.ALLEGRO_REDIRECT_URI = redirect_uri
+    return SandboxApp(sandbox, client_id, secret, redirect_uri)
 
 
 def sandbox_login(authorize_url: str, login: str, password: str, action: str = "confirm") -> str:

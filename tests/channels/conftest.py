@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,7 +15,7 @@ from django_scopes import scope
 
 from channels.models import SalesChannel
 from channels.services.channels import create_channel
-from tests.allegro_support import sandbox_login, start
+from tests.allegro_support import SandboxApp, register_sandbox_app, sandbox_login, start
 from tests.sandbox_support import SandboxControl
 
 # Fixed per test session; tests that rotate keys add their own.
@@ -65,20 +63,15 @@ def english(client):
     return client
 
 
-@dataclass
-class AllegroEnv:
-    sandbox: SandboxControl
-    client_id: str
-    client_secret: str
-
-    def token_calls(self) -> dict[str, dict[str, int]]:
-        return self.sandbox.token_calls(self.client_id)
+AllegroEnv = SandboxApp
 
 
 def configure_environment(settings, sandbox: SandboxControl, redirect_uri: str, **app: Any):
-    secret = "sekret-" + secrets.token_urlsafe(16)
-    KNOWN_SECRETS.append(secret)
-    sandbox.create_client_app(CLIENT_ID, secret, [redirect_uri], name="apilo", **app)
+    env = register_sandbox_app(
+        settings, sandbox, client_id=CLIENT_ID, redirect_uri=redirect_uri, **app
+    )
+    KNOWN_SECRETS.append(env.client_secret)
+    # A production environment without a client id: the form must not offer it.
     settings.ALLEGRO_ENVIRONMENTS = {
         "production": {
             "auth_url": "https://allegro.pl",
@@ -86,15 +79,9 @@ def configure_environment(settings, sandbox: SandboxControl, redirect_uri: str, 
             "client_id": "",
             "client_secret": "",
         },
-        "local": {
-            "auth_url": sandbox.base_url,
-            "api_url": sandbox.base_url,
-            "client_id": CLIENT_ID,
-            "client_secret": secret,
-        },
+        **settings.ALLEGRO_ENVIRONMENTS,
     }
-    settings.ALLEGRO_REDIRECT_URI = redirect_uri
-    return AllegroEnv(sandbox, CLIENT_ID, secret)
+    return env
 
 
 @pytest.fixture

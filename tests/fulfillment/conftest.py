@@ -5,7 +5,6 @@ sandbox's checkout forms with the ingest service, and Celery processes that reac
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,7 @@ from core.models import Tenant
 from fulfillment.models import FulfillmentPush, PushState
 from orders.ingest import upsert_orders_from_checkout_forms
 from orders.models import Order, OrderStatus
+from tests.allegro_support import SandboxApp, register_sandbox_app
 from tests.allegro_support import connect as connect_channel
 from tests.celery_support import (
     wait_until,  # noqa: F401 - the tests import it from here
@@ -33,25 +33,12 @@ SELLER_ID = "70000001"
 
 
 @dataclass
-class PushEnv:
-    sandbox: SandboxControl
-    client_id: str
-    client_secret: str
+class PushEnv(SandboxApp):
     seller: str = SELLER
 
     def worker_env(self, **extra: Any) -> dict[str, str]:
-        """Environment of a Celery process that reaches this sandbox."""
-        env = {
-            "ALLEGRO_LOCAL_AUTH_URL": self.sandbox.base_url,
-            "ALLEGRO_LOCAL_API_URL": self.sandbox.base_url,
-            "ALLEGRO_LOCAL_CLIENT_ID": self.client_id,
-            "ALLEGRO_LOCAL_CLIENT_SECRET": self.client_secret,
-            "ALLEGRO_REDIRECT_URI": REDIRECT_URI,
-            # The sync engine's poll tick stays out of these tests' way.
-            "SYNC_POLL_TICK_SECONDS": "3600",
-        }
-        env.update({k: str(v) for k, v in extra.items()})
-        return env
+        # The sync engine's poll tick stays out of these tests' way.
+        return super().worker_env(SYNC_POLL_TICK_SECONDS="3600", **extra)
 
 
 @pytest.fixture
@@ -60,24 +47,14 @@ def push_env(allegro_sandbox: SandboxControl, settings) -> PushEnv:
 
 
 def configure(sandbox: SandboxControl, settings, redirect_uri: str = REDIRECT_URI) -> PushEnv:
-    secret = "sekret-" + secrets.token_urlsafe(16)
-    sandbox.create_client_app(CLIENT_ID, secret, [redirect_uri], name="apilo")
+    app = register_sandbox_app(settings, sandbox, client_id=CLIENT_ID, redirect_uri=redirect_uri)
     sandbox.create_seller(SELLER, SELLER_PASSWORD, id=SELLER_ID, offers=10)
-    settings.ALLEGRO_ENVIRONMENTS = {
-        "local": {
-            "auth_url": sandbox.base_url,
-            "api_url": sandbox.base_url,
-            "client_id": CLIENT_ID,
-            "client_secret": secret,
-        }
-    }
-    settings.ALLEGRO_REDIRECT_URI = redirect_uri
     # Tests never wait for long backoffs.
     settings.FULFILLMENT_RETRY_BASE_SECONDS = 0.2
     settings.FULFILLMENT_RETRY_MAX_SECONDS = 2.0
     settings.ALLEGRO_READ_TIMEOUT = 2.0
     settings.ALLEGRO_RATE_LIMIT_BLOCK_SECONDS = 2.0
-    return PushEnv(sandbox, CLIENT_ID, secret)
+    return PushEnv(app.sandbox, app.client_id, app.client_secret, app.redirect_uri)
 
 
 def make_channel(tenant: Tenant, **overrides: Any) -> SalesChannel:

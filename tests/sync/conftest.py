@@ -4,7 +4,6 @@ sandbox (same idea as tests/channels/conftest.py, kept separate on purpose)."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +13,7 @@ from django_scopes import scope, scopes_disabled
 from channels.models import ChannelSyncState, SalesChannel
 from channels.services.channels import create_channel
 from core.models import Tenant
+from tests.allegro_support import SandboxApp, register_sandbox_app
 from tests.allegro_support import connect as connect_channel
 from tests.celery_support import (
     wait_until,  # noqa: F401 - the tests import it from here
@@ -28,23 +28,8 @@ SELLER_ID = "60000001"
 
 
 @dataclass
-class SyncEnv:
-    sandbox: SandboxControl
-    client_id: str
-    client_secret: str
+class SyncEnv(SandboxApp):
     seller: str = SELLER
-
-    def worker_env(self, **extra: Any) -> dict[str, str]:
-        """Environment of a Celery process that reaches this sandbox."""
-        env = {
-            "ALLEGRO_LOCAL_AUTH_URL": self.sandbox.base_url,
-            "ALLEGRO_LOCAL_API_URL": self.sandbox.base_url,
-            "ALLEGRO_LOCAL_CLIENT_ID": self.client_id,
-            "ALLEGRO_LOCAL_CLIENT_SECRET": self.client_secret,
-            "ALLEGRO_REDIRECT_URI": REDIRECT_URI,
-        }
-        env.update({k: str(v) for k, v in extra.items()})
-        return env
 
 
 @pytest.fixture
@@ -55,23 +40,17 @@ def allegro_app_options() -> dict[str, Any]:
 
 @pytest.fixture
 def sync_env(allegro_sandbox: SandboxControl, settings, allegro_app_options) -> SyncEnv:
-    secret = "sekret-" + secrets.token_urlsafe(16)
-    allegro_sandbox.create_client_app(
-        CLIENT_ID, secret, [REDIRECT_URI], name="apilo", **allegro_app_options
+    app = register_sandbox_app(
+        settings,
+        allegro_sandbox,
+        client_id=CLIENT_ID,
+        redirect_uri=REDIRECT_URI,
+        **allegro_app_options,
     )
     allegro_sandbox.create_seller(SELLER, SELLER_PASSWORD, id=SELLER_ID, offers=10)
-    settings.ALLEGRO_ENVIRONMENTS = {
-        "local": {
-            "auth_url": allegro_sandbox.base_url,
-            "api_url": allegro_sandbox.base_url,
-            "client_id": CLIENT_ID,
-            "client_secret": secret,
-        }
-    }
-    settings.ALLEGRO_REDIRECT_URI = REDIRECT_URI
     # Tests never wait for backoffs: retries of a GET pause at most a fraction of a second.
     settings.SYNC_RECONCILE_GRACE_SECONDS = 0
-    return SyncEnv(allegro_sandbox, CLIENT_ID, secret)
+    return SyncEnv(app.sandbox, app.client_id, app.client_secret, app.redirect_uri)
 
 
 def make_channel(tenant: Tenant, **overrides: Any) -> SalesChannel:
