@@ -12,39 +12,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import re
 import statistics
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
+import _common
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
 ACCEPT = "application/vnd.allegro.public.v1+json"
 REDIRECT = "http://127.0.0.1:8000/channels/allegro/callback/"
-
-
-def start() -> tuple[subprocess.Popen[str], str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "allegro_sandbox", "serve", "--port", "0", "--no-demo"],
-        cwd=str(ROOT),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    m = re.search(r"SANDBOX_LISTENING (\S+)", proc.stdout.readline())
-    if not m:
-        proc.kill()
-        raise SystemExit("sandbox did not start")
-    return proc, m.group(1)
 
 
 def run(
@@ -110,7 +88,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--orders", type=int, default=1000)
     args = parser.parse_args()
-    proc, base = start()
+    proc, base = _common.start_sandbox()
     try:
         c = requests.Session()
         c.post(f"{base}/__sandbox__/sellers", json={"login": "bench", "password": "p"})
