@@ -45,3 +45,46 @@ def try_lock(name: str) -> Iterator[bool]:
     finally:
         if acquired:
             cache.delete(f"lock:{name}")
+
+
+@contextmanager
+def try_locks(names: list[str], *, at_most: int | None = None) -> Iterator[set[str]]:
+    """``try_lock`` for many names at once (one statement on PostgreSQL): yields the names this
+    process got; the others are held by someone else. ``at_most``: stop after that many, taking
+    the names in the order given (workers competing for a backlog then split it instead of one
+    taking all of it). All are released on exit."""
+    names = list(dict.fromkeys(names))
+    limit = len(names) if at_most is None else max(0, at_most)
+    if not names or not limit:
+        yield set()
+        return
+    if connection.vendor == "postgresql":
+        ids = {advisory_id(name): name for name in names}
+        with connection.cursor() as cursor:
+            # Rows are tried in the array's order and the scan stops at the limit, so no lock is
+            # taken beyond it.
+            cursor.execute(
+                "SELECT k FROM unnest(%s::bigint[]) WITH ORDINALITY AS t(k, n) "
+                "WHERE pg_try_advisory_lock(k) LIMIT %s",
+                [list(ids), limit],
+            )
+            acquired = [row[0] for row in cursor.fetchall()]
+        try:
+            yield {ids[lock_id] for lock_id in acquired}
+        finally:
+            if acquired:
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_advisory_unlock(k) FROM unnest(%s::bigint[]) AS k", [acquired]
+                    )
+        return
+    got: set[str] = set()
+    for name in names:
+        if len(got) >= limit:
+            break
+        if cache.add(f"lock:{name}", "1", timeout=CACHE_LOCK_TTL_SECONDS):
+            got.add(name)
+    try:
+        yield got
+    finally:
+        cache.delete_many([f"lock:{name}" for name in got])
