@@ -136,6 +136,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
+# Celery closes the database connection before and after every task unless this is set, so each
+# task would pay for a new PostgreSQL connection (more than most of our tasks cost). It is then
+# closed only every this many tasks; apilo/celery.py still applies CONN_MAX_AGE and the health
+# check around each task, as Django does around each request.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How often beat proves it is alive; /healthz calls beat stale after BEAT_STALE_AFTER seconds.
