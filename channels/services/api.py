@@ -4,11 +4,17 @@
 (single-flight) and retries; a second 401 means the grant is dead and the account moves to
 "re-authorization needed". A successful call records ``last_contact_at`` (at most once a minute
 per channel, so a busy account does not write on every call).
+
+``call_batch()`` is for a worker making many calls in a row (the push sender): inside it, each
+channel's token is read once and the contact recorded once, when the block ends.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -23,6 +29,7 @@ from channels.clients.allegro import (
 )
 from channels.models import SalesChannel
 from channels.services.tokens import (
+    AccessToken,
     client_for,
     get_access_token,
     mark_needs_reauth,
@@ -30,6 +37,40 @@ from channels.services.tokens import (
 )
 
 CONTACT_RESOLUTION = timedelta(seconds=60)
+# A token kept by call_batch() is read again when it has less than this left.
+BATCH_TOKEN_MIN_VALIDITY = timedelta(seconds=60)
+
+
+@dataclass
+class _CallBatch:
+    tokens: dict[int, AccessToken] = field(default_factory=dict)
+    contacted: set[int] = field(default_factory=set)
+
+
+_current_batch: ContextVar[_CallBatch | None] = ContextVar("apilo_call_batch", default=None)
+
+
+@contextmanager
+def call_batch() -> Iterator[None]:
+    """Calls made inside the block share one token read per channel (a 401 still refreshes, and
+    the new token is shared) and record the contact once per channel when the block ends."""
+    batch = _CallBatch()
+    reset = _current_batch.set(batch)
+    try:
+        yield
+    finally:
+        _current_batch.reset(reset)
+    for channel_id in sorted(batch.contacted):
+        record_contact(channel_id)
+
+
+def _token_for(channel_id: int, client: AllegroClient, batch: _CallBatch | None) -> AccessToken:
+    token = batch.tokens.get(channel_id) if batch else None
+    if token is None or token.expires_at - timezone.now() < BATCH_TOKEN_MIN_VALIDITY:
+        token = get_access_token(channel_id, client=client)
+        if batch is not None:
+            batch.tokens[channel_id] = token
+    return token
 
 
 def call(
@@ -45,15 +86,20 @@ def call(
     the account needs re-authorization). Must not run inside a transaction."""
     client = client or client_for(channel)
     context = {"tenant": channel.tenant_id, "channel": channel.pk}
-    token = get_access_token(channel.pk, client=client)
+    batch = _current_batch.get()
+    token = _token_for(channel.pk, client, batch)
     try:
         response = client.request(
             method, path, access_token=token.value, params=params, json=json, log_context=context
         )
     except AllegroUnauthorized:
+        if batch is not None:
+            batch.tokens.pop(channel.pk, None)
         token = refresh_access_token(
             channel.pk, seen_version=token.version, force=True, client=client
         )
+        if batch is not None:
+            batch.tokens[channel.pk] = token
         try:
             response = client.request(
                 method,
@@ -64,11 +110,16 @@ def call(
                 log_context=context,
             )
         except AllegroUnauthorized as exc:
+            if batch is not None:
+                batch.tokens.pop(channel.pk, None)
             mark_needs_reauth(channel.pk, reason=f"401 {exc.code} after a refresh".strip())
             raise AllegroAuthRevoked(
                 "Allegro keeps answering 401", status=exc.status, code=exc.code
             ) from None
-    record_contact(channel.pk)
+    if batch is not None:
+        batch.contacted.add(channel.pk)
+    else:
+        record_contact(channel.pk)
     return response
 
 

@@ -9,13 +9,14 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope
 
 from channels.clients.allegro import AllegroAuthRevoked, AllegroTransientError
 from channels.models import AllegroCredential, ConnectionState, SalesChannel
-from channels.services.api import call
+from channels.services.api import call, call_batch
 from channels.services.tokens import ChannelNotConnected
 from tests.channels.conftest import (
     CLIENT_ID,
@@ -217,3 +218,38 @@ def test_revocation_end_to_end(admin_client, admin_user, channel, allegro, tenan
     assert len(smtp_server.messages) == 2  # no more mail
     home = admin_client.get(reverse("tenant_home", kwargs={"tenant_slug": "alfa"}))
     assert b'data-banner="channel-reauth"' not in home.content
+
+
+def test_calls_in_a_batch_share_one_token_read_and_one_contact_write(
+    admin_client, channel, allegro
+):
+    authorize(admin_client, channel)
+    before = allegro.sandbox.stats()["requests"]["me"]
+    with (
+        scope(tenant=channel.tenant),
+        CaptureQueriesContext(connection) as queries,
+        call_batch(),
+    ):
+        logins = [call(channel, "GET", "/me").data["login"] for _ in range(5)]
+
+    assert logins == [SELLER_LOGIN] * 5
+    assert allegro.sandbox.stats()["requests"]["me"] - before == 5
+    statements = [q["sql"] for q in queries]
+    assert len([s for s in statements if "channels_allegrocredential" in s]) == 1
+    assert len([s for s in statements if s.startswith('UPDATE "channels_saleschannel"')]) == 1
+
+
+def test_a_batch_drops_a_revoked_token_and_stops_calling(admin_client, channel, allegro):
+    authorize(admin_client, channel)
+    before = allegro.sandbox.stats()["requests"]["me"]
+    with scope(tenant=channel.tenant), call_batch():
+        call(channel, "GET", "/me")
+        allegro.sandbox.revoke_tokens(SELLER_LOGIN)  # the seller changed the password
+        with pytest.raises(AllegroAuthRevoked):
+            call(channel, "GET", "/me")  # 401, the refresh is refused: re-authorization
+        # The batch's token is not used again: nothing more reaches Allegro.
+        with pytest.raises(ChannelNotConnected):
+            call(channel, "GET", "/me")
+
+    assert allegro.sandbox.stats()["requests"]["me"] - before == 2
+    assert reload(channel).connection_state == ConnectionState.NEEDS_REAUTH
