@@ -28,6 +28,11 @@ _DEFAULTS: dict[str, float] = {
     # Orders one push task sends at most when a change (a bulk change, an import) or a sweep
     # dispatches many at once; each batch is one task, the batches spread over the workers.
     "FULFILLMENT_DISPATCH_BATCH": 10,
+    # A push task also sends up to this many other orders of its tenant whose first try is
+    # overdue (their own tasks still queued: the workers are behind) — 0 switches it off.
+    "FULFILLMENT_TAKE_WAITING": 50,
+    # … overdue: written this many seconds ago and not tried yet.
+    "FULFILLMENT_TAKE_WAITING_AFTER_SECONDS": 1.0,
     # The sweeper skips a tick while the broker's queue holds more messages than this: the
     # workers are behind and the due rows' tasks are still on their way (no duplicates).
     "FULFILLMENT_SWEEP_MAX_BACKLOG": 500,

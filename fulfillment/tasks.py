@@ -7,7 +7,6 @@ import logging
 from celery import shared_task
 from django_scopes import scope
 
-from core.models import Tenant
 from fulfillment import conf
 from fulfillment.services import push
 
@@ -19,14 +18,9 @@ SELF_RETRY_MAX_SECONDS = 30.0
 
 @shared_task(ignore_result=True)
 def push_order(tenant_id: int, order_id: int) -> None:
-    """Send the order's pending pushes to Allegro (in order; only the latest status)."""
-    tenant = Tenant.objects.filter(pk=tenant_id).first()
-    if tenant is None:
-        return
-    with scope(tenant=tenant):
-        result = push.process_order(tenant_id, order_id)
-    if result.retry_in is not None and result.retry_in <= SELF_RETRY_MAX_SECONDS:
-        push_order.apply_async((tenant_id, order_id), countdown=result.retry_in)
+    """Send the order's pending pushes to Allegro (in order; only the latest status), and those
+    of other orders of the tenant whose own tasks are overdue in the queue."""
+    push_orders(tenant_id, [order_id])
 
 
 @shared_task(ignore_result=True)
@@ -35,24 +29,17 @@ def push_orders(tenant_id: int, order_ids: list[int]) -> None:
     and one scope for the batch; each order is still sent under its own lock. An order that
     fails unexpectedly does not hold up the rest (its rows stay pending for the sweeper); the
     first such error is raised at the end."""
-    tenant = Tenant.objects.filter(pk=tenant_id).first()
-    if tenant is None:
-        return
-    error: Exception | None = None
-    retries: list[tuple[int, float]] = []
-    with scope(tenant=tenant):
-        for order_id in order_ids:
-            try:
-                result = push.process_order(tenant_id, order_id)
-            except Exception as exc:  # re-raised below, after the other orders
-                error = error or exc
-                continue
-            if result.retry_in is not None and result.retry_in <= SELF_RETRY_MAX_SECONDS:
-                retries.append((order_id, result.retry_in))
-    for order_id, retry_in in retries:
-        push_order.apply_async((tenant_id, order_id), countdown=retry_in)
-    if error is not None:
-        raise error
+    # The tenant's id is its scope (no query: a deleted tenant's pushes went with it).
+    with scope(tenant=tenant_id):
+        results = push.process_orders(
+            tenant_id, order_ids, take_waiting=int(conf.get("FULFILLMENT_TAKE_WAITING"))
+        )
+    for order_id, result in results.items():
+        if result.retry_in is not None and result.retry_in <= SELF_RETRY_MAX_SECONDS:
+            push_order.apply_async((tenant_id, order_id), countdown=result.retry_in)
+    errors = [result.error for result in results.values() if result.error is not None]
+    if errors:
+        raise errors[0]
 
 
 @shared_task(ignore_result=True)

@@ -8,9 +8,9 @@ Writing (inside the caller's transaction):
 Each dispatches ``fulfillment.tasks.push_order`` with ``transaction.on_commit``; the beat
 sweeper (``sweep_due``) re-dispatches rows that are due, so a lost message only delays a push.
 
-Sending (``process_order``, in a task, outside any transaction): one sender per order at a time,
-under a PostgreSQL session advisory lock keyed by (tenant, order) and held across the HTTP
-calls. The sender takes the order's pending rows in id order (= commit order: every writer
+Sending (``process_orders``, in a task, outside any transaction): one sender per order at a
+time, under a PostgreSQL session advisory lock keyed by (tenant, order) and held across the HTTP
+calls. The sender takes the orders' pending rows in id order (= commit order: every writer
 holds the order row's lock), marks every status row but the latest as superseded (only the
 latest status is sent), and sends the rest one by one:
 
@@ -25,6 +25,11 @@ Outcomes: 2xx → sent; transient (network, 5xx) → retried with backoff; 429 �
 client id's block ends; 422 and other 4xx → failed, shown on the order and the channel, never
 retried automatically (a person can press Retry); not connected → waits for authorization.
 A transient failure stops the order's queue (later rows wait: pushes go out in order).
+
+Cost (bench/push_cost.py): one task sends many orders — a bulk change's batch, or the orders
+whose own tasks are overdue in the queue (``take_waiting``) — with one statement each for the
+locks, the rows, the orders and the token, and the outcomes of lone status pushes written
+together in one transaction at the end.
 
 Echo suppression: after a successful PUT the order's ``fulfillment_status`` and stored
 ``raw_form`` get the new status (and ``form_hash`` follows), so when Allegro's
@@ -59,8 +64,8 @@ from channels.clients.allegro import (
     UnknownEnvironment,
 )
 from channels.models import SalesChannel
-from channels.services.api import call
-from core.locking import try_lock
+from channels.services.api import call, call_batch
+from core.locking import try_locks
 from fulfillment import conf
 from fulfillment.models import FulfillmentPush, PushKind, PushState, Shipment
 from fulfillment.services.mappings import default_for, mapped_targets
@@ -235,20 +240,24 @@ def _lock_key(tenant_id: int, order_id: int) -> str:
 
 
 @contextmanager
-def order_lock(tenant_id: int, order_id: int) -> Iterator[bool]:
-    """Try to become the order's only sender (core.locking: released on exit, or by PostgreSQL
-    when a killed worker's connection goes away). Yields whether we got it."""
+def order_locks(
+    tenant_id: int, order_ids: list[int], at_most: int | None = None
+) -> Iterator[set[int]]:
+    """Try to become the only sender of these orders (core.locking: released on exit, or by
+    PostgreSQL when a killed worker's connection goes away), of ``at_most`` of them, in the
+    order given. Yields the orders we got."""
     if not _LOCK_ORDERS:
-        yield True
+        yield set(order_ids[:at_most])
         return
-    with try_lock(_lock_key(tenant_id, order_id)) as acquired:
-        yield acquired
+    keys = {_lock_key(tenant_id, order_id): order_id for order_id in order_ids}
+    with try_locks(list(keys), at_most=at_most) as acquired:
+        yield {keys[key] for key in acquired}
 
 
 # --------------------------------------------------------------------------- sending
 @dataclass
 class ProcessResult:
-    """What one ``process_order`` did (for tasks, tests and the bench)."""
+    """What sending did for one order (for tasks, tests and the bench)."""
 
     busy: bool = False
     sent: list[int] = field(default_factory=list)
@@ -257,6 +266,8 @@ class ProcessResult:
     failed: list[int] = field(default_factory=list)
     # Seconds until the order should be tried again (a transient failure or a 429), or None.
     retry_in: float | None = None
+    # An unexpected error while sending this order (its rows stay pending for the sweeper).
+    error: Exception | None = None
 
 
 class _Stop(Exception):
@@ -267,59 +278,175 @@ class _Stop(Exception):
 
 
 def process_order(tenant_id: int, order_id: int) -> ProcessResult:
-    """Send the order's pending pushes, in order. Must run inside the tenant's scope and outside
-    any transaction (HTTP calls are made)."""
-    result = ProcessResult()
-    for _round in range(20):
-        with order_lock(tenant_id, order_id) as acquired:
-            if not acquired:
-                # Another worker sends this order's pushes; it looks again before letting go.
-                result.busy = True
-                return result
-            try:
-                _drain(tenant_id, order_id, result)
-            except _Stop as stop:
-                result.retry_in = stop.retry_in
-                return result
-        # Rows committed while we held the lock, whose own task found the lock taken.
-        if not _pending(tenant_id, order_id).exists():
-            return result
+    """Send one order's pending pushes, in order (see process_orders); raises what went wrong
+    unexpectedly."""
+    result = process_orders(tenant_id, [order_id])[order_id]
+    if result.error is not None:
+        raise result.error
     return result
 
 
-def _pending(tenant_id: int, order_id: int):
-    return FulfillmentPush.objects.filter(
-        tenant_id=tenant_id, order_id=order_id, state=PushState.PENDING
-    ).order_by("id")
+def process_orders(
+    tenant_id: int, order_ids: list[int], *, take_waiting: int = 0
+) -> dict[int, ProcessResult]:
+    """Send the pending pushes of these orders of one tenant: per order in order, only the
+    latest status. Must run inside the tenant's scope and outside any transaction (HTTP calls
+    are made).
+
+    ``take_waiting``: also send up to this many other orders of the tenant whose first try is
+    overdue (FULFILLMENT_TAKE_WAITING_AFTER_SECONDS): their own tasks are still queued behind
+    this one, so the workers are behind. One task then sends many orders with a handful of
+    statements, and the queued tasks find nothing left to do. Without a backlog nothing is
+    taken and every order keeps its own task (and its own worker).
+
+    An order whose sending fails unexpectedly does not hold up the others: its rows stay
+    pending for the sweeper and the error is in its result."""
+    wanted = list(dict.fromkeys(order_ids))
+    results = {order_id: ProcessResult() for order_id in wanted}
+    # Candidates beyond the limit: other workers take the overdue orders at the head of the
+    # line, so this one takes the next free ones instead of finding them all busy.
+    own, taken = _orders_to_send(tenant_id, wanted, 4 * max(0, take_waiting))
+    todo, at_most = own + taken, len(own) + max(0, take_waiting)
+    for _round in range(20):
+        if not todo:
+            break
+        with order_locks(tenant_id, todo, at_most) as locked:
+            for order_id in own:
+                # Another worker sends this order's pushes; it looks again before letting go.
+                results[order_id].busy = order_id not in locked
+            mine = [order_id for order_id in todo if order_id in locked]
+            for order_id in mine:
+                results.setdefault(order_id, ProcessResult())
+            stopped = _send_orders(tenant_id, mine, results)
+        # Rows committed while we held the locks, whose own tasks found the lock taken.
+        todo = own = _with_pending(tenant_id, [o for o in mine if o not in stopped])
+        at_most = None
+    return results
 
 
-def _drain(tenant_id: int, order_id: int, result: ProcessResult) -> None:
-    while True:
-        # No join on the shipment: a status row (nearly all of them) has none, and a shipment
-        # row loads its shipment when it is sent.
-        rows = list(_pending(tenant_id, order_id))
-        if not rows:
-            return
+def _orders_to_send(
+    tenant_id: int, order_ids: list[int], overdue_limit: int
+) -> tuple[list[int], list[int]]:
+    """Those of the orders that have a pending push (the others need no lock at all: a push
+    written later comes with its own task), and up to ``overdue_limit`` other orders of the
+    tenant whose pushes were written more than FULFILLMENT_TAKE_WAITING_AFTER_SECONDS ago and
+    never tried (their tasks are still queued), oldest first. One statement."""
+    pending = FulfillmentPush.objects.filter(tenant_id=tenant_id, state=PushState.PENDING)
+    rows = pending.filter(order_id__in=order_ids).order_by().values_list("order_id", "id")
+    if overdue_limit > 0:
+        overdue = timezone.now() - timedelta(
+            seconds=conf.get("FULFILLMENT_TAKE_WAITING_AFTER_SECONDS")
+        )
+        waiting = (
+            pending.filter(attempts=0, error_code="", created_at__lte=overdue)
+            .exclude(order_id__in=order_ids)
+            .order_by("id")
+            .values_list("order_id", "id")[: 2 * overdue_limit]
+        )
+        rows = rows.union(waiting, all=True)
+    found = sorted(rows, key=lambda row: row[1])
+    mine = {order_id for order_id, _id in found}
+    own = [order_id for order_id in order_ids if order_id in mine]
+    others = dict.fromkeys(order_id for order_id, _id in found if order_id not in own)
+    return own, list(others)[:overdue_limit]
+
+
+def _with_pending(tenant_id: int, order_ids: list[int]) -> list[int]:
+    """Those of the orders that have a pending push."""
+    if not order_ids:
+        return []
+    return list(
+        FulfillmentPush.objects.filter(
+            tenant_id=tenant_id, order_id__in=order_ids, state=PushState.PENDING
+        )
+        .order_by("order_id")
+        .values_list("order_id", flat=True)
+        .distinct()
+    )
+
+
+# What sending needs of the order: not its stored form, addresses or lines (raw_form alone is
+# the whole checkout form, decoded from JSON on every read).
+_ORDER_FIELDS = ("id", "tenant_id", "channel_id", "external_id", "revision", "fulfillment_status")
+
+
+def _send_orders(
+    tenant_id: int, order_ids: list[int], results: dict[int, ProcessResult]
+) -> set[int]:
+    """Send the pending rows of these (locked) orders. Returns the orders whose queue stopped
+    (a retry is due later, or an unexpected error)."""
+    stopped: set[int] = set()
+    if not order_ids:
+        return stopped
+    # No join on the shipment: a status row (nearly all of them) has none, and a shipment row
+    # loads its shipment when it is sent.
+    by_order: dict[int, list[FulfillmentPush]] = {}
+    for row in FulfillmentPush.objects.filter(
+        tenant_id=tenant_id, order_id__in=order_ids, state=PushState.PENDING
+    ).order_by("id"):
+        by_order.setdefault(row.order_id, []).append(row)
+    if not by_order:
+        return stopped
+    _supersede_older(by_order, results)
+    orders = {
+        order.pk: order
+        for order in Order.objects.select_related("channel")
+        .only(*_ORDER_FIELDS, "channel")
+        .filter(tenant_id=tenant_id, pk__in=list(by_order))
+    }
+    # An order whose only row is a status push (nearly all) has its outcome written with the
+    # others' at the end, in one transaction; anything else is written as it happens.
+    finisher = _Finisher()
+    try:
+        with call_batch():
+            for order_id, rows in by_order.items():
+                order = orders.get(order_id)
+                if order is None:
+                    continue  # deleted meanwhile (its rows went with it)
+                deferred = finisher if len(rows) == 1 and rows[0].kind == PushKind.STATUS else None
+                try:
+                    for row in rows:
+                        outcome = _send(row, order, order.channel, deferred)
+                        getattr(results[order_id], outcome).append(row.pk)
+                except _Stop as stop:
+                    results[order_id].retry_in = stop.retry_in
+                    stopped.add(order_id)
+                except Exception as exc:  # the other orders go on
+                    logger.exception("sending the pushes of order %s failed", order_id)
+                    results[order_id].error = exc
+                    stopped.add(order_id)
+    finally:
+        finisher.write()
+    return stopped
+
+
+def _supersede_older(
+    by_order: dict[int, list[FulfillmentPush]], results: dict[int, ProcessResult]
+) -> None:
+    """Only the latest status is sent: every earlier pending status row of an order is marked
+    superseded (one UPDATE and one INSERT for all the orders)."""
+    older: list[tuple[FulfillmentPush, FulfillmentPush]] = []
+    for order_id, rows in by_order.items():
         status_rows = [r for r in rows if r.kind == PushKind.STATUS]
-        older = status_rows[:-1]
-        if older:
-            _supersede(older, status_rows[-1])
-            result.superseded.extend(r.pk for r in older)
-        for row in rows:
-            if row in older:
-                continue
-            outcome = _send(row)
-            getattr(result, outcome).append(row.pk)
-
-
-def _supersede(rows: list[FulfillmentPush], latest: FulfillmentPush) -> None:
+        for row in status_rows[:-1]:
+            older.append((row, status_rows[-1]))
+        if len(status_rows) > 1:
+            results[order_id].superseded.extend(r.pk for r in status_rows[:-1])
+            by_order[order_id] = [r for r in rows if r not in status_rows[:-1]]
+    if not older:
+        return
     now = timezone.now()
     with transaction.atomic():
         FulfillmentPush.objects.filter(
-            tenant_id=latest.tenant_id, pk__in=[r.pk for r in rows], state=PushState.PENDING
+            tenant_id=older[0][0].tenant_id,
+            pk__in=[row.pk for row, _latest in older],
+            state=PushState.PENDING,
         ).update(state=PushState.SUPERSEDED, finished_at=now)
         OrderEvent.objects.bulk_create(
-            [_event(r, "superseded", now, replaced_by=latest.target_status) for r in rows]
+            [
+                _event(row, "superseded", now, replaced_by=latest.target_status)
+                for row, latest in older
+            ]
         )
 
 
@@ -356,25 +483,19 @@ def _call(push: FulfillmentPush, channel: SalesChannel, method: str, path: str, 
     return call(channel, method, path, **kw)
 
 
-# What sending needs of the order: not its stored form, addresses or lines (raw_form alone is
-# the whole checkout form, decoded from JSON on every read).
-_ORDER_FIELDS = ("id", "tenant_id", "channel_id", "external_id", "revision", "fulfillment_status")
-
-
-def _send(push: FulfillmentPush) -> str:
-    order = (
-        Order.objects.select_related("channel")
-        .only(*_ORDER_FIELDS, "channel")
-        .get(tenant_id=push.tenant_id, pk=push.order_id)
-    )
-    channel = order.channel
+def _send(
+    push: FulfillmentPush, order: Order, channel: SalesChannel, finisher: _Finisher | None
+) -> str:
+    """Send one row. Its outcome is written now, or (a status row with a ``finisher``) with the
+    batch's others at the end."""
     if not channel.is_connected:
         _defer(push, "not_connected", conf.get("FULFILLMENT_NOT_CONNECTED_WAIT_SECONDS"))
+    finish = finisher or _Finisher(write_each=True)
     _begin_attempt(push)
     try:
         if push.kind == PushKind.STATUS:
-            return _send_status(push, order, channel)
-        return _send_shipment(push, order, channel)
+            return _send_status(push, order, channel, finish)
+        return _send_shipment(push, order, channel, finish)
     except AllegroRateLimited as exc:
         _defer(push, "rate_limited", max(1.0, float(exc.retry_after)), detail="")
     except AllegroAuthRevoked:
@@ -383,7 +504,7 @@ def _send(push: FulfillmentPush) -> str:
         code = "conflict" if isinstance(exc, AllegroConflict) else "transient"
         _defer(push, code, _backoff(push.attempts))
     except AllegroPermanentError as exc:
-        _finish(
+        finish.add(
             push, PushState.FAILED, code=_permanent_code(exc, push.kind), detail=exc.user_message
         )
         return "failed"
@@ -414,64 +535,138 @@ def _defer(push: FulfillmentPush, code: str, seconds: float, detail: str = "") -
     raise _Stop(seconds)
 
 
-def _finish(
-    push: FulfillmentPush,
-    state: str,
-    *,
-    code: str = "",
-    detail: str = "",
-    order_update: dict[str, Any] | None = None,
-    shipment_external_id: str = "",
-) -> None:
-    now = timezone.now()
-    with transaction.atomic():
-        updated = FulfillmentPush.objects.filter(
-            tenant_id=push.tenant_id, pk=push.pk, state=PushState.PENDING
-        ).update(
+@dataclass
+class _Outcome:
+    push: FulfillmentPush
+    state: str
+    code: str = ""
+    detail: str = ""
+    # What Allegro's fulfillment status now is (a status push that went through).
+    fulfillment_status: str = ""
+    shipment_external_id: str = ""
+
+
+@dataclass
+class _Finisher:
+    """Writes the outcomes of finished pushes: the row's state, its timeline entry, and what
+    Allegro now has on the order and the shipment. ``write_each``: at once, one transaction
+    per outcome; otherwise all of a batch in one transaction when ``write()`` is called."""
+
+    write_each: bool = False
+    outcomes: list[_Outcome] = field(default_factory=list)
+
+    def add(self, push: FulfillmentPush, state: str, **kw: Any) -> None:
+        self.outcomes.append(_Outcome(push, state, **kw))
+        if self.write_each:
+            self.write()
+
+    def write(self) -> None:
+        outcomes, self.outcomes = self.outcomes, []
+        if not outcomes:
+            return
+        tenant_id = outcomes[0].push.tenant_id
+        now = timezone.now()
+        with transaction.atomic():
+            outcomes = _mark_finished(tenant_id, outcomes, now)
+            OrderEvent.objects.bulk_create(
+                [
+                    _event(
+                        o.push,
+                        o.state,
+                        now,
+                        **({"error": o.code, "detail": o.detail[:500]} if o.code else {}),
+                    )
+                    for o in outcomes
+                ]
+            )
+            _record_fulfillment(
+                tenant_id,
+                {o.push.order_id: o.fulfillment_status for o in outcomes if o.fulfillment_status},
+            )
+            for o in outcomes:
+                if o.shipment_external_id and o.push.shipment_id:
+                    Shipment.objects.filter(tenant_id=tenant_id, pk=o.push.shipment_id).update(
+                        external_id=o.shipment_external_id[:200]
+                    )
+        for o in outcomes:
+            o.push.state = o.state
+
+
+def _mark_finished(tenant_id: int, outcomes: list[_Outcome], now: Any) -> list[_Outcome]:
+    """Write the rows' outcomes; returns those whose row was still pending. A row someone else
+    finished meanwhile (only possible without the lock) stays as it is, with no second
+    timeline entry."""
+    if len(outcomes) == 1:  # the UPDATE's row count says whether it was still pending
+        groups = {_finished_key(outcomes[0]): [outcomes[0].push.pk]}
+        pending = FulfillmentPush.objects.filter(tenant_id=tenant_id, state=PushState.PENDING)
+        return outcomes if _update_groups(pending, groups, now) else []
+    still_pending = set(
+        FulfillmentPush.objects.select_for_update()
+        .filter(
+            tenant_id=tenant_id,
+            pk__in=[o.push.pk for o in outcomes],
+            state=PushState.PENDING,
+        )
+        .values_list("pk", flat=True)
+    )
+    outcomes = [o for o in outcomes if o.push.pk in still_pending]
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for o in outcomes:
+        groups.setdefault(_finished_key(o), []).append(o.push.pk)
+    _update_groups(FulfillmentPush.objects.filter(tenant_id=tenant_id), groups, now)
+    return outcomes
+
+
+def _finished_key(o: _Outcome) -> tuple[Any, ...]:
+    return (o.state, o.push.attempts, o.push.requests, o.code, o.detail[:500])
+
+
+def _update_groups(rows: Any, groups: dict[tuple[Any, ...], list[int]], now: Any) -> int:
+    """One UPDATE per distinct outcome (nearly always one: sent, first try, one request)."""
+    updated = 0
+    for (state, attempts, requests, code, detail), pks in groups.items():
+        updated += rows.filter(pk__in=pks).update(
             state=state,
             finished_at=now,
-            attempts=push.attempts,
-            requests=push.requests,
+            attempts=attempts,
+            requests=requests,
             error_code=code,
-            error_detail=detail[:500],
+            error_detail=detail,
             error_at=now if code else None,
         )
-        if not updated:
-            return  # someone else finished it meanwhile (only without the lock)
-        data: dict[str, Any] = {}
-        if code:
-            data = {"error": code, "detail": detail[:500]}
-        OrderEvent.objects.bulk_create([_event(push, state, now, **data)])
-        if order_update:
-            _record_fulfillment(push, order_update["fulfillment_status"])
-        if shipment_external_id and push.shipment_id:
-            Shipment.objects.filter(tenant_id=push.tenant_id, pk=push.shipment_id).update(
-                external_id=shipment_external_id[:200]
-            )
-    push.state = state
+    return updated
 
 
-def _record_fulfillment(push: FulfillmentPush, status: str) -> None:
-    """Allegro has ``status`` now: say so on the order, in its stored form too (echo
-    suppression: the journal's re-read of our own change then finds nothing new)."""
-    order = (
+def _record_fulfillment(tenant_id: int, statuses: dict[int, str]) -> None:
+    """Allegro has these fulfillment statuses now ({order id: status}): say so on the orders,
+    in their stored forms too (echo suppression: the journal's re-read of our own change then
+    finds nothing new). Rows are locked in id order, as every other writer of orders does."""
+    if not statuses:
+        return
+    orders = (
         Order.objects.select_for_update(of=("self",))
         .only("id", "tenant_id", "fulfillment_status", "raw_form", "form_hash")
-        .get(tenant_id=push.tenant_id, pk=push.order_id)
+        .filter(tenant_id=tenant_id, pk__in=list(statuses))
+        .order_by("pk")
     )
-    fields = []
-    if order.fulfillment_status != status:
+    changed = []
+    for order in orders:
+        status = statuses[order.pk]
+        dirty = order.fulfillment_status != status
         order.fulfillment_status = status
-        fields.append("fulfillment_status")
-    raw = order.raw_form
-    stored = raw.get("fulfillment") if isinstance(raw, dict) else None
-    if isinstance(stored, dict) and stored.get("status") != status:
-        stored["status"] = status
-        order.raw_form = raw
-        order.form_hash = form_hash(raw)
-        fields += ["raw_form", "form_hash"]
-    if fields:
-        order.save(update_fields=fields)
+        raw = order.raw_form
+        stored = raw.get("fulfillment") if isinstance(raw, dict) else None
+        if isinstance(stored, dict) and stored.get("status") != status:
+            stored["status"] = status
+            order.form_hash = form_hash(raw)
+            dirty = True
+        if dirty:
+            changed.append(order)
+    fields = ["fulfillment_status", "raw_form", "form_hash"]
+    if len(changed) == 1:
+        changed[0].save(update_fields=fields)  # cheaper to build than bulk_update's CASE
+    elif changed:
+        Order.objects.bulk_update(changed, fields)
 
 
 def _confirmed_status(push: FulfillmentPush) -> str | None:
@@ -489,13 +684,15 @@ def _confirmed_status(push: FulfillmentPush) -> str | None:
     )
 
 
-def _send_status(push: FulfillmentPush, order: Order, channel: SalesChannel) -> str:
+def _send_status(
+    push: FulfillmentPush, order: Order, channel: SalesChannel, finish: _Finisher
+) -> str:
     target = push.target_status
     # Only PUT when the status actually changes (100 changes per order, ever). The order's
     # field alone could be a stale read of Allegro; our own last confirmed push must agree
     # (looked up only when the field says Allegro has the target already).
     if order.fulfillment_status == target and _confirmed_status(push) in (None, target):
-        _finish(push, PushState.SKIPPED, order_update={"fulfillment_status": target})
+        finish.add(push, PushState.SKIPPED, fulfillment_status=target)
         return "skipped"
     revision = order.revision
     path = f"/order/checkout-forms/{order.external_id}/fulfillment"
@@ -514,10 +711,10 @@ def _send_status(push: FulfillmentPush, order: Order, channel: SalesChannel) -> 
             revision = str(form.get("revision") or "")
             current = (form.get("fulfillment") or {}).get("status")
             if current == target:
-                _finish(push, PushState.SKIPPED, order_update={"fulfillment_status": target})
+                finish.add(push, PushState.SKIPPED, fulfillment_status=target)
                 return "skipped"
             continue
-        _finish(push, PushState.SENT, order_update={"fulfillment_status": target})
+        finish.add(push, PushState.SENT, fulfillment_status=target)
         return "sent"
     raise AllegroConflict("revision kept changing")
 
@@ -547,14 +744,16 @@ def _find_shipment(
     return None
 
 
-def _send_shipment(push: FulfillmentPush, order: Order, channel: SalesChannel) -> str:
+def _send_shipment(
+    push: FulfillmentPush, order: Order, channel: SalesChannel, finish: _Finisher
+) -> str:
     shipment = push.shipment
     assert shipment is not None
     if push.attempts > 1:
         # An earlier try may have reached Allegro (timeout, killed worker): look before posting.
         found = _find_shipment(push, channel, order, shipment)
         if found is not None:
-            _finish(push, PushState.SENT, shipment_external_id=str(found.get("id") or ""))
+            finish.add(push, PushState.SENT, shipment_external_id=str(found.get("id") or ""))
             return "sent"
     body: dict[str, Any] = {"carrierId": shipment.carrier_id, "waybill": shipment.waybill}
     if shipment.carrier_id == "OTHER":
@@ -568,12 +767,12 @@ def _send_shipment(push: FulfillmentPush, order: Order, channel: SalesChannel) -
         # Already on the order (our earlier try), or the waybill is used too often elsewhere.
         found = _find_shipment(push, channel, order, shipment)
         if found is not None:
-            _finish(push, PushState.SENT, shipment_external_id=str(found.get("id") or ""))
+            finish.add(push, PushState.SENT, shipment_external_id=str(found.get("id") or ""))
             return "sent"
-        _finish(push, PushState.FAILED, code="waybill_used", detail=exc.user_message)
+        finish.add(push, PushState.FAILED, code="waybill_used", detail=exc.user_message)
         return "failed"
     data = response.data if isinstance(response.data, dict) else {}
-    _finish(push, PushState.SENT, shipment_external_id=str(data.get("id") or ""))
+    finish.add(push, PushState.SENT, shipment_external_id=str(data.get("id") or ""))
     return "sent"
 
 

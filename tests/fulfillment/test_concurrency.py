@@ -1,4 +1,4 @@
-"""The per-order sender lock, proven (fulfillment.services.push.order_lock).
+"""The per-order sender lock, proven (fulfillment.services.push.order_locks).
 
 Two workers dispatch the pushes of one order at the same moment (a task from the change's
 on-commit and one from the sweeper, say). With the lock, one of them sends — the shipment first,

@@ -19,6 +19,7 @@ import time
 import pytest
 from django_scopes import scopes_disabled
 
+from fulfillment.models import FulfillmentPush, PushState
 from orders.models import Order
 from tests.sync.conftest import SELLER, state_of, wait_until
 from tests.sync.helpers import mismatches, orders_by_external_id
@@ -48,6 +49,11 @@ def _differences(channel, sandbox, ids: list[str]) -> list[str]:
 
 def _caught_up(channel, sandbox) -> bool:
     return state_of(channel).cursor == sandbox.journal(SELLER)["events"][-1]["id"]
+
+
+def _pushes_pending() -> int:
+    with scopes_disabled():
+        return FulfillmentPush.objects.filter(state=PushState.PENDING).count()
 
 
 def _statuses_match(channel, sandbox) -> bool:
@@ -133,7 +139,13 @@ def test_every_order_arrives_exactly_once_and_complete_under_faults(
             sandbox.advance_order(order_id, "READY_FOR_PROCESSING")
 
     def converged() -> bool:
-        return _statuses_match(channel, sandbox) and not _differences(channel, sandbox, ids)
+        # Cancelled orders push CANCELLED back to Allegro (fulfillment outbox): a push in flight
+        # has reached Allegro a moment before the order records it, so wait for none pending.
+        return (
+            _statuses_match(channel, sandbox)
+            and not _pushes_pending()
+            and not _differences(channel, sandbox, ids)
+        )
 
     try:
         wait_until(converged, 100, "orders converge", step=1)
