@@ -48,6 +48,7 @@ bench: install
 	$(BIN)/python bench/idle_poll.py | tee bench/results/idle_poll.json
 	$(BIN)/python bench/backfill.py --orders 5000 --naive-orders 1000 | tee bench/results/backfill.json
 	$(BIN)/python bench/pull_lag.py --seconds 60 --warmup 20 | tee bench/results/pull_lag.json
+	$(BIN)/python bench/push_cost.py --orders 200 | tee bench/results/push_cost.json
 	$(BIN)/python bench/push_lag.py --seconds 20 | tee bench/results/push_lag.json
 	$(BIN)/python bench/order_list.py --orders 100000 --other-tenants 10 | tee bench/results/order_list.json
 
