@@ -48,7 +48,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -330,7 +330,7 @@ def _orders_to_send(
     """Those of the orders that have a pending push (the others need no lock at all: a push
     written later comes with its own task), and up to ``overdue_limit`` other orders of the
     tenant whose pushes were written more than FULFILLMENT_TAKE_WAITING_AFTER_SECONDS ago and
-    never tried (their tasks are still queued), oldest first. One statement."""
+    never tried (their tasks are still queued), oldest first. One statement on PostgreSQL."""
     pending = FulfillmentPush.objects.filter(tenant_id=tenant_id, state=PushState.PENDING)
     rows = pending.filter(order_id__in=order_ids).order_by().values_list("order_id", "id")
     if overdue_limit > 0:
@@ -343,7 +343,10 @@ def _orders_to_send(
             .order_by("id")
             .values_list("order_id", "id")[: 2 * overdue_limit]
         )
-        rows = rows.union(waiting, all=True)
+        if connection.features.supports_slicing_ordering_in_compound:
+            rows = rows.union(waiting, all=True)
+        else:  # SQLite (development) cannot limit one side of a UNION: two statements
+            rows = [*rows, *waiting]
     found = sorted(rows, key=lambda row: row[1])
     mine = {order_id for order_id, _id in found}
     own = [order_id for order_id in order_ids if order_id in mine]

@@ -149,6 +149,24 @@ def test_a_task_takes_along_orders_whose_own_tasks_are_overdue(
     assert push_env.sandbox.fulfillment_of(second.external_id)["changes"] == 1
 
 
+def test_taking_along_works_where_a_union_cannot_be_limited(
+    tenant, admin_user, channel, push_env, settings, monkeypatch
+):
+    # SQLite (the embedded development setup) asks in two statements instead of one.
+    monkeypatch.setattr(connection.features, "supports_slicing_ordering_in_compound", False)
+    settings.FULFILLMENT_DISPATCH_ON_COMMIT = 0
+    settings.FULFILLMENT_TAKE_WAITING_AFTER_SECONDS = 0
+    first, second = import_orders(channel, push_env.sandbox, 2)
+    with scope(tenant=tenant):
+        for order in (first, second):
+            change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+
+    push_order(tenant.pk, second.pk)
+
+    for order in (first, second):
+        assert [(p.state, p.requests) for p in pushes_of(order)] == [(PushState.SENT, 1)]
+
+
 def test_fresh_retried_and_other_tenants_pushes_are_not_taken_along(
     tenant, admin_user, channel, push_env, settings, other_tenant
 ):
