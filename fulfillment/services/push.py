@@ -307,6 +307,11 @@ def process_orders(
     # line, so this one takes the next free ones instead of finding them all busy.
     own, taken = _orders_to_send(tenant_id, wanted, 4 * max(0, take_waiting))
     todo, at_most = own + taken, len(own) + max(0, take_waiting)
+    if taken:
+        # For operators: the workers are behind (the queue holds these orders' own tasks).
+        logger.info(
+            "push: taking along up to %s overdue orders of tenant %s", len(taken), tenant_id
+        )
     for _round in range(20):
         if not todo:
             break
