@@ -3,10 +3,12 @@
 API (all functions enter the channel's tenant scope themselves and work inside a caller's
 transaction, e.g. the poll that advances its journal cursor in the same transaction):
 
-- `upsert_order_from_checkout_form(channel, form) -> UpsertResult`
-- `upsert_orders_from_checkout_forms(channel, forms) -> BatchResult` — for polls, sweeps and
-  backfill: a handful of queries per batch, not per order. Never raises for a bad form: each
-  form gets an UpsertResult (created / updated / unchanged / failed with the reason).
+- `upsert_order_from_checkout_form(channel, form, fetched_at=None) -> UpsertResult`
+- `upsert_orders_from_checkout_forms(channel, forms, fetched_at=None) -> BatchResult` — for
+  polls, sweeps and backfill: a handful of queries per batch, not per order. Never raises for a
+  bad form: each form gets an UpsertResult (created / updated / unchanged / failed with the
+  reason). ``fetched_at``: when the forms were asked for; a form read before our own push
+  confirmed the order's fulfillment status does not undo it (`_keep_pushed_fulfillment`).
 - `mark_order_merged(channel, old_external_id, new_external_id) -> bool` — Allegro merged
   purchases (the old form answers 404): link the old order to the new one and close it.
 - `allocate_order_numbers(tenant, alias, count) -> list[str]` — AL + yymm + 6-digit sequence.
@@ -276,12 +278,16 @@ _LINE_FIELDS = [
 ]
 
 
-def upsert_order_from_checkout_form(channel: SalesChannel, form: dict) -> UpsertResult:
+def upsert_order_from_checkout_form(
+    channel: SalesChannel, form: dict, *, fetched_at: dt.datetime | None = None
+) -> UpsertResult:
     """Create or update the order of one checkout form. Never raises for a bad form."""
-    return upsert_orders_from_checkout_forms(channel, [form]).results[0]
+    return upsert_orders_from_checkout_forms(channel, [form], fetched_at=fetched_at).results[0]
 
 
-def upsert_orders_from_checkout_forms(channel: SalesChannel, forms: list[Any]) -> BatchResult:
+def upsert_orders_from_checkout_forms(
+    channel: SalesChannel, forms: list[Any], *, fetched_at: dt.datetime | None = None
+) -> BatchResult:
     """Create or update the orders of many checkout forms of one channel.
 
     The batch runs in one transaction (a savepoint inside the caller's). If the database refuses
@@ -312,7 +318,7 @@ def upsert_orders_from_checkout_forms(channel: SalesChannel, forms: list[Any]) -
         with scope(tenant=tenant):
             try:
                 with transaction.atomic():
-                    outcomes = _upsert(channel, tenant, list(items.values()))
+                    outcomes = _upsert(channel, tenant, list(items.values()), fetched_at)
             except Exception:
                 logger.warning(
                     "Batch upsert failed for channel %s; retrying form by form",
@@ -323,7 +329,7 @@ def upsert_orders_from_checkout_forms(channel: SalesChannel, forms: list[Any]) -
                 for item in items.values():
                     try:
                         with transaction.atomic():
-                            outcomes.update(_upsert(channel, tenant, [item]))
+                            outcomes.update(_upsert(channel, tenant, [item], fetched_at))
                     except Exception as exc:
                         logger.exception("Checkout form %s could not be stored", item.external_id)
                         outcomes[item.external_id] = UpsertResult(
@@ -368,7 +374,9 @@ def _lock_channel(tenant: Tenant, channel: SalesChannel) -> None:
         )
 
 
-def _upsert(channel: SalesChannel, tenant: Tenant, items: list[_Item]) -> dict[str, UpsertResult]:
+def _upsert(
+    channel: SalesChannel, tenant: Tenant, items: list[_Item], fetched_at: dt.datetime | None
+) -> dict[str, UpsertResult]:
     _lock_channel(tenant, channel)
     now = timezone.now()
     known = {
@@ -420,6 +428,7 @@ def _upsert(channel: SalesChannel, tenant: Tenant, items: list[_Item]) -> dict[s
         order = locked[known[item.external_id].pk]
         previous_allegro, previous_fulfillment = order.allegro_status, order.fulfillment_status
         _assign(order, item, now)
+        _keep_pushed_fulfillment(order, previous_fulfillment, fetched_at)
         if item.parsed.allegro_status:
             order.allegro_status = item.parsed.allegro_status
         if item.parsed.bought_at:
@@ -522,6 +531,22 @@ def _assign(order: Order, item: _Item, now: dt.datetime) -> None:
     order.search_text = search_key(order.number, *parsed.search_parts())
     order.allegro_synced_at = now
     order.updated_at = now
+
+
+def _keep_pushed_fulfillment(order: Order, previous: str, fetched_at: dt.datetime | None) -> None:
+    """A form read before our own push confirmed the order's fulfillment status (a poll or sweep
+    that was already under way when the push went out) must not undo it: keep the pushed status,
+    in the stored form too. A form read after that is Allegro's word."""
+    confirmed = order.fulfillment_confirmed_at
+    if fetched_at is None or confirmed is None or fetched_at >= confirmed:
+        return
+    if order.fulfillment_status == previous:
+        return
+    order.fulfillment_status = previous
+    stored = order.raw_form.get("fulfillment") if isinstance(order.raw_form, dict) else None
+    if isinstance(stored, dict):
+        stored["status"] = previous
+        order.form_hash = form_hash(order.raw_form)
 
 
 def _line(order: Order, parsed: ParsedLine) -> OrderLine:

@@ -161,6 +161,9 @@ class Order(TenantOwnedModel):
         blank=True,
         default="",
     )
+    # When our own push last confirmed fulfillment_status on Allegro: a form read before that
+    # (a poll or sweep already under way) must not undo it (orders.ingest).
+    fulfillment_confirmed_at = models.DateTimeField(null=True, blank=True)
     revision = models.CharField(max_length=64, blank=True, default="")
     marketplace = models.CharField(_("marketplace"), max_length=32, blank=True, default="")
 

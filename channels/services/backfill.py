@@ -219,6 +219,7 @@ def _one_page(
         "limit": PAGE_SIZE,
         "offset": state.backfill_position_offset,
     }
+    fetched_at = timezone.now()
     data = allegro_get(channel, "/order/checkout-forms", meter, params)
     forms = data.get("checkoutForms") if isinstance(data, dict) else None
     forms = forms if isinstance(forms, list) else []
@@ -239,7 +240,7 @@ def _one_page(
             locked.backfill_total = total
         problems: list[tuple[str, str]] = []
         if forms:
-            batch = upsert_orders_from_checkout_forms(channel, forms)
+            batch = upsert_orders_from_checkout_forms(channel, forms, fetched_at=fetched_at)
             created = len(batch.with_outcome(Outcome.CREATED))
             failed = batch.with_outcome(Outcome.FAILED)
             problems = [(r.external_id or "?", r.error or "could not be read") for r in failed]

@@ -88,7 +88,9 @@ def _reconcile_locked(
             now - dt.timedelta(hours=window_hours),
             now,
             meter,
-            lambda forms: _reconcile_page(channel, state, forms, grace_before, result),
+            lambda forms, fetched_at: _reconcile_page(
+                channel, state, forms, fetched_at, grace_before, result
+            ),
             result,
         )
     except AllegroError as exc:
@@ -129,11 +131,12 @@ def sweep(
     gte: dt.datetime,
     lte: dt.datetime,
     meter: Meter,
-    on_page: Callable[[list[Any]], None],
+    on_page: Callable[[list[Any], dt.datetime], None],
     result: ReconcileResult | None = None,
     seen: set[str] | None = None,
 ) -> None:
-    """Every checkout form bought in [gte, lte], page by page, to ``on_page``; windows with more
+    """Every checkout form bought in [gte, lte], page by page, to ``on_page`` (with the time the
+    page was asked for); windows with more
     than 10 000 forms are split by time. The halves share their boundary millisecond (Allegro's
     filters are inclusive, its clock finer than the query's milliseconds); a form seen twice is
     passed on once."""
@@ -156,6 +159,7 @@ def sweep(
             "limit": limit,
             "offset": offset,
         }
+        fetched_at = timezone.now()
         data = allegro_get(channel, "/order/checkout-forms", meter, params)
         forms = data.get("checkoutForms") if isinstance(data, dict) else None
         forms = forms if isinstance(forms, list) else []
@@ -172,7 +176,7 @@ def sweep(
         fresh = [f for f in forms if not (isinstance(f, dict) and f.get("id") in seen)]
         seen.update(f["id"] for f in fresh if isinstance(f, dict) and isinstance(f.get("id"), str))
         if fresh:
-            on_page(fresh)
+            on_page(fresh, fetched_at)
         offset += len(forms)
         if len(forms) < limit or offset >= total:
             return
@@ -182,6 +186,7 @@ def _reconcile_page(
     channel: SalesChannel,
     state: ChannelSyncState,
     forms: list[Any],
+    fetched_at: dt.datetime,
     grace_before: dt.datetime,
     result: ReconcileResult,
 ) -> None:
@@ -197,7 +202,7 @@ def _reconcile_page(
                 channel=channel, external_id__in=ids
             ).values_list("external_id", "allegro_status", "fulfillment_status")
         }
-        batch = upsert_orders_from_checkout_forms(channel, forms)
+        batch = upsert_orders_from_checkout_forms(channel, forms, fetched_at=fetched_at)
         by_id = {f["id"]: f for f in forms if isinstance(f, dict) and isinstance(f.get("id"), str)}
         missing: list[str] = []
         for outcome in batch.results:

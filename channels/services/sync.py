@@ -202,6 +202,9 @@ class _Fetched:
     merges: list[tuple[str, str]] = field(default_factory=list)  # (old id, new id)
     stopped_at: str | None = None  # id of the first form we could not read (transient)
     error: AllegroError | None = None
+    # When the first form was asked for (orders.ingest: a form read before our own push
+    # reached Allegro does not undo it).
+    fetched_at: datetime | None = None
 
 
 def poll_channel(channel_id: int) -> PollResult:
@@ -317,7 +320,7 @@ def _fetch_forms(channel: SalesChannel, chunk: list[dict], meter: Meter) -> _Fet
     """Re-read every distinct form of the chunk (HTTP, outside any transaction)."""
     from orders.models import Order
 
-    fetched = _Fetched()
+    fetched = _Fetched(fetched_at=timezone.now())
     order_ids: list[str] = []
     for event in chunk:
         form_id = _form_id(event)
@@ -438,7 +441,7 @@ def _commit(
             raise CursorMoved(f"cursor moved from {state.cursor!r} to {locked.cursor!r}")
         problems = [p for p in fetched.problems if p[0] in ids]
         if forms:
-            batch = upsert_orders_from_checkout_forms(channel, forms)
+            batch = upsert_orders_from_checkout_forms(channel, forms, fetched_at=fetched.fetched_at)
             result.created += len(batch.with_outcome(Outcome.CREATED))
             result.updated += len(batch.with_outcome(Outcome.UPDATED))
             failed = batch.with_outcome(Outcome.FAILED)

@@ -648,29 +648,36 @@ def _update_groups(rows: Any, groups: dict[tuple[Any, ...], list[int]], now: Any
 def _record_fulfillment(tenant_id: int, statuses: dict[int, str]) -> None:
     """Allegro has these fulfillment statuses now ({order id: status}): say so on the orders,
     in their stored forms too (echo suppression: the journal's re-read of our own change then
-    finds nothing new). Rows are locked in id order, as every other writer of orders does."""
+    finds nothing new), and when (a form read earlier does not undo it: orders.ingest). Rows
+    are locked in id order, as every other writer of orders does."""
     if not statuses:
         return
+    now = timezone.now()
     orders = (
         Order.objects.select_for_update(of=("self",))
-        .only("id", "tenant_id", "fulfillment_status", "raw_form", "form_hash")
+        .only(
+            "id",
+            "tenant_id",
+            "fulfillment_status",
+            "fulfillment_confirmed_at",
+            "raw_form",
+            "form_hash",
+        )
         .filter(tenant_id=tenant_id, pk__in=list(statuses))
         .order_by("pk")
     )
-    changed = []
-    for order in orders:
+    changed = list(orders)
+    for order in changed:
         status = statuses[order.pk]
-        dirty = order.fulfillment_status != status
         order.fulfillment_status = status
+        # Even when the order knew already: a form read before now cannot undo it.
+        order.fulfillment_confirmed_at = now
         raw = order.raw_form
         stored = raw.get("fulfillment") if isinstance(raw, dict) else None
         if isinstance(stored, dict) and stored.get("status") != status:
             stored["status"] = status
             order.form_hash = form_hash(raw)
-            dirty = True
-        if dirty:
-            changed.append(order)
-    fields = ["fulfillment_status", "raw_form", "form_hash"]
+    fields = ["fulfillment_status", "fulfillment_confirmed_at", "raw_form", "form_hash"]
     if len(changed) == 1:
         changed[0].save(update_fields=fields)  # cheaper to build than bulk_update's CASE
     elif changed:
@@ -731,10 +738,11 @@ def _reread(push: FulfillmentPush, channel: SalesChannel, order: Order) -> dict[
     """GET the checkout form (after a 409) and import it, so the order is current."""
     from orders.ingest import upsert_order_from_checkout_form
 
+    fetched_at = timezone.now()
     form = _call(push, channel, "GET", f"/order/checkout-forms/{order.external_id}").data
     if not isinstance(form, dict):
         raise AllegroTransientError("Malformed checkout form")
-    upsert_order_from_checkout_form(channel, form)
+    upsert_order_from_checkout_form(channel, form, fetched_at=fetched_at)
     return form
 
 

@@ -7,13 +7,18 @@ the task would; tests/fulfillment/test_convergence.py runs real Celery workers."
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from fulfillment.models import FulfillmentPush, PushKind, PushState, Shipment
 from fulfillment.services import mappings
 from fulfillment.services.push import process_order, sweep_due
 from fulfillment.services.shipments import ShipmentError, add_shipment
-from orders.ingest import Outcome, upsert_order_from_checkout_form
+from orders.ingest import (
+    Outcome,
+    upsert_order_from_checkout_form,
+    upsert_orders_from_checkout_forms,
+)
 from orders.models import Order, OrderEvent, OrderEventKind, SystemStatus
 from orders.order_services import bulk_change_status, change_order_status
 from tests.fulfillment.conftest import import_orders, pushes_of, status, wait_until
@@ -366,3 +371,44 @@ def test_the_sweeper_finds_due_pushes_only(tenant, admin_user, channel, push_env
     assert sweep_due() == []
     with scopes_disabled():
         assert FulfillmentPush.objects.filter(state=PushState.PENDING).count() == 0
+
+
+def test_a_form_read_before_our_push_does_not_undo_it(tenant, admin_user, channel, push_env):
+    [order] = import_orders(channel, push_env.sandbox, 1)
+    with scope(tenant=tenant):
+        change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+    # A poll or sweep already under way reads the form (still NEW) ...
+    read_before = timezone.now()
+    stale = push_env.sandbox.order(order.external_id)["checkoutForm"]
+    assert stale["fulfillment"]["status"] == "NEW"
+    # ... our push goes out and is recorded ...
+    send(order)
+    # ... and only then does that poll store what it read.
+    with scope(tenant=tenant):
+        upsert_orders_from_checkout_forms(channel, [stale], fetched_at=read_before)
+
+    stored = fresh(order)
+    assert stored.fulfillment_status == "PROCESSING"
+    assert stored.raw_form["fulfillment"]["status"] == "PROCESSING"
+    with scopes_disabled():
+        kinds = list(OrderEvent.objects.filter(order_id=order.pk).values_list("kind", flat=True))
+    assert OrderEventKind.FULFILLMENT_CHANGED not in kinds
+    # The journal's re-read of our own change then finds nothing new (no echo).
+    current = push_env.sandbox.order(order.external_id)["checkoutForm"]
+    with scope(tenant=tenant):
+        outcome = upsert_order_from_checkout_form(channel, current, fetched_at=timezone.now())
+    assert outcome.outcome == Outcome.UNCHANGED
+
+
+def test_a_form_read_after_our_push_is_allegros_word(tenant, admin_user, channel, push_env):
+    [order] = import_orders(channel, push_env.sandbox, 1)
+    with scope(tenant=tenant):
+        change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+    send(order)
+    # The seller then changes it in Allegro's own panel; the next read brings that in.
+    form = push_env.sandbox.order(order.external_id)["checkoutForm"]
+    form["fulfillment"]["status"] = "READY_FOR_SHIPMENT"
+    with scope(tenant=tenant):
+        upsert_orders_from_checkout_forms(channel, [form], fetched_at=timezone.now())
+
+    assert fresh(order).fulfillment_status == "READY_FOR_SHIPMENT"
