@@ -108,7 +108,17 @@ def test_every_order_arrives_exactly_once_and_complete_under_faults(
         ids += bought + paid + cancelled
         to_advance += bought
         if wave == 3:
-            sandbox.block_client(sync_env.client_id, 3)  # 429 for every caller, ~3 s
+            # 429 for every caller, held until one of our requests has met it (a fixed 3 s
+            # block can pass while the worker happens to make no call), then ~3 s more (each
+            # request during the block extends it by 3 s).
+            sandbox.block_client(sync_env.client_id, 60)
+            wait_until(
+                lambda: sandbox.stats()["by_status"].get("429", 0) >= 1,
+                30,
+                "a request met the 429 block",
+                step=0.05,
+            )
+            sandbox.block_client(sync_env.client_id, 3)
         if wave == 5:
             # SIGKILL while a poll is in flight (started, not finished).
             wait_until(
