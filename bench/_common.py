@@ -159,6 +159,28 @@ def connected_channel(control, secret: str, *, slug: str = "bench", alias: str =
         return SalesChannel.objects.select_related("tenant").get(pk=channel.pk)
 
 
+def push_setup(sandbox, orders: int):
+    """The push benchmarks' world, built as the push tests build theirs (tests/fulfillment):
+    the sandbox seller and client app without a rate limit worth mentioning, a tenant, a channel
+    connected through the real OAuth flow, and ``orders`` paid orders imported with the ingest
+    service. Returns (the sandbox app, the channel, its administrator, the orders)."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from core.services import create_tenant
+    from tests.fulfillment import conftest as helpers
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the OAuth helper
+    app = helpers.configure(sandbox, settings)
+    sandbox.set_rate_limit(limit=1_000_000, client_id=app.client_id)
+    user = get_user_model().objects.create_user(
+        username="bench@example.com", email="bench@example.com", password="x" * 12
+    )
+    tenant = create_tenant(name="Bench", slug="bench", owner=user)
+    channel = helpers.connect(helpers.make_channel(tenant), user)
+    return app, channel, user, helpers.import_orders(channel, sandbox, orders)
+
+
 def percentile(values: list[float], share: float) -> float:
     if not values:
         return float("nan")

@@ -43,48 +43,21 @@ def main() -> None:
     _common.setup_django(args.database_url)
     proc, base_url = _common.start_sandbox()
     try:
-        control = _common.sandbox_control(base_url)
-        secret = _common.prepare_sandbox(control)
-        control.set_rate_limit(limit=1_000_000, client_id=_common.CLIENT_ID)
-        channel = _common.connected_channel(control, secret)
-        ids = import_orders(control, channel, args.orders)
-        print(json.dumps(measure(channel, ids, control), indent=2))
+        sandbox = _common.sandbox_control(base_url)
+        app, channel, _user, orders = _common.push_setup(sandbox, args.orders)
+        ids = [order.pk for order in orders]
+        print(json.dumps(measure(channel, ids, sandbox, app.client_id), indent=2))
     finally:
         proc.kill()
 
 
-def import_orders(control, channel, count: int) -> list[int]:
-    """Paid orders created in the sandbox and imported with the ingest service."""
-    from django_scopes import scope
-
-    from channels.services.api import call
-    from orders.ingest import upsert_orders_from_checkout_forms
-    from orders.models import Order
-
-    control.create_orders(_common.SELLER, count, status="READY_FOR_PROCESSING")
-    with scope(tenant=channel.tenant):
-        offset = 0
-        while True:
-            page = call(
-                channel, "GET", "/order/checkout-forms", params={"limit": 100, "offset": offset}
-            ).data
-            forms = page.get("checkoutForms") or []
-            if forms:
-                upsert_orders_from_checkout_forms(channel, forms)
-            offset += len(forms)
-            if not forms or offset >= page.get("totalCount", 0):
-                break
-        return list(
-            Order.objects.filter(channel=channel).order_by("pk").values_list("pk", flat=True)
-        )
-
-
-def measure(channel, order_ids: list[int], control) -> dict:
+def measure(channel, order_ids: list[int], sandbox, client_id: str) -> dict:
     from django.conf import settings
     from django_scopes import scope, scopes_disabled
 
     from fulfillment import conf
     from fulfillment.models import FulfillmentPush, PushState
+    from fulfillment.services.mappings import default_for
     from fulfillment.tasks import push_order, push_orders
     from orders.models import OrderStatus, SystemStatus
     from orders.order_services import bulk_change_status
@@ -100,13 +73,13 @@ def measure(channel, order_ids: list[int], control) -> dict:
         with scope(tenant=tenant):
             for start in range(0, len(order_ids), 100):
                 bulk_change_status(tenant, order_ids[start : start + 100], status, None)
-        before = control.stats()["by_client"].get(_common.CLIENT_ID, 0)
+        before = sandbox.stats()["by_client"].get(client_id, 0)
         with _common.Stopwatch() as watch, _common.QueryCounter() as counter:
             send()
-        requests = control.stats()["by_client"].get(_common.CLIENT_ID, 0) - before
+        requests = sandbox.stats()["by_client"].get(client_id, 0) - before
         with scopes_disabled():
             sent = FulfillmentPush.objects.filter(
-                state=PushState.SENT, target_status__in=[watch_target(status)]
+                state=PushState.SENT, target_status=default_for(status)
             ).count()
             pending = FulfillmentPush.objects.filter(state=PushState.PENDING).count()
             FulfillmentPush.objects.all().delete()
@@ -121,11 +94,6 @@ def measure(channel, order_ids: list[int], control) -> dict:
             "sql_per_push": round(counter.count / n, 2),
             "allegro_requests_per_push": round(requests / n, 3),
         }
-
-    def watch_target(status) -> str:
-        return {"in_progress": "PROCESSING", "ready_to_ship": "READY_FOR_SHIPMENT"}[
-            status.system_code
-        ]
 
     def one_by_one() -> None:
         for order_id in order_ids:

@@ -29,10 +29,10 @@ import threading
 import time
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common
 
 
 def parse_args() -> argparse.Namespace:
@@ -59,21 +59,6 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def recreate_database(url: str) -> None:
-    import psycopg2
-
-    parts = urlparse(url)
-    name = parts.path.lstrip("/")
-    admin = psycopg2.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username, dbname="postgres"
-    )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-
-
 def percentile(values: list[float], p: float) -> float | None:
     if not values:
         return None
@@ -89,7 +74,7 @@ def main() -> None:
     os.environ["REDIS_URL"] = args.redis_url
     os.environ["CELERY_BROKER_URL"] = args.redis_url
     os.environ["LOG_LEVEL"] = "WARNING"
-    recreate_database(args.database_url)
+    _common.recreate_database(args.database_url)
 
     from tests.sandbox_support import SandboxControl, _start_server
 
@@ -105,27 +90,15 @@ def main() -> None:
     from django_scopes import scope, scopes_disabled
 
     from apilo.celery import app
-    from core.services import create_tenant
     from fulfillment.models import FulfillmentPush, PushState
     from fulfillment.services import mappings
     from orders.models import Order, OrderStatus
     from orders.order_services import bulk_change_status, change_order_status
     from tests.celery_support import CeleryProcess
-    from tests.fulfillment import conftest as helpers
 
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the OAuth helper
-    env = helpers.configure(sandbox, settings)
-    sandbox.set_rate_limit(limit=1_000_000, client_id=env.client_id)
+    env, channel, user, orders = _common.push_setup(sandbox, args.orders)
+    tenant = channel.tenant
     os.environ.update(env.worker_env(FULFILLMENT_SWEEP_SECONDS=str(args.baseline_sweep)))
-
-    from django.contrib.auth import get_user_model
-
-    user = get_user_model().objects.create_user(
-        username="bench@example.com", email="bench@example.com", password="x" * 12
-    )
-    tenant = create_tenant(name="Bench", slug="bench", owner=user)
-    channel = helpers.connect(helpers.make_channel(tenant), user)
-    orders = helpers.import_orders(channel, sandbox, args.orders)
     with scope(tenant=tenant):
         statuses = list(OrderStatus.objects.filter(tenant=tenant, is_active=True))
         target = mappings.mapping_of(channel, statuses)

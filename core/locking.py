@@ -27,24 +27,8 @@ def advisory_id(name: str) -> int:
 @contextmanager
 def try_lock(name: str) -> Iterator[bool]:
     """Hold the named lock while the block runs; yields False at once if someone holds it."""
-    if connection.vendor == "postgresql":
-        lock_id = advisory_id(name)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [lock_id])
-            acquired = bool(cursor.fetchone()[0])
-        try:
-            yield acquired
-        finally:
-            if acquired:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id])
-        return
-    acquired = cache.add(f"lock:{name}", "1", timeout=CACHE_LOCK_TTL_SECONDS)
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            cache.delete(f"lock:{name}")
+    with try_locks([name]) as acquired:
+        yield name in acquired
 
 
 @contextmanager
