@@ -61,3 +61,24 @@ def test_pages_carry_the_security_headers(client):
     }
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def _manage(*args: str) -> subprocess.CompletedProcess:
+    """manage.py as on a fresh clone: no SECRET_KEY, no DEBUG, no .env."""
+    dropped = {"SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE"}
+    clean = {k: v for k, v in os.environ.items() if k not in dropped}
+    clean["APILO_ENV_FILE"] = os.devnull
+    clean["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/apilo_no_such_database"
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=REPO, env=clean, capture_output=True, text=True
+    )
+
+
+def test_a_fresh_clone_checks_its_migrations_without_a_secret_key():
+    result = _manage("makemigrations", "--check", "--dry-run")
+    assert (result.returncode, result.stdout.strip()) == (0, "No changes detected")
+
+
+def test_other_commands_still_need_the_secret_key():
+    result = _manage("createsuperuser", "--noinput")
+    assert result.returncode == 1
