@@ -409,10 +409,14 @@ class Background:
             except Exception:
                 traceback.print_exc()
 
-    def step(self) -> None:
+    def step(self, elapsed: float | None = None) -> None:
+        """Run due lifecycle steps and let the buyers place the orders of the time since the
+        last step (``elapsed`` seconds; measured when not given). The carry keeps fractions
+        of an order between steps, so the rate is the option's orders per minute exactly,
+        whatever the tick length."""
         st = self.app.store
         now = time.monotonic()
-        dt, self._last = now - self._last, now
+        dt, self._last = (now - self._last if elapsed is None else elapsed), now
         with st.lock:
             st.tick()
             if st.buyers_rate <= 0:
@@ -422,8 +426,9 @@ class Background:
             sellers = [s for s in sellers if s is not None]
             if not sellers:
                 return
-            self._carry += st.buyers_rate / 60.0 * dt
-            while self._carry >= 1.0 or (self._carry > 0 and st.rng.random() < self._carry):
+            self._carry += st.buyers_rate / 60.0 * max(0.0, dt)
+            # A hair of tolerance: 120 half-second steps of 2/min add up to 1.9999999…
+            while self._carry >= 1.0 - 1e-9:
                 self._carry = max(0.0, self._carry - 1.0)
                 seller = st.rng.choice(sellers)
                 st.create_orders(seller, 1, status="BOUGHT", auto_lifecycle=True)
