@@ -605,11 +605,16 @@ def bootstrap_cursor(channel: SalesChannel, state: ChannelSyncState, meter: Mete
 
 def channel_connected(channel: SalesChannel) -> None:
     """Hook for the OAuth callback: poll (and so bootstrap + backfill) the channel now rather
-    than at the next beat tick. Safe inside or outside a transaction (dispatch on commit)."""
+    than at the next beat tick. Safe inside or outside a transaction (dispatch on commit).
+
+    A fresh authorization also ends the error the account was in (typically the revocation
+    that asked for it): the channel page stops showing it at once, not after the next fetch."""
     from channels.tasks import poll_channel as poll_task
 
     ensure_state(channel)
-    ChannelSyncState.objects.filter(channel=channel).update(next_poll_at=timezone.now())
+    ChannelSyncState.objects.filter(channel=channel).update(
+        next_poll_at=timezone.now(), last_error="", consecutive_failures=0
+    )
     transaction.on_commit(partial(poll_task.delay, channel.tenant_id, channel.pk))
 
 

@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from channels.models import BackfillState
-from tests.sync.conftest import SELLER, state_of
+from channels.services.sync import AUTH_REVOKED_TEXT
+from tests.sync.conftest import SELLER, connect, state_of
 from tests.sync.helpers import backfill_to_the_end, poll, reconcile
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +55,26 @@ def test_the_channel_page_shows_sync_health(admin_client, channel, sync_env):
         "and imported" in html
     )
     assert 'id="reimport-form"' in html
+
+
+def test_authorizing_again_clears_the_revocation_error_at_once(
+    admin_client, admin_user, channel, sync_env
+):
+    sandbox = sync_env.sandbox
+    poll(channel)
+    sandbox.revoke_tokens(SELLER)
+    poll(channel)
+    assert state_of(channel).last_error == AUTH_REVOKED_TEXT
+    revoked_words = "authorize the channel again (no order will be missed)."
+    assert revoked_words in admin_client.get(url("sync_health", channel)).content.decode()
+
+    connect(channel, admin_user)  # no poll runs in between (no worker in this test)
+
+    state = state_of(channel)
+    assert (state.last_error, state.consecutive_failures) == ("", 0)
+    html = admin_client.get(url("sync_health", channel)).content.decode()
+    assert revoked_words not in html
+    assert '<dd data-field="last-error">none</dd>' in html
 
 
 def test_the_sync_health_partial_is_the_refreshing_body(admin_client, channel, sync_env):
