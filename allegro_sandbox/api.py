@@ -262,7 +262,16 @@ class Api:
         return order
 
     def checkout_form(self, req: Request) -> Response:
-        return json_response(None, raw=self._order(req).json_bytes())
+        order = self._order(req)  # a merged or removed form answers 404 before anything else
+        status = self.store.unreadable_forms.get(order.id)
+        if status is not None:
+            raise errors(
+                status,
+                "INTERNAL_SERVER_ERROR",
+                "Internal server error.",
+                user_message="Internal server error. Please try again in a few minutes.",
+            )
+        return json_response(None, raw=order.json_bytes())
 
     def put_fulfillment(self, req: Request) -> Response:
         order = self._order(req)

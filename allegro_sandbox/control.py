@@ -97,6 +97,8 @@ class Control:
             ("POST", f"{P}/orders/merge", "c_merge", self.merge),
             ("GET", f"{P}/orders/{oid}", "c_order", self.get_order),
             ("POST", f"{P}/orders/{oid}/advance", "c_advance", self.advance),
+            ("PUT", f"{P}/orders/{oid}/unreadable", "c_unreadable", self.set_unreadable),
+            ("DELETE", f"{P}/orders/{oid}/unreadable", "c_readable", self.clear_unreadable),
             ("GET", f"{P}/orders/{oid}/fulfillment", "c_fulfillment", self.fulfillment),
             ("GET", f"{P}/orders/{oid}/shipments", "c_shipments", self.shipments),
             ("GET", f"{P}/faults", "c_faults", self.get_faults),
@@ -409,6 +411,22 @@ class Control:
         except ValueError as e:
             raise ControlError(409, str(e)) from None
         return order_summary(o)
+
+    def set_unreadable(self, req: Request) -> dict[str, Any]:
+        """GET /order/checkout-forms/{id} answers this 5xx (default 500) until cleared."""
+        o = self._order(req)
+        status = int(_body(req).get("status", 500))
+        if not 500 <= status <= 599:
+            raise ControlError(400, "status must be a 5xx")
+        self.store.unreadable_forms[o.id] = status
+        self.store.dirty = True
+        return {"id": o.id, "unreadable": status}
+
+    def clear_unreadable(self, req: Request) -> dict[str, Any]:
+        o = self._order(req)
+        self.store.unreadable_forms.pop(o.id, None)
+        self.store.dirty = True
+        return {"id": o.id, "unreadable": None}
 
     def fulfillment(self, req: Request) -> dict[str, Any]:
         o = self._order(req)

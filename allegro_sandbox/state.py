@@ -331,6 +331,9 @@ class Store:
         self.offer_event_seq = 1_000_000_000
         self.faults: dict[str, dict[str, Any]] = {}  # "global" | "seller:<id>" | "client:<id>"
         self.fault_rngs: dict[str, random.Random] = {}
+        # Checkout forms GET /order/checkout-forms/{id} cannot serve (id -> 5xx status), as
+        # Allegro has done for single orders for hours; the list endpoint still has them.
+        self.unreadable_forms: dict[str, int] = {}
         self.rate = RateLimiter(self.clock)
         self.token_calls: dict[str, collections.Counter[str]] = collections.defaultdict(
             collections.Counter
@@ -887,6 +890,7 @@ class Store:
             "offer_event_seq": self.offer_event_seq,
             "last_event_id": self.last_event_id,
             "faults": self.faults,
+            "unreadable_forms": self.unreadable_forms,
             "clock_offset": self.clock.offset,
             "pending": {
                 sid: {
@@ -970,6 +974,7 @@ class Persistence:
             store.offer_event_seq = st["offer_event_seq"]
             store.last_event_id = st["last_event_id"]
             store.faults = st["faults"]
+            store.unreadable_forms = dict(st.get("unreadable_forms", {}))
             if st.get("clock_offset"):
                 store.clock.advance(max(0.0, st["clock_offset"] - store.clock.offset))
             for oid, sid, blob in self.db.execute("SELECT id, seller_id, data FROM orders"):

@@ -181,3 +181,43 @@ def test_token_endpoint_faults_when_asked(connected: Connected) -> None:
         timeout=5,
     )
     assert r.status_code == 200
+
+
+def test_one_chosen_checkout_form_answers_500_until_cleared(connected: Connected) -> None:
+    sb = connected.sandbox
+    stuck, other = sb.create_orders("anna", 2)
+    assert sb.call("PUT", f"/orders/{stuck}/unreadable", {}) == {"id": stuck, "unreadable": 500}
+
+    r = raw_get(connected, f"/order/checkout-forms/{stuck}")
+    assert r.status_code == 500
+    assert r.json() == {
+        "errors": [
+            {
+                "code": "INTERNAL_SERVER_ERROR",
+                "message": "Internal server error.",
+                "details": None,
+                "path": None,
+                "userMessage": "Internal server error. Please try again in a few minutes.",
+                "metadata": {},
+            }
+        ]
+    }
+    assert raw_get(connected, f"/order/checkout-forms/{other}").status_code == 200
+    listed = raw_get(connected, "/order/checkout-forms").json()["checkoutForms"]
+    assert sorted(f["id"] for f in listed) == sorted([stuck, other])
+
+    sb.call("PUT", f"/orders/{other}/unreadable", {"status": 503})
+    assert raw_get(connected, f"/order/checkout-forms/{other}").status_code == 503
+    sb.call("DELETE", f"/orders/{stuck}/unreadable")
+    assert raw_get(connected, f"/order/checkout-forms/{stuck}").json()["id"] == stuck
+
+
+def test_an_unreadable_form_merged_away_answers_404(connected: Connected) -> None:
+    sb = connected.sandbox
+    old = sb.create_orders("anna", 2, status="BOUGHT")
+    sb.call("PUT", f"/orders/{old[0]}/unreadable", {})
+    new = sb.merge_orders(old)
+
+    r = raw_get(connected, f"/order/checkout-forms/{old[0]}")
+    assert r.status_code == 404
+    assert raw_get(connected, f"/order/checkout-forms/{new}").status_code == 200
