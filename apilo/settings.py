@@ -314,6 +314,13 @@ SYNC_EVENTS_PAGE_SIZE = env.int("SYNC_EVENTS_PAGE_SIZE", default=500)
 SYNC_FORMS_PER_BATCH = env.int("SYNC_FORMS_PER_BATCH", default=100)
 # Extra attempts of one GET after a network error or a 5xx, within a poll/sweep/backfill page.
 SYNC_GET_RETRIES = env.int("SYNC_GET_RETRIES", default=2)
+# A checkout form Allegro still answers 5xx for after the retries is set aside and the journal
+# moves on (at most SYNC_SET_ASIDE_MAX_PER_POLL per poll; more means Allegro is failing broadly
+# and the poll stops). Each poll retries up to SYNC_STUCK_RETRIES_PER_POLL due ones, backing off
+# from SYNC_POLL_BUSY_SECONDS up to SYNC_STUCK_RETRY_MAX_SECONDS.
+SYNC_SET_ASIDE_MAX_PER_POLL = env.int("SYNC_SET_ASIDE_MAX_PER_POLL", default=20)
+SYNC_STUCK_RETRIES_PER_POLL = env.int("SYNC_STUCK_RETRIES_PER_POLL", default=10)
+SYNC_STUCK_RETRY_MAX_SECONDS = env.float("SYNC_STUCK_RETRY_MAX_SECONDS", default=3600.0)
 # Reconciliation through /order/checkout-forms: every SYNC_RECONCILE_INTERVAL_SECONDS over the
 # last SYNC_RECONCILE_WINDOW_HOURS, and nightly at SYNC_RECONCILE_NIGHTLY_AT (UTC, HH:MM) over
 # the last SYNC_RECONCILE_NIGHTLY_WINDOW_HOURS.

@@ -172,6 +172,20 @@ class SalesChannel(TenantOwnedModel):
         return self.connection_state == ConnectionState.NEEDS_REAUTH
 
     @property
+    def needs_reauth_words(self) -> str:
+        """Why re-authorization is needed, in the seller's words (the raw code is
+        ``needs_reauth_code``)."""
+        from channels.services.tokens import reauth_reason_in_words
+
+        return reauth_reason_in_words(self.needs_reauth_reason)[0]
+
+    @property
+    def needs_reauth_code(self) -> str:
+        from channels.services.tokens import reauth_reason_in_words
+
+        return reauth_reason_in_words(self.needs_reauth_reason)[1]
+
+    @property
     def sync_health(self):
         """The order sync's health for the channel page (channels.services.sync.health_of)."""
         from channels.services.sync import health_of
@@ -336,3 +350,49 @@ class ChannelSyncState(TenantOwnedModel):
         if not self.backfill_total:
             return 0
         return min(100, int(self.backfill_done * 100 / self.backfill_total))
+
+
+class StuckCheckoutForm(TenantOwnedModel):
+    """A checkout form Allegro answers 5xx for while it serves the rest of the account (it has
+    done so for single orders for hours). The journal poll sets it aside here and moves its
+    cursor on; the poll retries the form on its own with backoff (``next_retry_at``), and the
+    reconciliation sweeps (which read forms through the list endpoint) pick it up too. The row
+    goes when the form is imported, or when Allegro answers 404 (merged away or removed).
+
+    Written only by channels/services/sync.py and reconcile.py, under the channel's sync-state
+    row lock.
+    """
+
+    channel = models.ForeignKey(
+        SalesChannel, on_delete=models.CASCADE, related_name="stuck_forms", db_index=False
+    )
+    form_id = models.CharField(max_length=64)
+    first_failed_at = models.DateTimeField()
+    last_attempt_at = models.DateTimeField()
+    # HTTP status of Allegro's last answer for the form (a 5xx).
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=1)
+    next_retry_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("checkout form Allegro cannot serve")
+        ordering = ["first_failed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "channel", "form_id"], name="stuckcheckoutform_tenant_ch_form"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["tenant", "channel", "next_retry_at"], name="stuckform_tenant_ch_retry"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"stuck checkout form {self.form_id} of channel {self.channel_id}"
+
+    @property
+    def last_answer_words(self) -> str:
+        from channels.services.sync import answer_in_words
+
+        return answer_in_words(self.last_status)

@@ -45,6 +45,7 @@ from channels.services.sync import (
     allegro_get,
     ensure_state,
     error_in_words,
+    forget_stuck_forms,
     lock_state,
     record_bad_forms,
     try_lock,
@@ -250,6 +251,9 @@ def _one_page(
             step.forms += len(forms)
             step.created += created
             record_bad_forms(locked, problems)
+            forget_stuck_forms(
+                channel, [str(f["id"]) for f in forms if isinstance(f, dict) and f.get("id")]
+            )
         now = timezone.now()
         locked.backfill_heartbeat_at = now
         finished = len(forms) < PAGE_SIZE

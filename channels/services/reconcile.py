@@ -36,6 +36,7 @@ from channels.services.sync import (
     allegro_get,
     ensure_state,
     error_in_words,
+    forget_stuck_forms,
     lock_state,
     record_bad_forms,
     try_lock,
@@ -59,6 +60,7 @@ class ReconcileResult:
     failed: int = 0
     requests: int = 0
     splits: int = 0
+    unstuck: int = 0  # forms the journal had set aside, imported by the sweep
     error: str = ""
 
 
@@ -111,7 +113,7 @@ def _reconcile_locked(
     ChannelSyncState.objects.filter(pk=state.pk).update(**updates)
     logger.info(
         "sync_reconcile channel=%s tenant=%s status=%s window_h=%s checked=%s missing=%s "
-        "created=%s updated=%s requests=%s splits=%s",
+        "created=%s updated=%s unstuck=%s requests=%s splits=%s",
         channel.pk,
         channel.tenant_id,
         result.status,
@@ -120,6 +122,7 @@ def _reconcile_locked(
         len(result.missing),
         result.created,
         result.updated,
+        result.unstuck,
         result.requests,
         result.splits,
     )
@@ -203,6 +206,8 @@ def _reconcile_page(
             ).values_list("external_id", "allegro_status", "fulfillment_status")
         }
         batch = upsert_orders_from_checkout_forms(channel, forms, fetched_at=fetched_at)
+        # The list served these: any the journal had set aside (5xx on its own) are done.
+        unstuck = forget_stuck_forms(channel, ids)
         by_id = {f["id"]: f for f in forms if isinstance(f, dict) and isinstance(f.get("id"), str)}
         missing: list[str] = []
         for outcome in batch.results:
@@ -226,6 +231,7 @@ def _reconcile_page(
     result.created += len(batch.with_outcome(Outcome.CREATED))
     result.updated += len(batch.with_outcome(Outcome.UPDATED))
     result.failed += len(failed)
+    result.unstuck += unstuck
     result.missing += missing
 
 

@@ -13,7 +13,14 @@ A poll of one channel:
    every form (never trusting event snapshots; a 404 is a merged or removed purchase), and in
    **one transaction** upserts the orders (orders.ingest) and moves the cursor to the last event
    whose form was read. A crash before the commit replays the events; after it, skips nothing;
-4. ends on a 429 or a transient error (the cursor stays where the last commit put it), after
+4. sets aside a form Allegro answers 5xx for (after the retries) instead of stopping at it:
+   Allegro has served 500 for single orders for hours while serving the rest. The form goes to
+   ``StuckCheckoutForm`` in the same transaction and the cursor moves past it; every poll then
+   retries the due ones on their own (exponential backoff up to
+   ``SYNC_STUCK_RETRY_MAX_SECONDS``), the reconciliation sweeps pick them up through the list
+   endpoint, and a 404 takes one off the list. At most ``SYNC_SET_ASIDE_MAX_PER_POLL`` are set
+   aside in one poll: more means Allegro is failing broadly, and the poll stops there;
+5. ends on a 429 or a network error (the cursor stays where the last commit put it), after
    ``SYNC_POLL_MAX_SECONDS``, or when the journal is drained, and schedules the account's next
    poll: busy accounts again after ``SYNC_POLL_BUSY_SECONDS``, idle ones ever later up to
    ``SYNC_POLL_IDLE_MAX_SECONDS``, failing ones with exponential backoff.
@@ -39,7 +46,7 @@ from django.db import transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop, ngettext
 from django_scopes import scopes_disabled
 
 from channels.clients.allegro import (
@@ -49,7 +56,13 @@ from channels.clients.allegro import (
     AllegroRateLimited,
     AllegroTransientError,
 )
-from channels.models import BackfillState, ChannelSyncState, PollOutcome, SalesChannel
+from channels.models import (
+    BackfillState,
+    ChannelSyncState,
+    PollOutcome,
+    SalesChannel,
+    StuckCheckoutForm,
+)
 from channels.services.api import call
 from core.locking import try_lock as named_lock
 
@@ -163,6 +176,25 @@ GONE_TEXT = gettext_noop(
 )
 
 
+# Stored texts with a variable tail: the fixed part is translated when shown.
+_STORED_WITH_DETAIL = (
+    ("Allegro refused a request: ", gettext_noop("Allegro refused a request: %(detail)s")),
+    ("Allegro error: ", gettext_noop("Allegro error: %(detail)s")),
+)
+
+
+def stored_text_in_words(text: str) -> str:
+    """A stored problem text (English, from error_in_words or the ingest) in the language of
+    the page: the fixed texts through the catalogue, "Allegro refused a request: …" with its
+    detail kept as Allegro sent it."""
+    if not text:
+        return ""
+    for prefix, message in _STORED_WITH_DETAIL:
+        if text.startswith(prefix):
+            return gettext(message) % {"detail": text[len(prefix) :]}
+    return gettext(text)
+
+
 def error_in_words(exc: BaseException) -> str:
     """What went wrong, for the channel page (never a token or a response body)."""
     if isinstance(exc, AllegroAuthRevoked):
@@ -189,6 +221,9 @@ class PollResult:
     updated: int = 0
     failed_forms: int = 0
     gone_forms: int = 0
+    set_aside: int = 0  # forms of the journal Allegro could not serve, set aside
+    retried: int = 0  # set-aside forms asked for again
+    unstuck: int = 0  # set-aside forms that left the list (served, or gone)
     requests: int = 0
     cursor: str = ""
     error: str = ""
@@ -200,6 +235,7 @@ class _Fetched:
     gone: list[str] = field(default_factory=list)  # 404: merged or removed
     problems: list[tuple[str, str]] = field(default_factory=list)
     merges: list[tuple[str, str]] = field(default_factory=list)  # (old id, new id)
+    unreadable: list[tuple[str, int]] = field(default_factory=list)  # (id, 5xx status): set aside
     stopped_at: str | None = None  # id of the first form we could not read (transient)
     error: AllegroError | None = None
     # When the first form was asked for (orders.ingest: a form read before our own push
@@ -247,7 +283,8 @@ def _poll_locked(channel: SalesChannel) -> PollResult:
             if not events:
                 break
             for chunk in _chunks(events, settings.SYNC_FORMS_PER_BATCH):
-                fetched = _fetch_forms(channel, chunk, meter)
+                allowance = max(0, settings.SYNC_SET_ASIDE_MAX_PER_POLL - result.set_aside)
+                fetched = _fetch_forms(channel, chunk, meter, set_aside_left=allowance)
                 processed = _processable(chunk, fetched.stopped_at)
                 if processed:
                     _commit(channel, state, processed, fetched, result)
@@ -255,6 +292,7 @@ def _poll_locked(channel: SalesChannel) -> PollResult:
                     raise fetched.error
             if not more or time.monotonic() >= deadline:
                 break
+        retry_stuck_forms(channel, state, meter, result)
     except (AllegroError, CursorMoved) as exc:
         error = exc
     except Exception as exc:
@@ -316,8 +354,12 @@ def _processable(chunk: list[dict], stopped_at: str | None) -> list[dict]:
     return out
 
 
-def _fetch_forms(channel: SalesChannel, chunk: list[dict], meter: Meter) -> _Fetched:
-    """Re-read every distinct form of the chunk (HTTP, outside any transaction)."""
+def _fetch_forms(
+    channel: SalesChannel, chunk: list[dict], meter: Meter, *, set_aside_left: int = 0
+) -> _Fetched:
+    """Re-read every distinct form of the chunk (HTTP, outside any transaction). Up to
+    ``set_aside_left`` forms answering 5xx are noted as unreadable and skipped; any other
+    failure to read (network, 429, revoked grant, a 5xx beyond the allowance) stops here."""
     from orders.models import Order
 
     fetched = _Fetched(fetched_at=timezone.now())
@@ -335,7 +377,13 @@ def _fetch_forms(channel: SalesChannel, chunk: list[dict], meter: Meter) -> _Fet
             else:
                 fetched.problems.append((form_id, error_in_words(exc)))
             continue
-        except (AllegroTransientError, AllegroRateLimited, AllegroAuthRevoked) as exc:
+        except AllegroTransientError as exc:
+            if (exc.status or 0) >= 500 and len(fetched.unreadable) < set_aside_left:
+                fetched.unreadable.append((form_id, int(exc.status or 500)))
+                continue
+            fetched.stopped_at, fetched.error = form_id, exc
+            break
+        except (AllegroRateLimited, AllegroAuthRevoked) as exc:
             fetched.stopped_at, fetched.error = form_id, exc
             break
         fetched.forms[form_id] = form
@@ -425,33 +473,17 @@ def _commit(
     result: PollResult,
 ) -> None:
     """Upsert the forms of these events and move the cursor past them, in one transaction."""
-    from orders.ingest import Outcome, mark_order_merged, upsert_orders_from_checkout_forms
-
     last = next((e for e in reversed(events) if isinstance(e.get("id"), str | int)), None)
     if last is None:
         return
     new_cursor = str(last["id"])
     ids = {_form_id(e) for e in events}
-    forms = [form for form_id, form in fetched.forms.items() if form_id in ids]
-    # A successor found by search belongs to this batch too (its merge is committed here).
-    forms += [fetched.forms[new] for old, new in fetched.merges if old in ids and new not in ids]
     with transaction.atomic():
         locked = lock_state(state.pk)
         if locked.cursor != state.cursor:
             raise CursorMoved(f"cursor moved from {state.cursor!r} to {locked.cursor!r}")
-        problems = [p for p in fetched.problems if p[0] in ids]
-        if forms:
-            batch = upsert_orders_from_checkout_forms(channel, forms, fetched_at=fetched.fetched_at)
-            result.created += len(batch.with_outcome(Outcome.CREATED))
-            result.updated += len(batch.with_outcome(Outcome.UPDATED))
-            failed = batch.with_outcome(Outcome.FAILED)
-            result.failed_forms += len(failed)
-            problems += [(r.external_id or "?", r.error or "could not be read") for r in failed]
-        for old, new in fetched.merges:
-            if old in ids:
-                mark_order_merged(channel, old, new)
-        result.gone_forms += len([g for g in fetched.gone if g in ids])
-        record_bad_forms(locked, problems)
+        set_aside = _store_batch(channel, locked, ids, fetched, result)
+        result.set_aside += set_aside
         locked.cursor = new_cursor
         occurred = _parse_time(last.get("occurredAt"))
         if occurred is not None:
@@ -471,7 +503,131 @@ def _commit(
     state.cursor = new_cursor
     result.cursor = new_cursor
     result.events += len(events)
+
+
+def _store_batch(
+    channel: SalesChannel,
+    locked: ChannelSyncState,
+    ids: set[str],
+    fetched: _Fetched,
+    result: PollResult,
+) -> int:
+    """Upsert the forms read for these form ids, link merged purchases, record the problems,
+    set aside the forms Allegro could not serve and forget the set-aside ones it now served or
+    no longer has. The caller holds the sync-state row lock (``locked``) and saves its
+    bad-form fields. Returns how many forms were set aside."""
+    from orders.ingest import Outcome, mark_order_merged, upsert_orders_from_checkout_forms
+
+    forms = [form for form_id, form in fetched.forms.items() if form_id in ids]
+    # A successor found by search belongs to this batch too (its merge is committed here).
+    successors = [new for old, new in fetched.merges if old in ids and new not in ids]
+    forms += [fetched.forms[new] for new in successors]
+    problems = [p for p in fetched.problems if p[0] in ids]
+    if forms:
+        batch = upsert_orders_from_checkout_forms(channel, forms, fetched_at=fetched.fetched_at)
+        result.created += len(batch.with_outcome(Outcome.CREATED))
+        result.updated += len(batch.with_outcome(Outcome.UPDATED))
+        failed = batch.with_outcome(Outcome.FAILED)
+        result.failed_forms += len(failed)
+        problems += [(r.external_id or "?", r.error or "could not be read") for r in failed]
+    for old, new in fetched.merges:
+        if old in ids:
+            mark_order_merged(channel, old, new)
+    gone = [g for g in fetched.gone if g in ids]
+    result.gone_forms += len(gone)
+    record_bad_forms(locked, problems)
+    served = [form_id for form_id in fetched.forms if form_id in ids] + successors + gone
+    result.unstuck += forget_stuck_forms(channel, served)
+    unreadable = [(form_id, status) for form_id, status in fetched.unreadable if form_id in ids]
+    set_forms_aside(channel, unreadable)
     result.forms += len(forms)
+    return len(unreadable)
+
+
+# --------------------------------------------------------------------------- stuck forms
+def _stuck_backoff(attempts: int) -> timedelta:
+    seconds = settings.SYNC_POLL_BUSY_SECONDS * 2 ** min(max(attempts - 1, 0), 20)
+    return timedelta(seconds=min(settings.SYNC_STUCK_RETRY_MAX_SECONDS, seconds))
+
+
+def set_forms_aside(channel: SalesChannel, unreadable: list[tuple[str, int]]) -> None:
+    """Put the forms Allegro answered 5xx for on the channel's stuck list, or note one more
+    failed attempt of those already there (caller holds the sync-state row lock)."""
+    if not unreadable:
+        return
+    now = timezone.now()
+    known = {
+        row.form_id: row
+        for row in StuckCheckoutForm.objects.filter(
+            channel=channel, form_id__in=[form_id for form_id, _ in unreadable]
+        )
+    }
+    new = []
+    for form_id, status in unreadable:
+        row = known.get(form_id)
+        if row is None:
+            new.append(
+                StuckCheckoutForm(
+                    tenant_id=channel.tenant_id,
+                    channel=channel,
+                    form_id=form_id[:64],
+                    first_failed_at=now,
+                    last_attempt_at=now,
+                    last_status=status,
+                    attempts=1,
+                    next_retry_at=now + _stuck_backoff(1),
+                )
+            )
+        else:
+            StuckCheckoutForm.objects.filter(pk=row.pk).update(
+                last_attempt_at=now,
+                last_status=status,
+                attempts=row.attempts + 1,
+                next_retry_at=now + _stuck_backoff(row.attempts + 1),
+            )
+    if new:
+        StuckCheckoutForm.objects.bulk_create(new)
+        logger.warning(
+            "Channel %s (tenant %s): Allegro cannot serve checkout forms %s; set aside",
+            channel.pk,
+            channel.tenant_id,
+            ", ".join(row.form_id for row in new),
+        )
+
+
+def forget_stuck_forms(channel: SalesChannel, form_ids: list[str]) -> int:
+    """Take these forms off the channel's stuck list (served after all, or gone at Allegro)."""
+    if not form_ids:
+        return 0
+    deleted, _ = StuckCheckoutForm.objects.filter(channel=channel, form_id__in=form_ids).delete()
+    return deleted
+
+
+def retry_stuck_forms(
+    channel: SalesChannel, state: ChannelSyncState, meter: Meter, result: PollResult
+) -> None:
+    """Ask Allegro again for the set-aside forms that are due, each on its own: a served one is
+    imported (normal ingest rules, exactly once) and leaves the list, a 404 leaves the list
+    (merged away or removed: handled like a 404 in the journal), another 5xx waits longer. A
+    network error, 429 or revoked grant ends the poll like one in the journal."""
+    due = list(
+        StuckCheckoutForm.objects.filter(channel=channel, next_retry_at__lte=timezone.now())
+        .order_by("next_retry_at", "pk")
+        .values_list("form_id", flat=True)[: settings.SYNC_STUCK_RETRIES_PER_POLL]
+    )
+    if not due:
+        return
+    pseudo_events = [{"order": {"checkoutForm": {"id": form_id}}} for form_id in due]
+    fetched = _fetch_forms(channel, pseudo_events, meter, set_aside_left=len(due))
+    reached = due if fetched.stopped_at is None else due[: due.index(fetched.stopped_at)]
+    result.retried += len(reached)
+    if reached:
+        with transaction.atomic():
+            locked = lock_state(state.pk)
+            _store_batch(channel, locked, set(reached), fetched, result)
+            locked.save(update_fields=["bad_forms", "bad_forms_total"])
+    if fetched.error is not None:
+        raise fetched.error
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -689,6 +845,60 @@ def dispatch_due_polls(*, limit: int = 1000) -> list[tuple[int, int]]:
 
 
 # --------------------------------------------------------------------------- health
+def lag_in_words(seconds: int) -> str:
+    """How fresh the channel's orders are, e.g. "orders up to date as of 26 seconds ago" (in
+    Polish "zamówienia aktualne: sprzed 26 sekund"), in the largest unit that fits."""
+    if seconds < 60:
+        text = ngettext(
+            "orders up to date as of %(count)s second ago",
+            "orders up to date as of %(count)s seconds ago",
+            seconds,
+        )
+        return text % {"count": seconds}
+    minutes = seconds // 60
+    if minutes < 60:
+        text = ngettext(
+            "orders up to date as of %(count)s minute ago",
+            "orders up to date as of %(count)s minutes ago",
+            minutes,
+        )
+        return text % {"count": minutes}
+    hours = minutes // 60
+    if hours < 48:
+        text = ngettext(
+            "orders up to date as of %(count)s hour ago",
+            "orders up to date as of %(count)s hours ago",
+            hours,
+        )
+        return text % {"count": hours}
+    days = hours // 24
+    text = ngettext(
+        "orders up to date as of %(count)s day ago",
+        "orders up to date as of %(count)s days ago",
+        days,
+    )
+    return text % {"count": days}
+
+
+def answer_in_words(status: int | None) -> str:
+    """Allegro's answer for a form it cannot serve, for the channel page."""
+    if status in (502, 503, 504):
+        return gettext("Allegro was unavailable")
+    if status == 500:
+        return gettext("internal error at Allegro")
+    return gettext("error at Allegro")
+
+
+STUCK_FORMS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class BadForm:
+    form_id: str
+    problem: str  # in the language of the page
+    at: datetime | None
+
+
 @dataclass(frozen=True)
 class SyncHealth:
     state: ChannelSyncState | None
@@ -696,6 +906,29 @@ class SyncHealth:
     lag_seconds: int | None  # since the last successful poll
     event_lag_seconds: int | None  # last poll vs. the newest event processed
     stale: bool  # no successful poll for a long time while connected
+    stuck_forms: list[StuckCheckoutForm] = field(default_factory=list)  # oldest first
+    stuck_total: int = 0
+
+    @property
+    def lag_words(self) -> str:
+        return lag_in_words(self.lag_seconds) if self.lag_seconds is not None else ""
+
+    @property
+    def last_error_words(self) -> str:
+        return stored_text_in_words(self.state.last_error) if self.state is not None else ""
+
+    @property
+    def bad_forms(self) -> list[BadForm]:
+        entries = self.state.bad_forms if self.state is not None else []
+        return [
+            BadForm(
+                str(entry.get("id", "")),
+                stored_text_in_words(str(entry.get("error", ""))),
+                _parse_time(entry.get("at")),
+            )
+            for entry in entries or []
+            if isinstance(entry, dict)
+        ]
 
 
 def health_of(channel: SalesChannel) -> SyncHealth:
@@ -715,4 +948,7 @@ def health_of(channel: SalesChannel) -> SyncHealth:
             event_lag = max(
                 0, int((state.last_success_at - state.last_event_occurred_at).total_seconds())
             )
-    return SyncHealth(state, orders_today, lag, event_lag, stale)
+    stuck = StuckCheckoutForm.objects.filter(channel=channel).order_by("first_failed_at", "pk")
+    stuck_forms = list(stuck[:STUCK_FORMS_SHOWN])
+    stuck_total = len(stuck_forms) if len(stuck_forms) < STUCK_FORMS_SHOWN else stuck.count()
+    return SyncHealth(state, orders_today, lag, event_lag, stale, stuck_forms, stuck_total)

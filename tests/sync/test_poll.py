@@ -200,7 +200,8 @@ def test_transient_errors_keep_the_cursor_and_back_off(channel, sync_env, settin
     poll(channel)
     before = state_of(channel).cursor
     ids = sandbox.create_orders(SELLER, 2)
-    sandbox.set_faults(seller=SELLER, error_5xx=1.0, path_prefix="/order/checkout-forms/")
+    # Allegro unreachable for the forms (the connection drops): nothing is set aside.
+    sandbox.set_faults(seller=SELLER, reset=1.0, path_prefix="/order/checkout-forms/")
 
     started = timezone.now()
     result = poll(channel)
