@@ -25,6 +25,7 @@ from functools import partial
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from channels.clients.allegro import (
     AllegroAuthRevoked,
@@ -159,6 +160,20 @@ def store_pair_locked(cred: AllegroCredential, pair: TokenPair, *, obtained_at: 
     cred.version += 1
     cred.refreshed_at = obtained_at
     cred.save()
+
+
+def reauth_reason_in_words(reason: str) -> tuple[str, str]:
+    """(the seller's words, the raw code) for a stored ``needs_reauth_reason``."""
+    if not reason:
+        return "", ""
+    if reason.startswith("invalid_grant"):
+        return gettext("Allegro rejected the token — authorize again"), "invalid_grant"
+    if reason.startswith("401"):
+        return (
+            gettext("Allegro stopped accepting apilo's access — authorize again"),
+            reason.removesuffix(" after a refresh"),
+        )
+    return gettext("Allegro no longer accepts the authorization — authorize again"), reason
 
 
 def mark_needs_reauth_locked(channel: SalesChannel, *, reason: str) -> bool:
