@@ -17,6 +17,8 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 
+from core.emails import canonical_email
+
 KEY_PREFIX = "login-failures"
 IP_LIMIT_FACTOR = 4
 
@@ -27,7 +29,8 @@ def _key(kind: str, value: str) -> str:
 
 
 def _email_key(email: str) -> str:
-    return _key("email", email.strip().lower())
+    # The form EmailBackend looks accounts up by: every spelling of one account shares a counter.
+    return _key("email", canonical_email(email))
 
 
 def _ip_key(ip: str) -> str:
@@ -94,7 +97,7 @@ def allow_password_reset_mail(email: str) -> bool:
     back, so nobody can flood an inbox through the form.
     """
     limit = settings.PASSWORD_RESET_MAILS_PER_HOUR
-    key = _key("reset", email.strip().lower())
+    key = _key("reset", canonical_email(email))
     cache.add(key, 0, timeout=3600)
     try:
         count = cache.incr(key)
