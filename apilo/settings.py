@@ -166,6 +166,11 @@ AUTHENTICATION_BACKENDS = ["core.auth.EmailBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# How many proxies in front of the web server append the client's address to X-Forwarded-For
+# (nginx, a load balancer): 0 = none, the client address is REMOTE_ADDR and X-Forwarded-For is
+# ignored; N = the N-th address from the right of X-Forwarded-For is the client's. Anything a
+# client writes into the header itself stays to the left of what the trusted proxies add.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # Failed logins per (account, client address) before the login form refuses for a while.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
