@@ -146,6 +146,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How often beat proves it is alive; /healthz calls beat stale after BEAT_STALE_AFTER seconds.
 BEAT_HEARTBEAT_SECONDS = env.int("BEAT_HEARTBEAT_SECONDS", default=30)
 BEAT_STALE_AFTER = env.int("BEAT_STALE_AFTER", default=180)
+# /healthz shows its checks' details (errors, ages, versions) only to requests that send this
+# token (`Authorization: Bearer <token>`); everyone else sees components, up/down and the status.
+HEALTHZ_TOKEN = env("HEALTHZ_TOKEN", default="")
 CELERY_BEAT_SCHEDULE = {
     # /healthz reads the timestamp this writes: it proves beat and a worker are alive.
     "beat-heartbeat": {
