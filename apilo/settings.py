@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "core.middleware.TenantMiddleware",
+    "core.middleware.PrivateCacheMiddleware",
 ]
 
 ROOT_URLCONF = "apilo.urls"
