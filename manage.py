@@ -13,6 +13,7 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "apilo.settings")
     if len(sys.argv) > 1 and sys.argv[1] in CODE_ONLY_COMMANDS:
         os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+        os.environ.setdefault("EMAIL_URL", "dummymail://")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "core.middleware.TenantMiddleware",
+    "core.middleware.PrivateCacheMiddleware",
 ]
 
 ROOT_URLCONF = "apilo.urls"
@@ -146,6 +147,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How often beat proves it is alive; /healthz calls beat stale after BEAT_STALE_AFTER seconds.
 BEAT_HEARTBEAT_SECONDS = env.int("BEAT_HEARTBEAT_SECONDS", default=30)
 BEAT_STALE_AFTER = env.int("BEAT_STALE_AFTER", default=180)
+# /healthz shows its checks' details (errors, ages, versions) only to requests that send this
+# token (`Authorization: Bearer <token>`); everyone else sees components, up/down and the status.
+HEALTHZ_TOKEN = env("HEALTHZ_TOKEN", default="")
 CELERY_BEAT_SCHEDULE = {
     # /healthz reads the timestamp this writes: it proves beat and a worker are alive.
     "beat-heartbeat": {
@@ -166,6 +170,11 @@ AUTHENTICATION_BACKENDS = ["core.auth.EmailBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# How many proxies in front of the web server append the client's address to X-Forwarded-For
+# (nginx, a load balancer): 0 = none, the client address is REMOTE_ADDR and X-Forwarded-For is
+# ignored; N = the N-th address from the right of X-Forwarded-For is the client's. Anything a
+# client writes into the header itself stays to the left of what the trusted proxies add.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # Failed logins per (account, client address) before the login form refuses for a while.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
@@ -178,6 +187,12 @@ PASSWORD_RESET_MAILS_PER_HOUR = env.int("PASSWORD_RESET_MAILS_PER_HOUR", default
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# The language cookie (set by the language switcher) like the session cookie.
+LANGUAGE_COOKIE_SECURE = env.bool("LANGUAGE_COOKIE_SECURE", default=not DEBUG)
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
@@ -219,20 +234,64 @@ STORAGES = {
 }
 
 # --- E-mail ---------------------------------------------------------------------------------
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+# Account mails carry password-reset and invitation links: printed to the console they would
+# land in the logs, so outside development the mail server must be configured, never guessed.
+_EMAIL_URL = env("EMAIL_URL", default="")
+if not _EMAIL_URL:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "EMAIL_URL must be set when DEBUG is off, e.g. "
+            "smtp+tls://user:password@smtp.example.com:587 (mail is never printed to the "
+            "console outside development)."
+        )
+    _EMAIL_URL = "consolemail://"
+EMAIL_CONFIG = env.email_url_config(_EMAIL_URL)
+if not DEBUG and EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
+    raise ImproperlyConfigured(
+        "EMAIL_URL=consolemail:// prints password-reset and invitation links to the logs; it is "
+        "for development (DEBUG on) only. Set an SMTP server, e.g. "
+        "smtp+tls://user:password@smtp.example.com:587."
+    )
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="apilo <no-reply@apilo.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
 # --- Logging --------------------------------------------------------------------------------
+# Every handler redacts the query strings of the OAuth callback (core/request_logging.py): the
+# request lines of runserver ("django.server") and any message naming the callback URL.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_query_strings": {"()": "core.request_logging.RedactQueryStrings"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_query_strings"],
+        },
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_query_strings"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django's own handlers for "django" (console in DEBUG, mail to ADMINS) are replaced by
+        # ours, so nothing logs around the filter.
+        "django": {"level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
 
 REST_FRAMEWORK = {

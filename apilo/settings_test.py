@@ -14,6 +14,9 @@ os.environ.setdefault("SESSION_COOKIE_SECURE", "false")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "false")
 os.environ.setdefault("STATIC_MANIFEST", "false")
 os.environ.setdefault("CACHE_KEY_PREFIX", "apilo-test")
+os.environ.setdefault("LANGUAGE_COOKIE_SECURE", "false")
+# Settings require a mail server when DEBUG is off; the suite's mail goes to EMAIL_BACKEND below.
+os.environ.setdefault("EMAIL_URL", "dummymail://")
 # A fixed test key (never used outside tests); production keys come from the environment.
 os.environ.setdefault("APILO_FERNET_KEYS", "test1:K5r3d0Jb6hXw5fZ2QnV8pY1sT4uA7cE9gH0jL2mN3oQ=")
 

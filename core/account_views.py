@@ -9,7 +9,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
@@ -22,6 +21,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
 from core import services, throttling
+from core.emails import users_with_email
 from core.forms import CompanyForm, InvitationSignUpForm, LoginForm, PasswordResetForm, SignUpForm
 
 AUTH_BACKEND = "core.auth.EmailBackend"
@@ -176,11 +176,13 @@ class AcceptInvitationView(View):
         user = self.request.user
         context: dict[str, Any] = {"invitation": invitation}
         if user.is_authenticated:
-            same = services.normalize_email(user.email) == invitation.email.lower()
+            same = services.normalize_email(user.email) == services.normalize_email(
+                invitation.email
+            )
             if same and services.is_member(user, invitation.tenant):
                 return self.refuse(services.already_member_error(invitation))
             context["mode"] = "join" if same else "wrong_user"
-        elif get_user_model().objects.filter(email__iexact=invitation.email).exists():
+        elif users_with_email(invitation.email):
             context["mode"] = "login"
             context["form"] = login_form or LoginForm(
                 self.request, initial={"username": invitation.email}

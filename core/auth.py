@@ -8,6 +8,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
+from core.emails import users_with_email
+
 
 class EmailBackend(ModelBackend):
     def authenticate(
@@ -19,10 +21,11 @@ class EmailBackend(ModelBackend):
     ) -> Any:
         if not username or password is None:
             return None
-        user_model = get_user_model()
-        user = user_model.objects.filter(email__iexact=username.strip()).order_by("id").first()
+        # The same canonical address the login throttle counts failures under.
+        users = users_with_email(username)
+        user = users[0] if users else None
         if user is None:
-            user_model().set_password(password)  # same work as a real check: no timing oracle
+            get_user_model()().set_password(password)  # same work as a real check: no timing oracle
             return None
         if user.check_password(password) and self.user_can_authenticate(user):
             return user

@@ -15,9 +15,17 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core import throttling
+from core.emails import canonical_email, has_lookalike_characters, users_with_email
 from core.mail import send_templated_mail
-from core.models import RESERVED_SLUGS, Membership, Role, Tenant, slug_validator
-from core.services import email_registered, email_taken_message, slug_taken_message
+from core.models import RESERVED_SLUGS, Role, Tenant, slug_validator
+from core.services import (
+    email_registered,
+    email_taken_message,
+    is_member_email,
+    lookalike_message,
+    lookalike_of_an_account,
+    slug_taken_message,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +62,30 @@ def password_fields() -> tuple[forms.CharField, forms.CharField]:
     )
 
 
+class AccountEmailField(forms.EmailField):
+    """An address an account or invitation will be stored under: its canonical form.
+
+    Addresses that become canonical only by turning characters into others (full-width
+    letters, ſ, ß, ligatures) are refused rather than silently changed: the stored address
+    must be the one the person typed, not a look-alike.
+    """
+
+    default_error_messages = {
+        "lookalike": _(
+            "This address contains characters that stand in for other letters (such as "
+            "full-width letters, ß or ſ). Type it again with ordinary letters."
+        ),
+    }
+
+    def to_python(self, value: Any) -> str:
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return value
+        if has_lookalike_characters(value):
+            raise ValidationError(self.error_messages["lookalike"], code="lookalike")
+        return canonical_email(value)
+
+
 class CompanyForm(forms.Form):
     """A new company: its name and its address (/app/<address>/)."""
 
@@ -88,7 +120,7 @@ class CompanyForm(forms.Form):
 class SignUpForm(PasswordPairMixin, CompanyForm):
     """A visitor's account and company in one form."""
 
-    email = forms.EmailField(
+    email = AccountEmailField(
         label=_("E-mail"),
         max_length=150,  # the e-mail is also the username (150 characters at most)
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
@@ -98,7 +130,7 @@ class SignUpForm(PasswordPairMixin, CompanyForm):
     field_order = ["email", "password1", "password2", "company_name", "company_slug"]
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
+        email = self.cleaned_data["email"]
         if email_registered(email):
             raise ValidationError(email_taken_message(), code="taken")
         return email
@@ -160,6 +192,15 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
 
+    def get_users(self, email: str) -> Any:
+        # The accounts the login form would find for this address (Django's own lookup
+        # compares the same way, but one function decides everywhere).
+        return (
+            user
+            for user in users_with_email(email)
+            if user.is_active and user.has_usable_password()
+        )
+
     def send_mail(
         self,
         subject_template_name: str,
@@ -191,7 +232,7 @@ class InvitationSignUpForm(PasswordPairMixin, forms.Form):
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(
+    email = AccountEmailField(
         label=_("E-mail"), max_length=150, widget=forms.EmailInput(attrs={"autofocus": True})
     )
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.USER)
@@ -201,8 +242,10 @@ class InviteForm(forms.Form):
         self.tenant = tenant
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if Membership.objects.filter(tenant=self.tenant, user__email__iexact=email).exists():
+        email = self.cleaned_data["email"]
+        if lookalike_of_an_account(email):
+            raise ValidationError(lookalike_message(), code="lookalike")
+        if is_member_email(self.tenant, email):
             raise ValidationError(
                 _("%(email)s is already a member of this company."),
                 code="member",

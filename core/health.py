@@ -1,4 +1,9 @@
-"""What /healthz checks: the database, the cache, the Celery broker and beat's heartbeat."""
+"""What /healthz checks: the database, the cache, the Celery broker and beat's heartbeat.
+
+Anyone (a load balancer, an uptime monitor) sees each component up or down and the status code;
+only an operator who sends HEALTHZ_TOKEN sees the details, since error texts name hosts, ports
+and versions.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.http import HttpRequest
+from django.utils.crypto import constant_time_compare
 
 BEAT_HEARTBEAT_KEY = "apilo:beat-heartbeat"
 
@@ -64,3 +71,16 @@ def run_checks() -> tuple[bool, dict[str, Any]]:
             results[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
     healthy = all(result["ok"] for result in results.values())
     return healthy, results
+
+
+def shows_details(request: HttpRequest) -> bool:
+    """Whether the request carries the operators' token (`Authorization: Bearer <token>`)."""
+    token = settings.HEALTHZ_TOKEN
+    if not token:
+        return False
+    scheme, _sep, given = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and constant_time_compare(given.strip(), token)
+
+
+def without_details(results: dict[str, Any]) -> dict[str, Any]:
+    return {name: {"ok": bool(result["ok"])} for name, result in results.items()}

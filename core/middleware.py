@@ -14,6 +14,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
+from django.utils.cache import patch_cache_control
 from django_scopes import scope
 
 from core.models import Membership
@@ -56,3 +57,22 @@ class TenantMiddleware:
             request.session["last_tenant"] = slug
         with scope(tenant=membership.tenant):
             return self.get_response(request)
+
+
+class PrivateCacheMiddleware:
+    """Pages served to a logged-in user are never stored by a browser or a shared cache.
+
+    A company's orders and customers' addresses must not stay in a proxy's cache or on a shared
+    computer's disk after logging out. Static files are served by WhiteNoise before this runs,
+    so they stay cacheable.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, private=True, no_store=True)
+        return response

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
+from core.emails import canonical_email, email_in_use, users_with_email
 from core.mail import send_templated_mail
 from core.models import Invitation, Membership, Role, Tenant
 from orders.services import seed_default_statuses
@@ -52,15 +53,11 @@ class LastAdministratorError(AccountError):
 
 
 def normalize_email(email: str) -> str:
-    return email.strip().lower()
+    return canonical_email(email)
 
 
 def email_registered(email: str) -> bool:
-    email = normalize_email(email)
-    users = get_user_model().objects
-    return (
-        users.filter(email__iexact=email).exists() or users.filter(username__iexact=email).exists()
-    )
+    return email_in_use(email)
 
 
 def slug_taken_message() -> str:
@@ -173,13 +170,18 @@ def invite_member(*, tenant: Tenant, email: str, role: str, invited_by: Any) -> 
     with scope(tenant=tenant), transaction.atomic():
         # Serialize invitations of one tenant so two concurrent re-invitations leave one row.
         Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
-        if Membership.objects.filter(tenant=tenant, user__email__iexact=email).exists():
+        if lookalike_of_an_account(email):
+            raise AccountError(lookalike_message(), field="email")
+        if is_member_email(tenant, email):
             raise AccountError(
                 _("%(email)s is already a member of this company.") % {"email": email},
                 field="email",
             )
-        Invitation.objects.filter(
+        pending = Invitation.objects.filter(
             tenant=tenant, email__iexact=email, accepted_at__isnull=True
+        )
+        Invitation.objects.filter(
+            pk__in=[i.pk for i in pending if canonical_email(i.email) == email]
         ).delete()
         invitation = Invitation.objects.create(
             tenant=tenant,
@@ -251,6 +253,25 @@ def check_invitation(token: str, *, lock: bool = False) -> Invitation:
 def already_member_error(invitation: Invitation) -> InvitationError:
     return InvitationError(
         _("You are already a member of %(company)s.") % {"company": invitation.tenant.name}
+    )
+
+
+def is_member_email(tenant: Tenant, email: str) -> bool:
+    """Whether an account with this address (in its canonical form) is a member of the tenant."""
+    users = users_with_email(email)
+    return bool(users) and Membership.objects.filter(tenant=tenant, user__in=users).exists()
+
+
+def lookalike_of_an_account(email: str) -> bool:
+    """Whether no account has this address but one has an address the database folds
+    together with it (admın@… beside admin@…): such an address could never get an account."""
+    return not users_with_email(email) and email_in_use(email)
+
+
+def lookalike_message() -> str:
+    return _(
+        "An account has an address that differs from this one only by look-alike characters. "
+        "Check the address and type it again."
     )
 
 

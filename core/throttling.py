@@ -12,10 +12,14 @@ SECRET_KEY), so the cache never holds an e-mail or IP address in clear.
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
+
+from core.emails import canonical_email
 
 KEY_PREFIX = "login-failures"
 IP_LIMIT_FACTOR = 4
@@ -27,7 +31,8 @@ def _key(kind: str, value: str) -> str:
 
 
 def _email_key(email: str) -> str:
-    return _key("email", email.strip().lower())
+    # The form EmailBackend looks accounts up by: every spelling of one account shares a counter.
+    return _key("email", canonical_email(email))
 
 
 def _ip_key(ip: str) -> str:
@@ -35,10 +40,32 @@ def _ip_key(ip: str) -> str:
 
 
 def client_ip(request: HttpRequest | None) -> str:
-    """The client address as the web server saw it (a proxy must set REMOTE_ADDR correctly)."""
+    """The client's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies the address the
+    outermost trusted proxy put into X-Forwarded-For.
+
+    Each proxy appends the address it received the request from, so the header is read from the
+    right: with N trusted proxies the N-th entry from the right is the client. Entries further
+    left were written by the client and are never believed. A header with fewer entries than
+    proxies (the request bypassed them) or with no valid address there falls back to
+    REMOTE_ADDR.
+    """
     if request is None:
         return ""
-    return request.META.get("REMOTE_ADDR", "") or ""
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies <= 0:
+        return remote
+    forwarded = [
+        entry.strip()
+        for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        if entry.strip()
+    ]
+    if len(forwarded) < proxies:
+        return remote
+    try:
+        return str(ipaddress.ip_address(forwarded[-proxies]))
+    except ValueError:
+        return remote
 
 
 def _limits() -> tuple[int, int]:
@@ -94,7 +121,7 @@ def allow_password_reset_mail(email: str) -> bool:
     back, so nobody can flood an inbox through the form.
     """
     limit = settings.PASSWORD_RESET_MAILS_PER_HOUR
-    key = _key("reset", email.strip().lower())
+    key = _key("reset", canonical_email(email))
     cache.add(key, 0, timeout=3600)
     try:
         count = cache.incr(key)

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from core.health import run_checks
+from core.health import run_checks, shows_details, without_details
 from core.models import Membership
 
 
@@ -25,6 +25,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     healthy, checks = run_checks()
+    if not shows_details(request):
+        checks = without_details(checks)
     return JsonResponse(
         {"status": "ok" if healthy else "fail", "checks": checks}, status=200 if healthy else 503
     )

@@ -1,7 +1,10 @@
-"""docker-compose.yml stays valid and runs the five services the deployment needs."""
+"""docker-compose.yml stays valid and runs the five services the deployment needs; `make run`
+says where e-mails go."""
 
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -33,3 +36,38 @@ def test_compose_config_validates():
         env={"PATH": "/usr/bin:/bin:/usr/local/bin"},
     )
     assert result.returncode == 0, result.stderr
+
+
+def _run_dev_mail_line(**env: str) -> str:
+    """The line of `make run`'s banner saying where e-mails go, computed as bin/run-dev does."""
+    script = (REPO / "bin" / "run-dev").read_text()
+    snippet = script.split("<<'PY'\n", 1)[1].split("\nPY\n", 1)[0]
+    clean = {k: v for k, v in os.environ.items() if k not in {"EMAIL_URL", "SECRET_KEY"}}
+    clean.update(
+        APILO_ENV_FILE=os.devnull,
+        DEBUG="1",
+        DJANGO_SETTINGS_MODULE="apilo.settings",
+        **env,
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", snippet], cwd=REPO, env=clean, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_make_run_says_mail_is_printed_to_the_console():
+    assert _run_dev_mail_line() == (
+        "printed to the console (var/log/web.log; worker mails in var/log/worker.log)"
+    )
+
+
+def test_make_run_names_the_mail_catcher_page_and_never_the_smtp_password():
+    line = _run_dev_mail_line(
+        EMAIL_URL="smtp://dev:s3cret-pass@127.0.0.1:1025",
+        MAIL_CATCHER_URL="http://127.0.0.1:8025/",
+    )
+    assert line == "http://127.0.0.1:8025/ (mail catcher behind SMTP server 127.0.0.1:1025)"
+    assert _run_dev_mail_line(EMAIL_URL="smtp+tls://dev:s3cret-pass@mail.example:587") == (
+        "sent through SMTP server mail.example:587"
+    )

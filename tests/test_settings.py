@@ -1,4 +1,5 @@
-"""Production-safe defaults: no SECRET_KEY outside development is an error; secure headers."""
+"""Production-safe defaults: no SECRET_KEY or mail server outside development is an error;
+secure cookies and headers."""
 
 import os
 import subprocess
@@ -13,7 +14,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 def _import_settings(**env: str) -> subprocess.CompletedProcess:
     # Without what apilo/settings_test.py put into this process's environment.
-    dropped = {"SECRET_KEY", "DEBUG", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"}
+    dropped = {
+        "SECRET_KEY",
+        "DEBUG",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "LANGUAGE_COOKIE_SECURE",
+        "EMAIL_URL",
+    }
     clean = {k: v for k, v in os.environ.items() if k not in dropped}
     clean["APILO_ENV_FILE"] = os.devnull  # a developer's .env must not decide these tests
     return subprocess.run(
@@ -21,7 +29,8 @@ def _import_settings(**env: str) -> subprocess.CompletedProcess:
             sys.executable,
             "-c",
             "import apilo.settings as s; "
-            "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)",
+            "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, s.EMAIL_BACKEND, "
+            "s.LANGUAGE_COOKIE_SECURE, s.LANGUAGE_COOKIE_HTTPONLY, s.LANGUAGE_COOKIE_SAMESITE)",
         ],
         cwd=REPO,
         env={**clean, **env},
@@ -37,13 +46,60 @@ def test_secret_key_is_required_when_debug_is_off():
 
 
 def test_defaults_are_production_safe():
-    result = _import_settings(SECRET_KEY="s3cret")
-    assert result.stdout.split() == ["False", "True", "31536000"]
+    result = _import_settings(SECRET_KEY="s3cret", EMAIL_URL="smtp+tls://u:p@smtp.example:587")
+    assert result.stdout.split() == [
+        "False",
+        "True",
+        "31536000",
+        "django.core.mail.backends.smtp.EmailBackend",
+        "True",
+        "True",
+        "Lax",
+    ]
 
 
-def test_development_mode_needs_no_secret_key():
+def test_development_mode_needs_no_secret_key_and_prints_mail_to_the_console():
     result = _import_settings(DEBUG="1")
-    assert result.stdout.split() == ["True", "False", "0"]
+    assert result.stdout.split() == [
+        "True",
+        "False",
+        "0",
+        "django.core.mail.backends.console.EmailBackend",
+        "False",
+        "True",
+        "Lax",
+    ]
+
+
+def test_a_mail_server_is_required_when_debug_is_off():
+    result = _import_settings(SECRET_KEY="s3cret")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert (
+        "django.core.exceptions.ImproperlyConfigured: EMAIL_URL must be set when DEBUG is off, "
+        "e.g. smtp+tls://user:password@smtp.example.com:587 (mail is never printed to the "
+        "console outside development)."
+    ) in result.stderr
+
+
+def test_the_console_is_refused_as_mail_server_when_debug_is_off():
+    result = _import_settings(SECRET_KEY="s3cret", EMAIL_URL="consolemail://")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert (
+        "EMAIL_URL=consolemail:// prints password-reset and invitation links to the logs; it is "
+        "for development (DEBUG on) only."
+    ) in result.stderr
+
+
+@pytest.mark.django_db
+def test_the_language_cookie_is_secure_http_only_and_same_site(client, settings):
+    settings.LANGUAGE_COOKIE_SECURE = True  # the production default (see above)
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    assert response.cookies["django_language"].output() == (
+        "Set-Cookie: django_language=en; HttpOnly; Path=/; SameSite=Lax; Secure"
+    )
 
 
 @pytest.mark.django_db

@@ -7,6 +7,16 @@ from core.health import record_beat_heartbeat
 
 pytestmark = pytest.mark.django_db
 
+TOKEN = "operators-only-3f9c"
+
+
+@pytest.fixture
+def client(client, settings):
+    """An operator's client: /healthz shows it the details."""
+    settings.HEALTHZ_TOKEN = TOKEN
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {TOKEN}"
+    return client
+
 
 def test_healthy_when_everything_answers_and_beat_is_fresh(client):
     record_beat_heartbeat()
@@ -73,3 +83,37 @@ def test_real_beat_and_worker_keep_healthz_green(
     assert cache.get(BEAT_HEARTBEAT_KEY) is not None, celery_beat_process.output()[-2000:]
     response = client.get(reverse("healthz"))
     assert response.status_code == 200, response.json()
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", f"Basic {TOKEN}"])
+def test_without_the_token_only_components_and_states_are_shown(settings, authorization):
+    from django.test import Client
+
+    settings.HEALTHZ_TOKEN = TOKEN
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    record_beat_heartbeat()
+    headers = {"authorization": authorization} if authorization else {}
+    response = Client(headers=headers).get(reverse("healthz"))
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "fail",
+        "checks": {
+            "database": {"ok": True},
+            "cache": {"ok": True},
+            "broker": {"ok": False},
+            "beat": {"ok": True},
+        },
+    }
+
+
+def test_without_a_configured_token_nobody_sees_details(settings):
+    from django.test import Client
+
+    settings.HEALTHZ_TOKEN = ""
+    record_beat_heartbeat()
+    response = Client(headers={"authorization": "Bearer "}).get(reverse("healthz"))
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "checks": {name: {"ok": True} for name in ("database", "cache", "broker", "beat")},
+    }

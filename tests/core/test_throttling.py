@@ -106,3 +106,63 @@ def test_unknown_emails_count_too_and_the_cache_keys_hold_no_address(client, db,
         assert "nobody" not in key.lower()
         assert "10.7.7.7" not in key
         assert key.split(":")[-1].isalnum() and len(key.split(":")[-1]) == 64  # a sha256 HMAC
+
+
+# --- The client address behind proxies -----------------------------------------------------
+
+PROXY = "10.0.0.254"
+
+
+def from_behind_proxy(client, email, password, forwarded_for):
+    return client.post(
+        reverse("login"),
+        {"username": email, "password": password},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+    )
+
+
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(client, user, limits):
+    limits.TRUSTED_PROXY_COUNT = 0
+    # A client that writes a new X-Forwarded-For on every attempt is still one address.
+    for n in range(12):
+        from_behind_proxy(client, f"guess{n % 6}@example.com", "wrong", f"198.51.100.{n}")
+    response = from_behind_proxy(client, user.email, DEFAULT_PASSWORD, "198.51.100.99")
+    assert LOCKOUT_MESSAGE in response.content.decode()
+    assert not logged_in(client)
+
+
+def test_behind_a_trusted_proxy_two_clients_are_counted_apart(client, user, limits):
+    limits.TRUSTED_PROXY_COUNT = 1
+    # The client's own X-Forwarded-For entries (left of what the proxy appended) change on
+    # every attempt; the address the proxy saw does not.
+    for n in range(12):
+        from_behind_proxy(
+            client, f"guess{n % 6}@example.com", "wrong", f"198.51.100.{n}, 203.0.113.5"
+        )
+    locked = from_behind_proxy(client, user.email, DEFAULT_PASSWORD, "203.0.113.5")
+    assert LOCKOUT_MESSAGE in locked.content.decode()
+    assert not logged_in(client)
+
+    other_client = from_behind_proxy(client, user.email, DEFAULT_PASSWORD, "203.0.113.6")
+    assert other_client.status_code == 302
+    assert logged_in(client)
+
+
+@pytest.mark.parametrize(
+    ("proxies", "remote", "forwarded_for", "expected"),
+    [
+        (0, "10.0.0.254", "203.0.113.5", "10.0.0.254"),
+        (1, "10.0.0.254", "203.0.113.5", "203.0.113.5"),
+        (1, "10.0.0.254", "1.2.3.4, 203.0.113.5", "203.0.113.5"),
+        (1, "10.0.0.254", " 2001:db8::1 ", "2001:db8::1"),
+        (2, "10.0.0.254", "1.2.3.4, 203.0.113.5, 10.0.0.9", "203.0.113.5"),
+        (2, "10.0.0.254", "203.0.113.5", "10.0.0.254"),  # fewer entries than proxies
+        (1, "10.0.0.254", "", "10.0.0.254"),
+        (1, "10.0.0.254", "1.2.3.4, not-an-address", "10.0.0.254"),
+    ],
+)
+def test_client_ip(rf, settings, proxies, remote, forwarded_for, expected):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded_for)
+    assert throttling.client_ip(request) == expected
