@@ -4,6 +4,7 @@ change (with actor), alert handling; and the dashboard."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -205,3 +206,47 @@ def test_dashboard_shows_the_chart_and_sync_health(staff_client, tenant, channel
     [(shown_channel, health)] = response.context["channels"]
     assert shown_channel == channel
     assert health == {"last_import": order.imported_at, "needs_attention": 0, "with_warnings": 0}
+
+
+# --- Text from buyers cannot reorder the page (bidi isolation) --------------------------------
+
+RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: reverses everything after it until isolated
+
+
+def bidi_form():
+    form = checkout_form()
+    form["buyer"].update(login=f"{RLO}nigol", firstName=f"{RLO}Jan", email=f"{RLO}a@b.pl")
+    form["delivery"]["address"]["street"] = f"{RLO}Grunwaldzka 182"
+    form["messageToSeller"] = f"{RLO}proszę o fakturę"
+    form["lineItems"][0]["offer"]["name"] = f"{RLO}Kubek 300 ml"
+    return form
+
+
+def test_buyer_text_is_isolated_on_the_detail(staff_client, tenant, channel):
+    form = bidi_form()
+    upsert_order_from_checkout_form(channel, form)
+    html = staff_client.get(detail_url(order_by_external(tenant, form["id"]))).content.decode()
+    for fragment in [
+        f"<dt>Login</dt><dd><bdi>{RLO}nigol</bdi>",
+        f"<dt>Full name</dt><dd><bdi>{RLO}Jan Kowalski</bdi></dd>",
+        f"<dt>E-mail</dt><dd><bdi>{RLO}a@b.pl</bdi></dd>",
+        f'<blockquote class="buyer-message"><bdi>{RLO}proszę o fakturę</bdi></blockquote>',
+        f"<bdi>{RLO}Grunwaldzka 182</bdi><br>",
+        f'<td data-label="Offer"><bdi>{RLO}Kubek 300 ml</bdi>',
+        f"1 × <bdi>{RLO}Kubek 300 ml</bdi></label>",
+    ]:
+        assert html.count(fragment) == 1, fragment
+    # Not one of these characters stands outside an isolate.
+    outside = html
+    for isolated in re.findall(r"<bdi>[^<]*</bdi>", html):
+        outside = outside.replace(isolated, "")
+    assert RLO not in outside
+
+
+def test_buyer_text_is_isolated_in_the_order_list(staff_client, tenant, channel):
+    upsert_order_from_checkout_form(channel, bidi_form())
+    html = staff_client.get(reverse("orders:list", args=[tenant.slug]) + "?tab=all")
+    assert (
+        f'<td><bdi>{RLO}nigol</bdi><div class="muted small"><bdi>{RLO}Jan Kowalski</bdi></div></td>'
+        in html.content.decode()
+    )
