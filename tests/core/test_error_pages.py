@@ -11,11 +11,19 @@ from django.db import OperationalError, connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from tests.core import error_urls
 from tests.orders_domain.builders import order_of
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """A Polish request leaves Polish active in this thread: later tests expect the default."""
+    yield
+    translation.deactivate()
 
 
 def polish_client(user=None, **kwargs) -> Client:
