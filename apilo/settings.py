@@ -29,6 +29,7 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "core.views_errors.csrf_failure"
 # Absolute base for links in e-mails (invitations, password resets).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 

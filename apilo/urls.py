@@ -33,3 +33,7 @@ urlpatterns = [
     path("app/<slug:tenant_slug>/", include(tenant_patterns)),
     path("admin/", admin.site.urls),
 ]
+
+# Our own error pages (templates/403.html, 404.html, 500.html); the 500 page renders without the
+# database. The CSRF failure page is settings.CSRF_FAILURE_VIEW.
+handler500 = "core.views_errors.server_error"

@@ -48,11 +48,12 @@ class TenantMiddleware:
         membership = next((m for m in memberships if m.tenant.slug == slug), None)
         if membership is None:
             raise Http404("No such company.")
-        if ADMINISTRATION_NAMESPACE in match.namespaces and not membership.is_administrator:
-            raise PermissionDenied("Only administrators can open Administracja.")
+        # Known before the role check, so the 403 page shows the company's navigation.
         request.tenant = membership.tenant
         request.membership = membership
         request.other_memberships = [m for m in memberships if m is not membership]
+        if ADMINISTRATION_NAMESPACE in match.namespaces and not membership.is_administrator:
+            raise PermissionDenied("Only administrators can open Administracja.")
         if request.session.get("last_tenant") != slug:
             request.session["last_tenant"] = slug
         with scope(tenant=membership.tenant):

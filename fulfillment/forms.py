@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from fulfillment.models import SettableFulfillment
@@ -103,7 +104,12 @@ class ShipmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["carrier_id"].choices = carriers
         self.fields["line_ids"].choices = [
-            (line.external_id, f"{line.quantity} × {line.offer_name or line.offer_id}")
+            # The offer name is the seller's text from Allegro: isolated so it cannot reorder
+            # the label around it.
+            (
+                line.external_id,
+                format_html("{} × <bdi>{}</bdi>", line.quantity, line.offer_name or line.offer_id),
+            )
             for line in lines
         ]
         if not self.is_bound:

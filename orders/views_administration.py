@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from orders import services
+from orders import queries, services
 from orders.forms import StatusForm
 from orders.models import OrderStatus
 
@@ -37,7 +37,8 @@ def _back_to_list(tenant_slug: str) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def status_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
-    statuses = list(OrderStatus.objects.filter(tenant=request.tenant).order_by("position", "pk"))
+    # With each status's order count: the page offers only the actions the rules allow.
+    statuses = queries.statuses_with_counts(request.tenant)
     return render(request, "orders/administration/status_list.html", {"statuses": statuses})
 
 

@@ -1,5 +1,5 @@
 """Administracja → Statusy zamówień driven in Chromium: add, edit, move, deactivate, and a
-refused delete of a built-in status."""
+built-in status that offers no delete or deactivate and says why."""
 
 from __future__ import annotations
 
@@ -79,21 +79,13 @@ def test_an_administrator_manages_the_order_statuses(
     )
     expect(row(page, "Reklamacja klienta").locator("td.status-active")).to_have_text("Inactive")
 
-    # Try to delete a built-in status: the confirmation is accepted, the rules refuse it.
-    questions: list[str] = []
-
-    def answer_yes(dialog) -> None:
-        questions.append(dialog.message)
-        dialog.accept()
-
-    page.once("dialog", answer_yes)
-    row(page, "Anulowane").get_by_role("button", name="Delete").click()
-    expect(page.locator(".messages")).to_have_text(
-        "“Anulowane” is a built-in status the order import needs: you can rename and recolour "
-        "it, but not delete it."
+    # A built-in status offers neither Deactivate nor Delete, and says why.
+    cancelled = row(page, "Anulowane")
+    expect(cancelled.get_by_role("button", name="Delete")).to_have_count(0)
+    expect(cancelled.get_by_role("button", name="Deactivate")).to_have_count(0)
+    expect(cancelled.locator("[data-field=locked-why]")).to_have_text(
+        "Built-in: the order import needs it, so it stays active and cannot be deleted."
     )
-    assert questions == ["Delete the status “Anulowane”? This cannot be undone."]
-    expect(row(page, "Anulowane")).to_have_count(1)
     expect(page).to_have_url(re.compile(rf"/app/{tenant.slug}/administration/statuses/$"))
     screenshot(page, "statuses")
 

@@ -4,11 +4,13 @@ change (with actor), alert handling; and the dashboard."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
-from orders.charts import bar_chart_svg, orders_per_day
+from orders.charts import axis_ticks, bar_chart_svg, orders_per_day
 from orders.ingest import upsert_order_from_checkout_form, upsert_orders_from_checkout_forms
 from orders.order_services import OrderStatusError, change_order_status
 from tests.factories import in_scope
@@ -194,6 +196,95 @@ def test_the_chart_is_an_svg_with_a_bar_per_day():
     assert "style=" not in svg
 
 
+def y_labels(svg: str) -> list[str]:
+    return re.findall(r'<text class="y-label"[^>]*>([^<]*)</text>', svg)
+
+
+def three_days(*counts: int) -> list[tuple[dt.date, int]]:
+    return [(dt.date(2026, 11, 1) + dt.timedelta(days=i), n) for i, n in enumerate(counts)]
+
+
+@pytest.mark.parametrize(
+    ("peak", "ticks"),
+    [
+        (0, [0]),
+        (1, [0, 1]),
+        (2, [0, 1, 2]),
+        (3, [0, 1, 2, 3]),
+        (4, [0, 1, 2, 3, 4]),
+        (5, [0, 2, 4, 6]),
+        (9, [0, 5, 10]),
+        (12, [0, 5, 10, 15]),
+        (37, [0, 10, 20, 30, 40]),
+        (101, [0, 50, 100, 150]),
+    ],
+)
+def test_axis_ticks_are_whole_numbers_each_once(peak, ticks):
+    assert axis_ticks(peak) == ticks
+
+
+def test_a_chart_without_orders_is_one_zero_baseline_and_a_message():
+    with translation.override("pl"):
+        svg = str(bar_chart_svg(three_days(0, 0, 0)))
+    assert svg == (
+        '<svg class="chart" viewBox="0 0 720 220" width="100%" role="img" '
+        'aria-label="Zamówienia dziennie, ostatnie 3 dni">'
+        '<line x1="36" y1="196" x2="712" y2="196" stroke="#9ca3af"/>'
+        '<text class="y-label" x="30" y="200" text-anchor="end" font-size="11" '
+        'fill="#6b7280">0</text>'
+        '<text class="empty" x="374.0" y="104.0" text-anchor="middle" font-size="14" '
+        'fill="#6b7280">Brak zamówień w tym okresie</text>'
+        '<text x="148.7" y="214" text-anchor="middle" font-size="11" fill="#6b7280">01.11</text>'
+        '<text x="599.4" y="214" text-anchor="middle" font-size="11" fill="#6b7280">03.11</text>'
+        "</svg>"
+    )
+
+
+def test_a_chart_with_two_orders_on_a_day_has_ticks_0_1_2():
+    svg = str(bar_chart_svg(three_days(0, 1, 2)))
+    assert svg == (
+        '<svg class="chart" viewBox="0 0 720 220" width="100%" role="img" '
+        'aria-label="Orders per day, last 3 days">'
+        '<line x1="36" y1="104.0" x2="712" y2="104.0" stroke="#e5e7eb"/>'
+        '<text class="y-label" x="30" y="108.0" text-anchor="end" font-size="11" '
+        'fill="#6b7280">1</text>'
+        '<line x1="36" y1="12.0" x2="712" y2="12.0" stroke="#e5e7eb"/>'
+        '<text class="y-label" x="30" y="16.0" text-anchor="end" font-size="11" '
+        'fill="#6b7280">2</text>'
+        '<line x1="36" y1="196" x2="712" y2="196" stroke="#9ca3af"/>'
+        '<text class="y-label" x="30" y="200" text-anchor="end" font-size="11" '
+        'fill="#6b7280">0</text>'
+        '<rect class="bar" x="69.8" y="196.0" width="157.7" height="0.0" fill="#2563eb">'
+        "<title>11/01/2026: 0 orders</title></rect>"
+        '<rect class="bar" x="295.1" y="104.0" width="157.7" height="92.0" fill="#2563eb">'
+        "<title>11/02/2026: 1 order</title></rect>"
+        '<rect class="bar" x="520.5" y="12.0" width="157.7" height="184.0" fill="#2563eb">'
+        "<title>11/03/2026: 2 orders</title></rect>"
+        '<text x="148.7" y="214" text-anchor="middle" font-size="11" fill="#6b7280">01.11</text>'
+        '<text x="599.4" y="214" text-anchor="middle" font-size="11" fill="#6b7280">03.11</text>'
+        "</svg>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("counts", "labels"),
+    [((0, 1, 0), ["1", "0"]), ((0, 2, 1), ["1", "2", "0"]), ((3, 1, 2), ["1", "2", "3", "0"])],
+)
+def test_small_maxima_label_each_tick_once(counts, labels):
+    svg = str(bar_chart_svg(three_days(*counts)))
+    assert y_labels(svg) == labels
+    assert "No orders in this period" not in svg
+
+
+def test_the_dashboard_of_a_company_without_orders_says_so(staff_client, tenant):
+    staff_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "pl"
+    html = staff_client.get(reverse("orders:dashboard", args=[tenant.slug])).content.decode()
+    translation.deactivate()  # the Polish request left Polish active in this thread
+    assert y_labels(html) == ["0"]
+    assert html.count(">Brak zamówień w tym okresie</text>") == 1
+    assert html.count('<rect class="bar"') == 0
+
+
 def test_dashboard_shows_the_chart_and_sync_health(staff_client, tenant, channel, order):
     response = staff_client.get(reverse("orders:dashboard", args=[tenant.slug]))
     assert response.status_code == 200
@@ -205,3 +296,47 @@ def test_dashboard_shows_the_chart_and_sync_health(staff_client, tenant, channel
     [(shown_channel, health)] = response.context["channels"]
     assert shown_channel == channel
     assert health == {"last_import": order.imported_at, "needs_attention": 0, "with_warnings": 0}
+
+
+# --- Text from buyers cannot reorder the page (bidi isolation) --------------------------------
+
+RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: reverses everything after it until isolated
+
+
+def bidi_form():
+    form = checkout_form()
+    form["buyer"].update(login=f"{RLO}nigol", firstName=f"{RLO}Jan", email=f"{RLO}a@b.pl")
+    form["delivery"]["address"]["street"] = f"{RLO}Grunwaldzka 182"
+    form["messageToSeller"] = f"{RLO}proszę o fakturę"
+    form["lineItems"][0]["offer"]["name"] = f"{RLO}Kubek 300 ml"
+    return form
+
+
+def test_buyer_text_is_isolated_on_the_detail(staff_client, tenant, channel):
+    form = bidi_form()
+    upsert_order_from_checkout_form(channel, form)
+    html = staff_client.get(detail_url(order_by_external(tenant, form["id"]))).content.decode()
+    for fragment in [
+        f"<dt>Login</dt><dd><bdi>{RLO}nigol</bdi>",
+        f"<dt>Full name</dt><dd><bdi>{RLO}Jan Kowalski</bdi></dd>",
+        f"<dt>E-mail</dt><dd><bdi>{RLO}a@b.pl</bdi></dd>",
+        f'<blockquote class="buyer-message"><bdi>{RLO}proszę o fakturę</bdi></blockquote>',
+        f"<bdi>{RLO}Grunwaldzka 182</bdi><br>",
+        f'<td data-label="Offer"><bdi>{RLO}Kubek 300 ml</bdi>',
+        f"1 × <bdi>{RLO}Kubek 300 ml</bdi></label>",
+    ]:
+        assert html.count(fragment) == 1, fragment
+    # Not one of these characters stands outside an isolate.
+    outside = html
+    for isolated in re.findall(r"<bdi>[^<]*</bdi>", html):
+        outside = outside.replace(isolated, "")
+    assert RLO not in outside
+
+
+def test_buyer_text_is_isolated_in_the_order_list(staff_client, tenant, channel):
+    upsert_order_from_checkout_form(channel, bidi_form())
+    html = staff_client.get(reverse("orders:list", args=[tenant.slug]) + "?tab=all")
+    assert (
+        f'<td><bdi>{RLO}nigol</bdi><div class="muted small"><bdi>{RLO}Jan Kowalski</bdi></div></td>'
+        in html.content.decode()
+    )
