@@ -5,8 +5,11 @@ the secondary indexes dropped during the load and rebuilt after it) plus --other
 with --other-orders orders each, then measures the server time (Django test Client: middleware,
 view, queries, template) of:
 
-- the first page (default tab, and "all"), a deep page reached by keyset cursor, a search,
-  filters (payment status, channel, one day), the big "completed" tab, and the order detail;
+- the first page (default tab, and "all"), a deep page reached by keyset cursor, searches (number,
+  login, e-mail, city, name and offer title typed without diacritics, SKU, phone, tracking
+  number, a word nothing has), filters (payment status, also within a tab, channel, one day),
+  the big "completed" and the "unpaid" tab, the sort by total (first page, deep, across a
+  currency boundary), and the order detail;
 - the same deep page by OFFSET (the baseline) next to the keyset query at the same depth.
 
 Prints JSON: p50/p95 in milliseconds and SQL queries per page. Uses its own database
@@ -81,6 +84,37 @@ STATUS_MIX = [
     ("cancelled", 5),
     ("returned", 2),
 ]
+CITIES = [
+    "Poznań",
+    "Łódź",
+    "Kraków",
+    "Gdańsk",
+    "Wrocław",
+    "Białystok",
+    "Zielona Góra",
+    "Bielsko-Biała",
+    "Szczecin",
+    "Warszawa",
+    "Ełk",
+    "Żyrardów",
+    "Środa Śląska",
+    "Kętrzyn",
+    "Gniezno",
+    "Opole",
+]
+OFFERS = [
+    "Buty sportowe rozmiar",
+    "Żółta kurtka zimowa",
+    "Czajnik elektryczny stalowy",
+    "Słuchawki bezprzewodowe",
+    "Łańcuch rowerowy",
+    "Pościel bawełniana",
+    "Kubek ceramiczny",
+    "Plecak turystyczny",
+]
+# The bench builds search_text in SQL; its text only needs these of orders.search.fold's rules.
+FOLD_FROM = "ąćęłńóśźżĄĆĘŁŃÓŚŹŻë"
+FOLD_TO = "acelnoszzACELNOSZZe"
 DELIVERY = [
     ("m-inpost", "Allegro Paczkomaty InPost"),
     ("m-dpd", "Allegro Kurier DPD"),
@@ -103,10 +137,17 @@ def fill_tenant(tenant, channel, count: int, span_days: int) -> None:
         cases.append(f"WHEN (g %% 100) < {start + share} THEN {statuses[code]}")
         start += share
     status_sql = "CASE " + " ".join(cases) + f" ELSE {statuses['sent']} END"
+    # Unconfirmed orders are not paid yet; a few are paid in part; every fifth is cash on delivery.
+    payment_sql = (
+        "CASE WHEN (g %% 100) < 1 THEN 'none' WHEN (g %% 1000) = 3 THEN 'partial' "
+        "WHEN g %% 5 = 2 THEN 'cash_on_delivery' ELSE 'paid' END"
+    )
     delivery_ids = "(ARRAY[" + ",".join(f"'{d[0]}'" for d in DELIVERY) + "])"
     delivery_names = "(ARRAY[" + ",".join(f"'{d[1]}'" for d in DELIVERY) + "])"
     first_names = "(ARRAY['Jan','Anna','Piotr','Katarzyna','Tomasz','Agnieszka','Michał','Zoë'])"
     last_names = "(ARRAY['Kowalski','Nowak','Wiśniewska','Wójcik','Kamińska','Lewandowski'])"
+    cities = "(ARRAY[" + ",".join(f"'{c}'" for c in CITIES) + "])"
+    offers = "(ARRAY[" + ",".join(f"'{o}'" for o in OFFERS) + "])"
     with connection.cursor() as cursor:
         # The f-string only inserts constants and ids; values go as parameters.
         cursor.execute(
@@ -122,26 +163,27 @@ def fill_tenant(tenant, channel, count: int, span_days: int) -> None:
               payment_id, payment_type, payment_provider, payment_status, paid_amount,
               total_to_pay, currency, bought_at, paid_at, imported_at, allegro_updated_at,
               updated_at, allegro_synced_at, merged_into_id, parse_warnings, raw_form,
-              form_hash, search_text)
+              form_hash, tracking_numbers, search_text)
             SELECT %(tenant)s, %(channel)s, ext, num, {status_sql}, (g %% 5000) = 0,
               'READY_FOR_PROCESSING', 'SENT', substr(ext, 1, 8), 'allegro-pl',
               (g %% 50000)::text, login, email, fname, lname,
-              '', '+48 500 100 200', false, 'pl-PL', '{{}}'::jsonb,
+              '', phone, false, 'pl-PL', '{{}}'::jsonb,
               '', jsonb_build_object('first_name', fname, 'last_name', lname,
-                'street', 'Grunwaldzka ' || (g %% 300), 'city', 'Poznań', 'zip_code', '60-166',
-                'country_code', 'PL'),
+                'street', 'Grunwaldzka ' || (g %% 300), 'city', city, 'zip_code', '60-166',
+                'country_code', 'PL', 'phone_number', phone),
               {delivery_ids}[1 + g %% 5], {delivery_names}[1 + g %% 5],
               12.99, '', '', '{{}}'::jsonb,
               (g %% 7) = 0, '{{}}'::jsonb, '', '',
               md5('p' || g), CASE WHEN g %% 5 = 2 THEN 'CASH_ON_DELIVERY' ELSE 'ONLINE' END,
-              'PAYU', CASE WHEN g %% 5 = 2 THEN 'cash_on_delivery' ELSE 'paid' END,
-              total, total, 'PLN', bought, bought, bought + interval '1 minute', bought,
+              'PAYU', {payment_sql},
+              total, total, currency, bought, bought, bought + interval '1 minute', bought,
               bought + interval '1 minute', bought + interval '1 minute', NULL,
               CASE WHEN g %% 1000 = 0 THEN '["delivery is missing."]'::jsonb ELSE '[]'::jsonb END,
               jsonb_build_object('id', ext, 'status', 'READY_FOR_PROCESSING',
                 'buyer', jsonb_build_object('login', login, 'email', email)),
-              md5(ext), lower(num || ' ' || ext || ' ' || login || ' ' || email || ' ' ||
-                fname || ' ' || lname)
+              md5(ext), waybill, lower(translate(concat_ws(' ', num, ext, login, email, fname,
+                lname, phone, city, offer, sku, NULLIF(waybill, ''), '48' || phone_digits),
+                {FOLD_FROM!r}, {FOLD_TO!r}))
             FROM (
               SELECT g, md5(%(salt)s || g)::uuid::text AS ext,
                 %(alias)s || to_char(b AT TIME ZONE 'Europe/Warsaw', 'YYMM')
@@ -150,7 +192,16 @@ def fill_tenant(tenant, channel, count: int, span_days: int) -> None:
                 substr(md5('e' || g), 1, 10) || '+' || (g %% 997) || '@allegromail.pl' AS email,
                 {first_names}[1 + g %% 8] AS fname, {last_names}[1 + (g / 8) %% 6] AS lname,
                 round((10 + (g::bigint * 7919 %% 100000) / 100.0)::numeric, 2) AS total,
-                b AS bought
+                b AS bought, {cities}[1 + (g / 3) %% {len(CITIES)}] AS city,
+                '+48 ' || (500000000 + g %% 900000) AS phone,
+                (500000000 + g %% 900000)::text AS phone_digits,
+                {offers}[1 + (g / 7) %% {len(OFFERS)}] || ' ' || (36 + g %% 10) AS offer,
+                'SKU-' || (g %% 5000) AS sku,
+                CASE WHEN (g %% 100) >= 15 THEN
+                  translate(substr(md5('w' || g), 1, 24), 'abcdef', '123456') ELSE '' END
+                  AS waybill,
+                CASE WHEN g %% 50 = 11 THEN 'EUR' WHEN g %% 50 = 12 THEN 'CZK' ELSE 'PLN' END
+                  AS currency
               FROM (
                 SELECT g, now() - (%(count)s - g) * (%(span)s * interval '1 day' / %(count)s)
                   - (g %% 7) * interval '1 second' AS b
@@ -168,14 +219,17 @@ def fill_tenant(tenant, channel, count: int, span_days: int) -> None:
             },
         )
         cursor.execute(
-            """
+            f"""
             INSERT INTO orders_orderline (tenant_id, order_id, external_id, offer_id, offer_name,
               sku, quantity, price, original_price, currency, bought_at, position)
             SELECT tenant_id, id, md5('l' || id)::uuid::text, (1000000 + id %% 5000)::text,
-              'Buty sportowe rozmiar ' || (36 + id %% 10), 'SKU-' || (id %% 5000), 1,
-              total_to_pay, total_to_pay, 'PLN', bought_at, 0
-            FROM orders_order WHERE tenant_id = %s
-            """,
+              offer, 'SKU-' || (g %% 5000), 1, total_to_pay, total_to_pay, currency, bought_at, 0
+            FROM (
+              SELECT *, right(number, 7)::int AS g FROM orders_order WHERE tenant_id = %s
+            ) AS o, LATERAL (
+              SELECT {offers}[1 + (g / 7) %% {len(OFFERS)}] || ' ' || (36 + g %% 10) AS offer
+            ) AS l
+            """,  # noqa: S608
             [tenant.pk],
         )
         cursor.execute(
@@ -323,8 +377,22 @@ def run(args: argparse.Namespace) -> dict:
         deep_row = everything.order_by("-bought_at", "-id").only("id", "bought_at")[depth]
         cursor = queries.Cursor(queries.Sort.BOUGHT_DESC, deep_row.bought_at, deep_row.pk)
         some_order = everything.order_by("-bought_at", "-id").only("id")[depth // 3]
-        sample = everything.order_by("-id").only("buyer_login", "buyer_email", "number")[1234]
+        sample = everything.exclude(tracking_numbers="").order_by("-id")[1234]
+        sample_sku = sample.lines.get().sku
         day = deep_row.bought_at.date().isoformat()
+        by_total = everything.order_by("-currency", "-total_to_pay", "-id")
+        deep_total = by_total.only("id", "currency", "total_to_pay")[depth]
+        total_cursor = queries.Cursor(
+            queries.Sort.TOTAL_DESC, deep_total.total_to_pay, deep_total.pk, False, "PLN"
+        )
+        last_pln = (
+            everything.filter(currency="PLN").order_by("total_to_pay", "id").only("id").first()
+        )
+        boundary_cursor = queries.Cursor(
+            queries.Sort.TOTAL_DESC, last_pln.total_to_pay, last_pln.pk, False, "PLN"
+        )
+        phone = sample.buyer_phone.removeprefix("+48 ")
+        spaced_phone = f"{phone[:3]} {phone[3:6]} {phone[6:]}"
 
     def page(**params):
         return lambda: client.get(list_url + "?" + urlencode(params))
@@ -337,6 +405,23 @@ def run(args: argparse.Namespace) -> dict:
         "search_login": page(tab="all", q=sample.buyer_login),
         "search_email_part": page(tab="all", q=sample.buyer_email.split("+")[0]),
         "search_number": page(tab="all", q=sample.number),
+        "search_city_without_diacritics": page(tab="all", q="lodz"),
+        "search_city_two_words": page(tab="all", q="zielona gora"),
+        "search_last_name_without_diacritics": page(tab="all", q="WOJCIK"),
+        "search_sku": page(tab="all", q=sample_sku),
+        "search_offer_title": page(tab="all", q="czajnik elektryczny"),
+        "search_phone_spaced": page(tab="all", q=spaced_phone),
+        "search_tracking_number": page(tab="all", q=sample.tracking_numbers),
+        "search_finds_nothing": page(tab="all", q="nieistniejacy"),
+        "search_in_default_tab": page(q="kurtka"),
+        "tab_unpaid": page(tab="unpaid"),
+        "filter_not_paid_in_new_tab": page(tab="new", payment_status="none"),
+        "filter_partially_paid": page(tab="all", payment_status="partial"),
+        "sort_total_first_page": page(tab="all", sort="-total"),
+        "sort_total_deep_keyset": page(tab="all", sort="-total", cursor=total_cursor.encode()),
+        "sort_total_currency_boundary": page(
+            tab="all", sort="-total", cursor=boundary_cursor.encode()
+        ),
         "filter_cash_on_delivery": page(tab="all", payment_status="cash_on_delivery"),
         "filter_channel_and_delivery": page(
             tab="all", channel=channel.pk, delivery_method="m-orlen"
@@ -354,6 +439,7 @@ def run(args: argparse.Namespace) -> dict:
     # Baseline in the same run: the same deep page by OFFSET vs. by keyset, query only.
     with scope(tenant=tenant):
         statuses = queries.statuses_with_counts(tenant)
+        unpaid_total = queries.unpaid_count(tenant)
         filters = queries.OrderFilters(tab=queries.Tab.ALL)
         qs = queries.filtered_orders(tenant, filters, statuses)
         baseline = {
@@ -369,6 +455,9 @@ def run(args: argparse.Namespace) -> dict:
             ),
             "tab_counts_query_only": measure(
                 "counts", lambda: queries.statuses_with_counts(tenant), args.repeat
+            ),
+            "unpaid_count_query_only": measure(
+                "unpaid", lambda: queries.unpaid_count(tenant), args.repeat
             ),
             # The naive alternative to the kept counts: one grouped COUNT per page view.
             "tab_counts_grouped_count_baseline": measure(
@@ -387,6 +476,7 @@ def run(args: argparse.Namespace) -> dict:
         size = c.fetchone()[0]
     return {
         "orders_in_tenant": total,
+        "unpaid_in_tenant": unpaid_total,
         "deep_page_depth": depth,
         "orders_table_size": size,
         "pages": results,

@@ -6,10 +6,12 @@ an id of another tenant is simply not a valid choice: the form says so and the f
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import DeliveryMethod, OrderStatus, PaymentStatus
@@ -22,6 +24,37 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+# Dates a filter accepts: wide enough for any order, narrow enough that the day after the last
+# one and the day's start in any time zone stay representable.
+FIRST_DAY = dt.date(2000, 1, 1)
+LAST_DAY = dt.date(2099, 12, 31)
+
+
+class FilterDateField(forms.DateField):
+    widget = DateInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+        self.error_messages["invalid"] = _("Enter a valid date; this date filter was ignored.")
+        self.widget.attrs.update({"min": FIRST_DAY.isoformat(), "max": LAST_DAY.isoformat()})
+
+    def validate(self, value: dt.date | None) -> None:
+        super().validate(value)
+        if value is not None and not FIRST_DAY <= value <= LAST_DAY:
+            raise ValidationError(
+                _(
+                    "“%(label)s”: enter a date between %(first)s and %(last)s; this filter was "
+                    "ignored."
+                )
+                % {
+                    "label": self.label,
+                    "first": date_format(FIRST_DAY, "SHORT_DATE_FORMAT"),
+                    "last": date_format(LAST_DAY, "SHORT_DATE_FORMAT"),
+                },
+                code="out_of_range",
+            )
+
+
 class OrderListForm(forms.Form):
     tab = forms.ChoiceField(choices=list(TAB_LABELS.items()), required=False)
     q = forms.CharField(
@@ -29,7 +62,12 @@ class OrderListForm(forms.Form):
         required=False,
         max_length=100,
         widget=forms.TextInput(
-            attrs={"placeholder": _("Number, login, name, e-mail, Allegro id"), "type": "search"}
+            attrs={
+                "placeholder": _(
+                    "Number, buyer, e-mail, phone, city, SKU, offer, tracking number, Allegro id"
+                ),
+                "type": "search",
+            }
         ),
     )
     status = forms.TypedChoiceField(label=_("Status"), required=False, coerce=int, empty_value=None)
@@ -38,10 +76,10 @@ class OrderListForm(forms.Form):
         label=_("Sales channel"), required=False, coerce=int, empty_value=None
     )
     delivery_method = forms.ChoiceField(label=_("Delivery method"), required=False)
-    bought_from = forms.DateField(label=_("Bought from"), required=False, widget=DateInput)
-    bought_to = forms.DateField(label=_("Bought to"), required=False, widget=DateInput)
-    imported_from = forms.DateField(label=_("Imported from"), required=False, widget=DateInput)
-    imported_to = forms.DateField(label=_("Imported to"), required=False, widget=DateInput)
+    bought_from = FilterDateField(label=_("Bought from"))
+    bought_to = FilterDateField(label=_("Bought to"))
+    imported_from = FilterDateField(label=_("Imported from"))
+    imported_to = FilterDateField(label=_("Imported to"))
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=list(SORT_LABELS.items()))
 
     def __init__(

@@ -44,7 +44,6 @@ from orders.allegro_form import (
     clean_json,
     form_hash,
     parse_checkout_form,
-    search_key,
 )
 from orders.models import (
     AllegroStatus,
@@ -59,6 +58,7 @@ from orders.models import (
     SystemStatus,
 )
 from orders.order_services import ChangeSource
+from orders.search import order_search_text
 
 if TYPE_CHECKING:
     from channels.models import SalesChannel
@@ -528,7 +528,7 @@ def _assign(order: Order, item: _Item, now: dt.datetime) -> None:
     order.parse_warnings = list(parsed.warnings)
     order.raw_form = item.raw
     order.form_hash = item.hash
-    order.search_text = search_key(order.number, *parsed.search_parts())
+    order.search_text = order_search_text(order, [(li.offer_name, li.sku) for li in parsed.lines])
     order.allegro_synced_at = now
     order.updated_at = now
 

@@ -230,9 +230,13 @@ class Order(TenantOwnedModel):
     raw_form = models.JSONField(default=dict, blank=True)
     # sha256 of the canonical JSON of raw_form: an unchanged form is skipped without a write.
     form_hash = models.CharField(max_length=64, blank=True, default="")
-    # Lower-cased number, external id, buyer login/e-mail/names, delivery names: one text column
-    # with a trigram index (created in the migration on PostgreSQL) for "contains" search.
+    # What the order list searches, normalised by orders.search.fold (no case, no diacritics):
+    # one text column with a trigram index over (tenant, search_text) on PostgreSQL.
     search_text = models.TextField(blank=True, default="")
+
+    # The tracking numbers of the order's shipments, folded, space-separated: kept by
+    # orders.search.add_tracking_number so an upsert can rebuild search_text with them.
+    tracking_numbers = models.TextField(blank=True, default="")
 
     class Meta:
         verbose_name = _("order")
@@ -248,7 +252,22 @@ class Order(TenantOwnedModel):
             models.Index(
                 fields=["tenant", "status", "bought_at", "id"], name="order_tenant_status_bought"
             ),
-            models.Index(fields=["tenant", "total_to_pay", "id"], name="order_tenant_total"),
+            # Sort by total within a currency (orders.queries), both directions.
+            models.Index(
+                fields=["tenant", "currency", "total_to_pay", "id"],
+                name="order_tenant_currency_total",
+            ),
+            # The payment-status filter, newest first.
+            models.Index(
+                fields=["tenant", "payment_status", "bought_at", "id"],
+                name="order_tenant_payment_bought",
+            ),
+            # The "unpaid" tab: its page and its count (index-only) read just the unpaid orders.
+            models.Index(
+                fields=["tenant", "bought_at", "id"],
+                condition=models.Q(payment_status__in=["none", "partial"]),
+                name="order_tenant_unpaid",
+            ),
             models.Index(
                 fields=["tenant", "channel", "bought_at", "id"], name="order_tenant_channel_bought"
             ),

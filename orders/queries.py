@@ -26,11 +26,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Tenant
-from orders.allegro_form import search_key
-from orders.models import Order, OrderStatus, OrderStatusCount
+from orders.models import Order, OrderStatus, OrderStatusCount, PaymentStatus
+from orders.search import search_condition
 
 PAGE_SIZE = 50
-MIN_CONTAINS_SEARCH = 3  # the trigram index needs three characters
+# A keyset cursor's total is a stored amount: DecimalField(max_digits=12, decimal_places=2).
+_MAX_TOTAL = Decimal("10000000000")
+_CENT = Decimal("0.01")
+_MAX_ID = 2**63 - 1
 
 
 class Tab(StrEnum):
@@ -38,6 +41,7 @@ class Tab(StrEnum):
     IN_PROGRESS = "in_progress"
     TO_SHIP = "to_ship"
     COMPLETED = "completed"
+    UNPAID = "unpaid"  # by payment status, not by status group
     ALL = "all"
 
 
@@ -46,9 +50,12 @@ TAB_LABELS = {
     Tab.IN_PROGRESS: _("In progress"),
     Tab.TO_SHIP: _("To ship"),
     Tab.COMPLETED: _("Completed"),
+    Tab.UNPAID: _("Unpaid"),
     Tab.ALL: _("All"),
 }
 DEFAULT_TAB = Tab.NEW
+# The "unpaid" tab: nothing or part of the total paid; cash on delivery is paid at the door.
+UNPAID_PAYMENT_STATUSES = (PaymentStatus.NONE, PaymentStatus.PARTIAL)
 
 
 class Sort(StrEnum):
@@ -61,15 +68,25 @@ class Sort(StrEnum):
 SORT_LABELS = {
     Sort.BOUGHT_DESC: _("Newest first"),
     Sort.BOUGHT_ASC: _("Oldest first"),
-    Sort.TOTAL_DESC: _("Highest total first"),
-    Sort.TOTAL_ASC: _("Lowest total first"),
+    Sort.TOTAL_DESC: _("Highest total first (per currency)"),
+    Sort.TOTAL_ASC: _("Lowest total first (per currency)"),
 }
-# sort → (column, descending)
-_SORT_COLUMNS = {
-    Sort.BOUGHT_DESC: ("bought_at", True),
-    Sort.BOUGHT_ASC: ("bought_at", False),
-    Sort.TOTAL_DESC: ("total_to_pay", True),
-    Sort.TOTAL_ASC: ("total_to_pay", False),
+# Amounts in different currencies are not comparable: the total sorts group by currency first
+# (in the sort's direction, so one index serves both), then by amount.
+
+
+@dataclass(frozen=True)
+class SortKey:
+    column: str
+    descending: bool
+    group: str = ""  # a column sorted before `column` (same direction), or none
+
+
+_SORT_KEYS = {
+    Sort.BOUGHT_DESC: SortKey("bought_at", True),
+    Sort.BOUGHT_ASC: SortKey("bought_at", False),
+    Sort.TOTAL_DESC: SortKey("total_to_pay", True, group="currency"),
+    Sort.TOTAL_ASC: SortKey("total_to_pay", False, group="currency"),
 }
 
 # The columns a list row shows (raw_form and the addresses stay in the database).
@@ -123,7 +140,7 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 def tab_status_ids(statuses: list[OrderStatus], tab: Tab) -> list[int] | None:
     """The ids of the statuses a tab shows (None: every status)."""
-    if tab == Tab.ALL:
+    if tab in (Tab.ALL, Tab.UNPAID):
         return None
     return [s.pk for s in statuses if s.group == tab.value]
 
@@ -132,9 +149,12 @@ def filtered_orders(
     tenant: Tenant, filters: OrderFilters, statuses: list[OrderStatus]
 ) -> QuerySet[Order]:
     qs = Order.objects.filter(tenant=tenant)
-    ids = tab_status_ids(statuses, filters.tab)
-    if ids is not None:
-        qs = qs.filter(status_id__in=ids) if ids else qs.none()
+    if filters.tab == Tab.UNPAID:
+        qs = qs.filter(payment_status__in=UNPAID_PAYMENT_STATUSES)
+    else:
+        ids = tab_status_ids(statuses, filters.tab)
+        if ids is not None:
+            qs = qs.filter(status_id__in=ids) if ids else qs.none()
     if filters.status_id is not None:
         qs = qs.filter(status_id=filters.status_id)
     if filters.payment_status:
@@ -156,16 +176,6 @@ def filtered_orders(
     return qs
 
 
-def search_condition(text: str) -> Q:
-    """Number, external id, buyer login, e-mail, names, company: "contains" from three
-    characters on (trigram index), exact below that."""
-    key = search_key(text.strip())
-    if len(key) >= MIN_CONTAINS_SEARCH:
-        return Q(search_text__contains=key)
-    raw = text.strip()
-    return Q(number=raw.upper()) | Q(buyer_login=raw) | Q(external_id=raw)
-
-
 def statuses_with_counts(tenant: Tenant) -> list[OrderStatus]:
     """The tenant's statuses in display order, each with `order_count` (from OrderStatusCount,
     kept by the writing services): one small query whatever the number of orders."""
@@ -177,10 +187,17 @@ def statuses_with_counts(tenant: Tenant) -> list[OrderStatus]:
     )
 
 
-def tab_counts(statuses: list[OrderStatus]) -> dict[Tab, int]:
-    """Orders per tab, summed from statuses_with_counts()."""
-    tab_of_group = {tab.value: tab for tab in Tab if tab != Tab.ALL}
+def unpaid_count(tenant: Tenant) -> int:
+    """Orders of the "unpaid" tab: an index-only count over the partial index of unpaid orders
+    (order_tenant_unpaid), so it costs what there is to pay, not the size of the table."""
+    return Order.objects.filter(tenant=tenant, payment_status__in=UNPAID_PAYMENT_STATUSES).count()
+
+
+def tab_counts(statuses: list[OrderStatus], unpaid: int = 0) -> dict[Tab, int]:
+    """Orders per tab, summed from statuses_with_counts(); `unpaid` from unpaid_count()."""
+    tab_of_group = {tab.value: tab for tab in Tab if tab not in (Tab.ALL, Tab.UNPAID)}
     counts = dict.fromkeys(Tab, 0)
+    counts[Tab.UNPAID] = unpaid
     for status in statuses:
         counts[Tab.ALL] += status.order_count
         tab = tab_of_group.get(status.group)
@@ -198,33 +215,49 @@ class Cursor:
     value: Any  # datetime or Decimal
     id: int
     before: bool = False  # True: the page before this row ("previous")
+    group: str = ""  # the row's currency, for the sorts by total
 
     def encode(self) -> str:
         value = self.value.isoformat() if isinstance(self.value, dt.datetime) else str(self.value)
-        payload = json.dumps([self.sort.value, value, self.id, int(self.before)])
+        payload = json.dumps([self.sort.value, value, self.id, int(self.before), self.group])
         return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
     @classmethod
     def decode(cls, text: str, sort: Sort) -> Cursor | None:
-        """The cursor, or None if it is malformed or made for another sort (→ first page)."""
+        """The cursor, or None if it is malformed, out of range or made for another sort
+        (→ first page)."""
         if not text or len(text) > 200:
             return None
         try:
             padded = text + "=" * (-len(text) % 4)
-            raw_sort, raw_value, raw_id, before = json.loads(base64.urlsafe_b64decode(padded))
-            if raw_sort != sort.value or not isinstance(raw_id, int):
+            payload = json.loads(base64.urlsafe_b64decode(padded))
+            raw_sort, raw_value, raw_id, before, group = payload
+            if raw_sort != sort.value or not isinstance(raw_value, str):
                 return None
-            column, _desc = _SORT_COLUMNS[sort]
-            if column == "bought_at":
+            if not isinstance(raw_id, int) or not 0 < raw_id <= _MAX_ID:
+                return None
+            if not isinstance(group, str) or len(group) > 3:
+                return None
+            key = _SORT_KEYS[sort]
+            if key.column == "bought_at":
                 value: Any = dt.datetime.fromisoformat(raw_value)
                 if value.tzinfo is None:
                     return None
+                value.astimezone(dt.UTC)  # representable in UTC, as the database compares it
             else:
                 value = Decimal(raw_value)
-                if not value.is_finite():
+                if not value.is_finite() or abs(value) >= _MAX_TOTAL:
                     return None
-            return cls(sort, value, raw_id, bool(before))
-        except (ValueError, TypeError, binascii.Error, InvalidOperation, UnicodeDecodeError):
+                value = value.quantize(_CENT)
+            return cls(sort, value, raw_id, bool(before), group if key.group else "")
+        except (
+            ValueError,
+            TypeError,
+            OverflowError,
+            binascii.Error,
+            InvalidOperation,
+            UnicodeDecodeError,
+        ):
             return None
 
 
@@ -236,25 +269,35 @@ class Page:
 
 
 def page_of(qs: QuerySet[Order], sort: Sort, cursor: Cursor | None, size: int = PAGE_SIZE) -> Page:
-    """One page in `sort` order after/before `cursor`: a single query of size + 1 rows."""
-    column, desc = _SORT_COLUMNS[sort]
+    """One page in `sort` order after/before `cursor`.
+
+    By date: one query of size + 1 rows. By total (grouped by currency): the rest of the
+    cursor's currency first, then, if the page is not full, the currencies after it; each query
+    walks the index on (tenant, currency, total, id) from the cursor on.
+    """
+    key = _SORT_KEYS[sort]
+    column = key.column
     backwards = cursor is not None and cursor.before
     # Walking backwards = the opposite order, then the rows are turned round.
-    walk_desc = desc != backwards
-    if cursor is not None:
-        past = "lt" if walk_desc else "gt"
-        bound = "lte" if walk_desc else "gte"
-        qs = qs.filter(
-            Q(**{f"{column}__{bound}": cursor.value})
-            & (
-                Q(**{f"{column}__{past}": cursor.value})
-                | Q(**{column: cursor.value, f"id__{past}": cursor.id})
-            )
+    walk_desc = key.descending != backwards
+    past = "lt" if walk_desc else "gt"
+    bound = "lte" if walk_desc else "gte"
+    sign = "-" if walk_desc else ""
+    ordering = [f"{sign}{name}" for name in (key.group, column, "id") if name]
+    base = qs.select_related("status", "channel").only(*LIST_COLUMNS).order_by(*ordering)
+    if cursor is None:
+        rows = list(base[: size + 1])
+    else:
+        within = Q(**{f"{column}__{bound}": cursor.value}) & (
+            Q(**{f"{column}__{past}": cursor.value})
+            | Q(**{column: cursor.value, f"id__{past}": cursor.id})
         )
-    ordering = [f"-{column}", "-id"] if walk_desc else [column, "id"]
-    rows = list(
-        qs.select_related("status", "channel").only(*LIST_COLUMNS).order_by(*ordering)[: size + 1]
-    )
+        if key.group:
+            within &= Q(**{key.group: cursor.group})
+        rows = list(base.filter(within)[: size + 1])
+        if key.group and len(rows) <= size:
+            later = base.filter(**{f"{key.group}__{past}": cursor.group})
+            rows += list(later[: size + 1 - len(rows)])
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
@@ -264,7 +307,8 @@ def page_of(qs: QuerySet[Order], sort: Sort, cursor: Cursor | None, size: int = 
         return page
 
     def at(order: Order, before: bool) -> str:
-        return Cursor(sort, getattr(order, column), order.pk, before).encode()
+        group = getattr(order, key.group) if key.group else ""
+        return Cursor(sort, getattr(order, column), order.pk, before, group).encode()
 
     if backwards:
         page.next_cursor = at(rows[-1], False)
@@ -277,8 +321,9 @@ def page_of(qs: QuerySet[Order], sort: Sort, cursor: Cursor | None, size: int = 
 
 def offset_page(qs: QuerySet[Order], sort: Sort, offset: int, size: int = PAGE_SIZE) -> list[Order]:
     """The same page by OFFSET: the benchmark's baseline only, never used by the views."""
-    column, desc = _SORT_COLUMNS[sort]
-    ordering = [f"-{column}", "-id"] if desc else [column, "id"]
+    key = _SORT_KEYS[sort]
+    sign = "-" if key.descending else ""
+    ordering = [f"{sign}{name}" for name in (key.group, key.column, "id") if name]
     return list(
         qs.select_related("status", "channel")
         .only(*LIST_COLUMNS)

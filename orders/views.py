@@ -62,7 +62,7 @@ def _list_context(request: HttpRequest, *, first_page: bool = False) -> dict[str
         None if first_page else queries.Cursor.decode(request.GET.get("cursor", ""), filters.sort)
     )
     page = queries.page_of(queries.filtered_orders(tenant, filters, statuses), filters.sort, cursor)
-    counts = queries.tab_counts(statuses)
+    counts = queries.tab_counts(statuses, queries.unpaid_count(tenant))
     base_query = [(k, v) for k, v in kept if k != "tab"]
     tabs = [
         {
@@ -75,7 +75,7 @@ def _list_context(request: HttpRequest, *, first_page: bool = False) -> dict[str
         for tab, label in queries.TAB_LABELS.items()
     ]
     query = urlencode(kept)
-    selected = {int(v) for v in request.GET.getlist("order_ids") if v.isdigit()}
+    selected = {int(v) for v in request.GET.getlist("order_ids") if v.isascii() and v.isdigit()}
     return {
         "form": form,
         "filters": filters,

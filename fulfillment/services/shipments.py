@@ -25,6 +25,7 @@ from notifications.catalogue import Context, Objects
 from notifications.renderer import TemplateProblem, problems, render_for
 from orders.models import Order, OrderEvent, OrderEventKind, OrderLine
 from orders.order_services import OrderStatusError, change_order_status
+from orders.search import add_tracking_number
 
 WAYBILL = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_/.]{0,63}")
 CARRIER_NAME_MAX = 30
@@ -144,6 +145,7 @@ def add_shipment(
                 _("This order already has a shipment with this carrier and tracking number."),
                 "waybill",
             ) from None
+        add_tracking_number(locked, waybill)
         passes = locked.channel.pass_shipment_info
         OrderEvent(
             tenant_id=locked.tenant_id,

@@ -74,6 +74,7 @@ def test_tabs_show_their_groups_with_counts_and_new_is_the_default(staff_client,
         "in_progress": 1,
         "to_ship": 0,
         "completed": 2,
+        "unpaid": 3,  # 130, 140 and 150 PLN to pay, 123.45 paid
         "all": 6,
     }
     n = {k: v.number for k, v in spread.items()}
