@@ -59,8 +59,9 @@ class ChannelFulfillmentForm(forms.Form):
             empty_label=_("— keep the status —"),
             initial=shipment_status.pk if shipment_status else None,
             help_text=_(
-                "When a shipment is added to an order, the order takes this status (its "
-                "Allegro status above is then sent to Allegro)."
+                "When a shipment is added to an order, the order takes this status. Its Allegro "
+                "status above is sent to Allegro only if the channel passes shipment "
+                "information; otherwise the status changes only in apilo."
             ),
         )
 
