@@ -25,6 +25,10 @@ from typing import Any
 from orders.models import AllegroStatus, FulfillmentStatus, PaymentStatus, PaymentType, TaxIdType
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Placeholders buyers type instead of a number: "---", "+", "brak", "+48 --- ---". The shortest
+# subscriber numbers have 6 digits; anything with fewer is not a number anyone can call.
+_DIGIT = re.compile(r"\d")
+PHONE_MIN_DIGITS = 6
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _MAX_AMOUNT = Decimal("9999999999.99")  # DecimalField(max_digits=12, decimal_places=2)
 _CENT = Decimal("0.01")
@@ -295,6 +299,14 @@ class _Reader:
             moment = moment.replace(tzinfo=dt.UTC)  # Allegro's timestamps are UTC
         return moment
 
+    def phone(self, parent: dict, key: str, path: str) -> str:
+        """A phone number, or "" (with a warning) for a placeholder with (almost) no digits."""
+        value = self.text(parent, key, path, 40)
+        if value and len(_DIGIT.findall(value)) < PHONE_MIN_DIGITS:
+            self.warn(f"{path} “{value[:20]}” is not a phone number; ignored.")
+            return ""
+        return value
+
     def address(self, block: dict, path: str, *, zip_key: str = "zipCode") -> dict[str, str]:
         fields = {
             "first_name": ("firstName", 100),
@@ -304,13 +316,15 @@ class _Reader:
             "city": ("city", 100),
             "zip_code": (zip_key, 20),
             "country_code": ("countryCode", 8),
-            "phone_number": ("phoneNumber", 40),
         }
         result = {}
         for name, (key, max_length) in fields.items():
             value = self.text(block, key, f"{path}.{key}", max_length)
             if value:
                 result[name] = value
+        phone = self.phone(block, "phoneNumber", f"{path}.phoneNumber")
+        if phone:
+            result["phone_number"] = phone
         return result
 
 
@@ -363,7 +377,7 @@ def _parse_buyer(r: _Reader, p: ParsedForm, form: dict) -> None:
     p.buyer_first_name = r.text(buyer, "firstName", "buyer.firstName", 100)
     p.buyer_last_name = r.text(buyer, "lastName", "buyer.lastName", 100)
     p.buyer_company = r.text(buyer, "companyName", "buyer.companyName", 200)
-    p.buyer_phone = r.text(buyer, "phoneNumber", "buyer.phoneNumber", 40)
+    p.buyer_phone = r.phone(buyer, "phoneNumber", "buyer.phoneNumber")
     p.buyer_guest = r.flag(buyer, "guest", "buyer.guest")
     preferences = r.block(buyer, "preferences", "buyer.preferences")
     p.buyer_language = r.text(preferences, "language", "buyer.preferences.language", 16)

@@ -375,3 +375,27 @@ def test_odd_tax_id_entries_are_kept_with_warnings():
         "invoice.address.company.ids[2].value is missing.",
         "invoice.address.company.ids[3] is not an object; ignored.",
     ]
+
+
+@pytest.mark.parametrize("placeholder", ["---", "+", " - - ", "brak", "+48 --- --- ---"])
+def test_a_placeholder_phone_number_is_dropped_and_flagged(placeholder):
+    form = example_form()
+    form["buyer"]["phoneNumber"] = placeholder
+    form["delivery"]["address"]["phoneNumber"] = placeholder
+    p = parse_checkout_form(form)
+    shown = placeholder.strip()
+    assert p.buyer_phone == ""
+    assert "phone_number" not in p.delivery_address
+    assert p.warnings == [
+        f"buyer.phoneNumber “{shown}” is not a phone number; ignored.",
+        f"delivery.address.phoneNumber “{shown}” is not a phone number; ignored.",
+        "No phone number for the delivery (delivery.address.phoneNumber, buyer).",
+    ]
+
+
+def test_a_phone_number_with_digits_is_kept_as_written():
+    form = example_form()
+    form["buyer"]["phoneNumber"] = "+48 600-100-200"
+    p = parse_checkout_form(form)
+    assert p.buyer_phone == "+48 600-100-200"
+    assert p.warnings == []

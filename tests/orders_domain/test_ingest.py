@@ -448,6 +448,23 @@ def test_the_invoices_typed_tax_ids_are_stored_and_shown_with_their_names(
     )
 
 
+def test_a_placeholder_phone_number_flags_the_order_and_its_channel(tenant, channel, staff_client):
+    from django.urls import reverse
+
+    form = checkout_form()
+    form["buyer"]["phoneNumber"] = "---"
+    result = upsert_order_from_checkout_form(channel, form)
+    order = order_by_external(tenant, form["id"])
+    assert order.buyer_phone == ""
+    assert order.parse_warnings == list(result.warnings)
+    assert order.parse_warnings == ["buyer.phoneNumber “---” is not a phone number; ignored."]
+    html = staff_client.get(reverse("orders:detail", args=[tenant.slug, order.pk])).content
+    assert "buyer.phoneNumber “---” is not a phone number; ignored." in html.decode()
+    dashboard = staff_client.get(reverse("orders:dashboard", args=[tenant.slug]))
+    [(_channel, health)] = dashboard.context["channels"]
+    assert health["with_warnings"] == 1
+
+
 def test_orders_imported_before_typed_tax_ids_get_them_from_their_stored_form(tenant, channel):
     import importlib
 
