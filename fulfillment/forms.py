@@ -14,6 +14,7 @@ from notifications.renderer import validate_shipment_comment
 from orders.models import OrderLine, OrderStatus
 
 NONE_LABEL = _("— nothing on Allegro —")
+NO_CARRIER_LABEL = _("— choose the carrier —")
 
 
 def fulfillment_choices() -> list[tuple[str, Any]]:
@@ -78,7 +79,13 @@ class ChannelFulfillmentForm(forms.Form):
 
 
 class ShipmentForm(forms.Form):
-    carrier_id = forms.ChoiceField(label=_("Carrier"))
+    carrier_id = forms.ChoiceField(
+        label=_("Carrier"),
+        error_messages={
+            "required": _("Choose a carrier from the list."),
+            "invalid_choice": _("Choose a carrier from the list."),
+        },
+    )
     carrier_name = forms.CharField(
         label=_("Carrier name"),
         required=False,
@@ -109,7 +116,7 @@ class ShipmentForm(forms.Form):
         ]
         if not self.is_bound:
             self.fields["line_ids"].initial = [line.external_id for line in lines]
-        self.carrier_ids = [cid for cid, _label in carriers]
+        self.carrier_ids = [cid for cid, _label in carriers if cid]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
