@@ -60,6 +60,14 @@ class SalesChannelForm(forms.ModelForm):
             "alias": forms.TextInput(attrs={"maxlength": 2, "size": 3, "autocomplete": "off"}),
             "default_shipment_comment": forms.Textarea(attrs={"rows": 2}),
         }
+        help_texts = {
+            "pass_shipment_info": _(
+                "On: when a shipment with a tracking number is added to an order, Allegro gets "
+                "the tracking number and the order becomes “sent” on Allegro. Off: adding a "
+                "shipment tells Allegro nothing; the order's status changes only in apilo. A "
+                "status you pick by hand still follows its status mapping."
+            ),
+        }
         error_messages = {
             "name": {"required": _("Give the channel a name, e.g. “Allegro – main account”.")},
             "alias": {"required": _("Enter a two-letter alias, e.g. AL.")},

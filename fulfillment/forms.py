@@ -15,6 +15,7 @@ from notifications.renderer import validate_shipment_comment
 from orders.models import OrderLine, OrderStatus
 
 NONE_LABEL = _("— nothing on Allegro —")
+NO_CARRIER_LABEL = _("— choose the carrier —")
 
 
 def fulfillment_choices() -> list[tuple[str, Any]]:
@@ -60,8 +61,9 @@ class ChannelFulfillmentForm(forms.Form):
             empty_label=_("— keep the status —"),
             initial=shipment_status.pk if shipment_status else None,
             help_text=_(
-                "When a shipment is added to an order, the order takes this status (its "
-                "Allegro status above is then sent to Allegro)."
+                "When a shipment is added to an order, the order takes this status. Its Allegro "
+                "status above is sent to Allegro only if the channel passes shipment "
+                "information; otherwise the status changes only in apilo."
             ),
         )
 
@@ -78,7 +80,13 @@ class ChannelFulfillmentForm(forms.Form):
 
 
 class ShipmentForm(forms.Form):
-    carrier_id = forms.ChoiceField(label=_("Carrier"))
+    carrier_id = forms.ChoiceField(
+        label=_("Carrier"),
+        error_messages={
+            "required": _("Choose a carrier from the list."),
+            "invalid_choice": _("Choose a carrier from the list."),
+        },
+    )
     carrier_name = forms.CharField(
         label=_("Carrier name"),
         required=False,
@@ -114,7 +122,7 @@ class ShipmentForm(forms.Form):
         ]
         if not self.is_bound:
             self.fields["line_ids"].initial = [line.external_id for line in lines]
-        self.carrier_ids = [cid for cid, _label in carriers]
+        self.carrier_ids = [cid for cid, _label in carriers if cid]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

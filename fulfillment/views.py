@@ -9,10 +9,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from fulfillment.forms import ShipmentForm
+from fulfillment.forms import NO_CARRIER_LABEL, ShipmentForm
 from fulfillment.models import FulfillmentPush
 from fulfillment.services import push as push_service
-from fulfillment.services.carriers import carriers_for
+from fulfillment.services.carriers import carriers_for, proposed_carrier
 from fulfillment.services.shipments import ShipmentError, comment_prefill
 from fulfillment.services.shipments import add_shipment as add_shipment_service
 from notifications.catalogue import Context, variables_for
@@ -24,11 +24,17 @@ def shipment_form_for(
 ) -> ShipmentForm:
     if lines is None:
         lines = list(OrderLine.objects.filter(tenant_id=order.tenant_id, order=order))
+    carriers = carriers_for(order.channel)
+    # The carrier of the order's delivery method is proposed; without one, nothing is chosen
+    # (a wrong carrier chosen for the seller is easy to miss, an empty choice is not).
     return ShipmentForm(
         data,
-        carriers=carriers_for(order.channel),
+        carriers=[("", str(NO_CARRIER_LABEL)), *carriers],
         lines=lines,
-        initial={"comment": comment_prefill(order)},
+        initial={
+            "comment": comment_prefill(order),
+            "carrier_id": proposed_carrier(order, carriers) or "",
+        },
     )
 
 

@@ -22,9 +22,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from orders.models import AllegroStatus, FulfillmentStatus, PaymentStatus, PaymentType
+from orders.models import AllegroStatus, FulfillmentStatus, PaymentStatus, PaymentType, TaxIdType
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Placeholders buyers type instead of a number: "---", "+", "brak", "+48 --- ---". The shortest
+# subscriber numbers have 6 digits; anything with fewer is not a number anyone can call.
+_DIGIT = re.compile(r"\d")
+PHONE_MIN_DIGITS = 6
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _MAX_AMOUNT = Decimal("9999999999.99")  # DecimalField(max_digits=12, decimal_places=2)
 _CENT = Decimal("0.01")
@@ -115,6 +119,9 @@ class ParsedForm:
     invoice_address: dict = field(default_factory=dict)
     invoice_company_name: str = ""
     invoice_tax_id: str = ""
+    # [{"type": "PL_NIP", "value": "5261040828"}, …] from company.ids[]; type "" for the
+    # untyped company.taxId text, read only when a form has no ids[].
+    invoice_tax_ids: list[dict[str, str]] = field(default_factory=list)
     payment_id: str = ""
     payment_type: str = ""
     payment_provider: str = ""
@@ -155,6 +162,7 @@ class ParsedForm:
         "invoice_address",
         "invoice_company_name",
         "invoice_tax_id",
+        "invoice_tax_ids",
         "payment_id",
         "payment_type",
         "payment_provider",
@@ -291,6 +299,14 @@ class _Reader:
             moment = moment.replace(tzinfo=dt.UTC)  # Allegro's timestamps are UTC
         return moment
 
+    def phone(self, parent: dict, key: str, path: str) -> str:
+        """A phone number, or "" (with a warning) for a placeholder with (almost) no digits."""
+        value = self.text(parent, key, path, 40)
+        if value and len(_DIGIT.findall(value)) < PHONE_MIN_DIGITS:
+            self.warn(f"{path} “{value[:20]}” is not a phone number; ignored.")
+            return ""
+        return value
+
     def address(self, block: dict, path: str, *, zip_key: str = "zipCode") -> dict[str, str]:
         fields = {
             "first_name": ("firstName", 100),
@@ -300,19 +316,22 @@ class _Reader:
             "city": ("city", 100),
             "zip_code": (zip_key, 20),
             "country_code": ("countryCode", 8),
-            "phone_number": ("phoneNumber", 40),
         }
         result = {}
         for name, (key, max_length) in fields.items():
             value = self.text(block, key, f"{path}.{key}", max_length)
             if value:
                 result[name] = value
+        phone = self.phone(block, "phoneNumber", f"{path}.phoneNumber")
+        if phone:
+            result["phone_number"] = phone
         return result
 
 
 _ALLEGRO_STATUSES = set(AllegroStatus.values)
 _FULFILLMENT_STATUSES = set(FulfillmentStatus.values)
 _PAYMENT_TYPES = set(PaymentType.values)
+_TAX_ID_TYPES = set(TaxIdType.values)
 # The address fields the specification calls required.
 _DELIVERY_REQUIRED = ("firstName", "lastName", "street", "city", "zipCode", "countryCode")
 
@@ -358,7 +377,7 @@ def _parse_buyer(r: _Reader, p: ParsedForm, form: dict) -> None:
     p.buyer_first_name = r.text(buyer, "firstName", "buyer.firstName", 100)
     p.buyer_last_name = r.text(buyer, "lastName", "buyer.lastName", 100)
     p.buyer_company = r.text(buyer, "companyName", "buyer.companyName", 200)
-    p.buyer_phone = r.text(buyer, "phoneNumber", "buyer.phoneNumber", 40)
+    p.buyer_phone = r.phone(buyer, "phoneNumber", "buyer.phoneNumber")
     p.buyer_guest = r.flag(buyer, "guest", "buyer.guest")
     preferences = r.block(buyer, "preferences", "buyer.preferences")
     p.buyer_language = r.text(preferences, "language", "buyer.preferences.language", 16)
@@ -511,13 +530,11 @@ def _parse_invoice(r: _Reader, p: ParsedForm, form: dict, *, filled_in: bool) ->
     company = r.block(address, "company", "invoice.address.company")
     if company:
         p.invoice_company_name = r.text(company, "name", "invoice.address.company.name", 200)
-        p.invoice_tax_id = r.text(company, "taxId", "invoice.address.company.taxId", 40)
-        for index, entry in enumerate(r.items(company, "ids", "invoice.address.company.ids")):
-            if not isinstance(entry, dict):
-                continue
-            if entry.get("type") == "PL_NIP" and not p.invoice_tax_id:
-                path = f"invoice.address.company.ids[{index}].value"
-                p.invoice_tax_id = r.text(entry, "value", path, 40)
+        p.invoice_tax_ids = _tax_ids(r, company)
+        # The one-value column: the Polish NIP if there is one, else the first id.
+        main = next((i for i in p.invoice_tax_ids if i["type"] == TaxIdType.PL_NIP), None)
+        main = main or (p.invoice_tax_ids[0] if p.invoice_tax_ids else None)
+        p.invoice_tax_id = main["value"] if main else ""
         if p.invoice_company_name:
             p.invoice_address["company_name"] = p.invoice_company_name
     person = r.block(address, "naturalPerson", "invoice.address.naturalPerson")
@@ -525,3 +542,28 @@ def _parse_invoice(r: _Reader, p: ParsedForm, form: dict, *, filled_in: bool) ->
         value = r.text(person, key, f"invoice.address.naturalPerson.{key}", 100)
         if value:
             p.invoice_address[name] = value
+
+
+def _tax_ids(r: _Reader, company: dict) -> list[dict[str, str]]:
+    """The company's typed tax ids (``ids[]``: PL_NIP, CZ_ICO, CZ_DIC, …), in the form's order.
+    The deprecated ``taxId`` is free text ("NIP: 5261040828") without a type: it is read only
+    when the form has no usable ids[]."""
+    path = "invoice.address.company.ids"
+    ids: list[dict[str, str]] = []
+    for index, entry in enumerate(r.items(company, "ids", path)):
+        if not isinstance(entry, dict):
+            r.warn(f"{path}[{index}] is not an object; ignored.")
+            continue
+        kind = r.enum(entry, "type", f"{path}[{index}].type", _TAX_ID_TYPES)
+        if kind is None:
+            if entry.get("type") is None:
+                r.warn(f"{path}[{index}].type is missing.")
+            kind = TaxIdType.OTHER
+        value = r.text(entry, "value", f"{path}[{index}].value", 40, required=True)
+        if value and {"type": kind, "value": value} not in ids:
+            ids.append({"type": str(kind), "value": value})
+    if not ids:
+        tax_id = r.text(company, "taxId", "invoice.address.company.taxId", 40)
+        if tax_id:
+            ids.append({"type": "", "value": tax_id})
+    return ids

@@ -18,7 +18,9 @@ line id); upserts of one channel are serialised by a transaction-scoped advisory
 (tenant, channel), so a journal poll and a reconciliation sweep of the same account never race.
 A form whose sha256 equals the stored one is skipped without any write.
 
-Order states in (DESIGN §4): see `_initial_status` and `_apply_allegro_changes`.
+Order states in (DESIGN §4): see `_initial_status` and `_apply_allegro_changes`. Every status
+change made here comes from Allegro's own state and is followed up with source ALLEGRO, so none
+of them is pushed back to Allegro (orders.order_services.after_status_change).
 """
 
 from __future__ import annotations

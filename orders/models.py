@@ -138,6 +138,20 @@ class PaymentType(models.TextChoices):
     EXTENDED_TERM = "EXTENDED_TERM", _("Extended payment term")
 
 
+class TaxIdType(models.TextChoices):
+    """Allegro's `invoice.address.company.ids[].type`, labelled with the name the id has in its
+    country (what the invoice has to say)."""
+
+    PL_NIP = "PL_NIP", "NIP"
+    CZ_ICO = "CZ_ICO", "IČO"
+    CZ_DIC = "CZ_DIC", "DIČ"
+    HU_ADOSZAM = "HU_ADOSZAM", "Adószám"
+    SK_ICO = "SK_ICO", "IČO"
+    SK_IC_DPH = "SK_IC_DPH", "IČ DPH"
+    VAT_EU = "VAT_EU", _("EU VAT number")
+    OTHER = "OTHER", _("Other tax id")
+
+
 class Order(TenantOwnedModel):
     channel = models.ForeignKey(
         "channels.SalesChannel", on_delete=models.PROTECT, related_name="orders"
@@ -196,6 +210,9 @@ class Order(TenantOwnedModel):
     invoice_address = models.JSONField(default=dict, blank=True)
     invoice_company_name = models.CharField(max_length=200, blank=True, default="")
     invoice_tax_id = models.CharField(_("tax id (NIP)"), max_length=40, blank=True, default="")
+    # Every tax id of the invoice's company: [{"type": "PL_NIP", "value": "5261040828"}, …]
+    # (type "" when only the untyped company.taxId text came; orders.allegro_form).
+    invoice_tax_ids = models.JSONField(default=list, blank=True)
 
     # Payment.
     payment_id = models.CharField(max_length=64, blank=True, default="")
@@ -289,6 +306,18 @@ class Order(TenantOwnedModel):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def invoice_tax_id_list(self) -> list[tuple[str, str, str]]:
+        """(name, value, Allegro type) of each invoice tax id, e.g. ("NIP", "5261040828",
+        "PL_NIP"); an id of unknown type is named plainly "Tax id"."""
+        labels = dict(TaxIdType.choices)
+        out = []
+        for entry in self.invoice_tax_ids or []:
+            if isinstance(entry, dict) and entry.get("value"):
+                kind = str(entry.get("type") or "")
+                out.append((str(labels.get(kind) or _("Tax id")), str(entry["value"]), kind))
+        return out
 
     @property
     def buyer_name(self) -> str:

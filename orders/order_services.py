@@ -6,8 +6,9 @@ import of the same order never overwrite each other.
 
 Hook point for what follows a status change: `after_status_change()` below is called for every
 status change — by staff here and by the Allegro import in orders.ingest — inside the same
-transaction, after the order row and its timeline entry are written. The push to Allegro
-(next issue: outbox row for PUT …/fulfillment) is one more explicit call there.
+transaction, after the order row and its timeline entry are written. The push to Allegro (an
+outbox row for PUT …/fulfillment) is one explicit call there, made only for changes that did not
+come from Allegro's own state.
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ def after_status_change(
     previous: OrderStatus | None,
     actor: AbstractBaseUser | None,
     source: ChangeSource,
+    *,
+    tell_allegro: bool = True,
 ) -> None:
     """Everything that follows a status change, as an explicit list of calls (no signals).
 
@@ -79,24 +82,31 @@ def after_status_change(
 
     1. The push to Allegro: if the new status is mapped to an Allegro fulfillment status on the
        order's channel, an outbox row is written here (same transaction) and sent after commit
-       (fulfillment.services.push; docs/adr/0004-fulfillment-outbox.md). Changes made by the
-       import are pushed too (e.g. "Nowe" mapped to PROCESSING); the import never maps Allegro's
-       fulfillment status back onto ours, so our own pushes cannot echo into new changes.
+       (fulfillment.services.push; docs/adr/0004-fulfillment-outbox.md). Only changes made by
+       people (and their automation) are pushed: a change that came from Allegro's own state
+       (source ALLEGRO: a paid order entering the import status, a buyer's or Allegro's
+       cancellation, a merge closing the old order) pushes nothing back, because Allegro
+       already knows and every PUT spends one of the order's 100 changes. ``tell_allegro=False``
+       keeps a staff change local too (a shipment added on a channel that does not pass
+       shipment information).
     Notifications add their "status entered" trigger here.
     """
-    after_status_changes([(order, previous)], actor, source)
+    after_status_changes([(order, previous)], actor, source, tell_allegro=tell_allegro)
 
 
 def after_status_changes(
     changes: list[tuple[Order, OrderStatus | None]],
     actor: AbstractBaseUser | None,
     source: ChangeSource,
+    *,
+    tell_allegro: bool = True,
 ) -> None:
     """after_status_change for many orders at once (imports and bulk changes): the same steps,
     with each lookup done once per batch rather than once per order."""
     from fulfillment.services.push import queue_status_pushes
 
-    queue_status_pushes(changes, actor, source)
+    if tell_allegro and source != ChangeSource.ALLEGRO:
+        queue_status_pushes(changes, actor, source)
 
 
 def adjust_status_counts(tenant_id: int, deltas: dict[int, int]) -> None:
@@ -154,10 +164,12 @@ def change_order_status(
     actor: AbstractBaseUser | None,
     *,
     source: ChangeSource = ChangeSource.STAFF,
+    tell_allegro: bool = True,
 ) -> bool:
     """Move one order to `new_status`, writing the timeline (who, when, from → to).
 
     Returns False (and writes nothing) when the order already has that status.
+    ``tell_allegro=False``: the status's mapping is not pushed (see after_status_change).
     """
     with transaction.atomic():
         locked = (
@@ -173,7 +185,7 @@ def change_order_status(
         locked.save(update_fields=["status", "updated_at"])
         adjust_status_counts(locked.tenant_id, {previous.pk: -1, new_status.pk: +1})
         status_change_event(locked, previous, new_status, actor, source).save()
-        after_status_change(locked, previous, actor, source)
+        after_status_change(locked, previous, actor, source, tell_allegro=tell_allegro)
     order.status = new_status
     order.updated_at = locked.updated_at
     return True

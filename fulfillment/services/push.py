@@ -2,7 +2,8 @@
 
 Writing (inside the caller's transaction):
     ``queue_status_push`` — from ``orders.order_services.after_status_change`` for every status
-    change whose new status is mapped to an Allegro fulfillment status;
+    change by people whose new status is mapped to an Allegro fulfillment status (a change that
+    came from Allegro's own state, through the import, is never pushed back);
     ``queue_shipment_push`` — from ``services.shipments.add_shipment`` when the channel passes
     shipment information.
 Each dispatches ``fulfillment.tasks.push_order`` with ``transaction.on_commit``; the beat
@@ -158,8 +159,8 @@ def queue_status_push(
     actor: AbstractBaseUser | None,
     source: str,
 ) -> FulfillmentPush | None:
-    """Called in the transaction of every status change (after_status_change): write the push
-    of the new status's mapped Allegro fulfillment status, if it has one."""
+    """Called in the transaction of a status change by people (after_status_change): write the
+    push of the new status's mapped Allegro fulfillment status, if it has one."""
     pushes = queue_status_pushes([(order, previous)], actor, source)
     return pushes[0] if pushes else None
 

@@ -1,9 +1,12 @@
 """Dodaj przesyłkę: a shipment with its tracking number, written with everything it causes.
 
 In one transaction (holding the order row): the shipment, its timeline entry, the push that
-posts it to Allegro (only when the channel passes shipment information), and the move to the
-channel's shipment status (whose mapped Allegro status — SENT by default — is pushed by the
-status hook like any other change, after the shipment).
+posts it to Allegro, and the move to the channel's shipment status, whose mapped Allegro status
+(SENT by default) is pushed after the shipment.
+
+The channel's "Pass shipment information to Allegro" option governs what Allegro learns about a
+shipment: with it off, neither the tracking number nor the status move the shipment causes is
+sent (the status changes only here). A status that staff pick by hand still follows its mapping.
 """
 
 from __future__ import annotations
@@ -167,6 +170,6 @@ def add_shipment(
         if target is not None and target.pk != locked.status_id:
             # An inactive status: the shipment stands, the status stays.
             with contextlib.suppress(OrderStatusError):
-                change_order_status(locked, target, actor)
+                change_order_status(locked, target, actor, tell_allegro=passes)
     order.status = locked.status
     return shipment

@@ -296,13 +296,23 @@ def test_a_retried_shipment_post_after_a_timeout_does_not_create_a_second_one(
     assert pushes_of(order)[0].requests == 2
 
 
-def test_no_shipment_push_without_pass_shipment_info(tenant, admin_user, channel, push_env):
+def allegro_requests(sandbox) -> dict[str, int]:
+    """Requests the sandbox served that touch one order (reads and writes)."""
+    served = sandbox.stats()["requests"]
+    names = ("fulfillment", "shipments_post", "shipments_get", "checkout_form")
+    return {name: served.get(name, 0) for name in names}
+
+
+def test_without_pass_shipment_info_a_shipment_tells_allegro_nothing(
+    tenant, admin_user, channel, push_env
+):
     with scopes_disabled():
         type(channel).objects.filter(pk=channel.pk).update(pass_shipment_info=False)
-    [order] = import_orders(channel, push_env.sandbox, 1)
+    shipped, by_hand = import_orders(channel, push_env.sandbox, 2)
+    before = allegro_requests(push_env.sandbox)
     with scope(tenant=tenant):
         add_shipment(
-            fresh(order),
+            fresh(shipped),
             carrier_id="DPD",
             carrier_name="",
             waybill="DPD1",
@@ -311,10 +321,23 @@ def test_no_shipment_push_without_pass_shipment_info(tenant, admin_user, channel
             actor=admin_user,
             carriers=CARRIERS,
         )
-    kinds = [p.kind for p in pushes_of(order)]
-    assert kinds == [PushKind.STATUS]  # the status change to "Wysłane" → SENT only
-    send(order)
-    assert push_env.sandbox.shipments_of(order.external_id) == []
+    # The order moves to "Wysłane" here, and nothing is queued for Allegro.
+    current = fresh(shipped)
+    assert (current.status.system_code, current.status.name) == (SystemStatus.SENT, "Wysłane")
+    assert pushes_of(shipped) == []
+    assert send(shipped).sent == []
+    assert allegro_requests(push_env.sandbox) == before
+    assert push_env.sandbox.shipments_of(shipped.external_id) == []
+    fulfillment = push_env.sandbox.fulfillment_of(shipped.external_id)
+    assert (fulfillment["status"], fulfillment["changes"]) == ("NEW", 0)
+
+    # A status picked by hand still follows its mapping ("Wysłane" → SENT).
+    with scope(tenant=tenant):
+        change_order_status(by_hand, status(tenant, SystemStatus.SENT), admin_user)
+    [push] = pushes_of(by_hand)
+    assert (push.kind, push.target_status) == (PushKind.STATUS, "SENT")
+    assert send(by_hand).sent == [push.pk]
+    assert push_env.sandbox.fulfillment_of(by_hand.external_id)["status"] == "SENT"
 
 
 def test_a_duplicate_shipment_is_refused(tenant, admin_user, channel, push_env):

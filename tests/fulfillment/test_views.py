@@ -63,6 +63,29 @@ def test_the_mapping_page_shows_the_defaults_and_no_returned(web, channel, tenan
     assert form["shipment_status"].initial == status(tenant, SystemStatus.SENT).pk
 
 
+@pytest.mark.parametrize("passes", [True, False])
+def test_the_mapping_page_says_what_a_shipment_tells_allegro(web, admin_user, channel, passes):
+    with scopes_disabled():
+        type(channel).objects.filter(pk=channel.pk).update(pass_shipment_info=passes)
+    page = web.get(settings_url(channel)).content.decode()
+    on = "This channel passes shipment information to Allegro: when a shipment is added"
+    off = (
+        "This channel does not pass shipment information to Allegro: when a shipment is added, "
+        "Allegro is told nothing"
+    )
+    assert (on in page, off in page) == (passes, not passes)
+    assert "Changes that come from Allegro itself are never sent back" in page
+    polish = Client(HTTP_ACCEPT_LANGUAGE="pl")
+    polish.force_login(admin_user)
+    page_pl = polish.get(settings_url(channel)).content.decode()
+    expected = (
+        "Ten kanał przekazuje Allegro informacje o przesyłkach"
+        if passes
+        else "Ten kanał nie przekazuje Allegro informacji o przesyłkach"
+    )
+    assert expected in page_pl
+
+
 def test_saving_the_mapping_stores_every_status(web, channel, tenant):
     form = web.get(settings_url(channel)).context["form"]
     data = {name: field.initial or "" for name, field in form.fields.items()}

@@ -310,3 +310,92 @@ def test_the_form_hash_ignores_key_order_and_sees_every_change():
     changed = copy.deepcopy(form)
     changed["fulfillment"]["status"] = "PROCESSING"
     assert form_hash(changed) != form_hash(form)
+
+
+def _company(**company) -> dict:
+    form = example_form()
+    form["invoice"]["address"]["company"] = {"name": "Firma", **company}
+    return form
+
+
+def test_typed_tax_ids_are_preferred_over_the_deprecated_text():
+    form = _company(
+        ids=[{"type": "PL_NIP", "value": "5261040828"}],
+        vatPayerStatus="ACTIVE",
+        taxId="NIP: 5261040828",
+    )
+    p = parse_checkout_form(form)
+    assert p.invoice_tax_ids == [{"type": "PL_NIP", "value": "5261040828"}]
+    assert p.invoice_tax_id == "5261040828"
+    assert p.warnings == []
+
+
+def test_a_czech_company_keeps_its_ico_and_dic():
+    form = _company(
+        ids=[{"type": "CZ_ICO", "value": "25596641"}, {"type": "CZ_DIC", "value": "CZ25596641"}],
+        taxId="CZ25596641",
+    )
+    p = parse_checkout_form(form)
+    assert p.invoice_tax_ids == [
+        {"type": "CZ_ICO", "value": "25596641"},
+        {"type": "CZ_DIC", "value": "CZ25596641"},
+    ]
+    assert p.invoice_tax_id == "25596641"
+
+
+def test_without_ids_the_tax_id_text_is_kept_untyped():
+    p = parse_checkout_form(_company(taxId="NIP: 5261040828"))
+    assert p.invoice_tax_ids == [{"type": "", "value": "NIP: 5261040828"}]
+    assert p.invoice_tax_id == "NIP: 5261040828"
+    assert parse_checkout_form(_company(ids=[], taxId=None)).invoice_tax_ids == []
+
+
+def test_odd_tax_id_entries_are_kept_with_warnings():
+    form = _company(
+        ids=[
+            {"type": "XX_TAX", "value": "123"},
+            {"value": "456"},
+            {"type": "PL_NIP"},
+            "5261040828",
+            {"type": "PL_NIP", "value": "5261040828"},
+            {"type": "PL_NIP", "value": "5261040828"},
+        ],
+        taxId="999",
+    )
+    p = parse_checkout_form(form)
+    assert p.invoice_tax_ids == [
+        {"type": "OTHER", "value": "123"},
+        {"type": "OTHER", "value": "456"},
+        {"type": "PL_NIP", "value": "5261040828"},
+    ]
+    assert p.invoice_tax_id == "5261040828"
+    assert p.warnings == [
+        "invoice.address.company.ids[0].type has an unknown value “XX_TAX”.",
+        "invoice.address.company.ids[1].type is missing.",
+        "invoice.address.company.ids[2].value is missing.",
+        "invoice.address.company.ids[3] is not an object; ignored.",
+    ]
+
+
+@pytest.mark.parametrize("placeholder", ["---", "+", " - - ", "brak", "+48 --- --- ---"])
+def test_a_placeholder_phone_number_is_dropped_and_flagged(placeholder):
+    form = example_form()
+    form["buyer"]["phoneNumber"] = placeholder
+    form["delivery"]["address"]["phoneNumber"] = placeholder
+    p = parse_checkout_form(form)
+    shown = placeholder.strip()
+    assert p.buyer_phone == ""
+    assert "phone_number" not in p.delivery_address
+    assert p.warnings == [
+        f"buyer.phoneNumber “{shown}” is not a phone number; ignored.",
+        f"delivery.address.phoneNumber “{shown}” is not a phone number; ignored.",
+        "No phone number for the delivery (delivery.address.phoneNumber, buyer).",
+    ]
+
+
+def test_a_phone_number_with_digits_is_kept_as_written():
+    form = example_form()
+    form["buyer"]["phoneNumber"] = "+48 600-100-200"
+    p = parse_checkout_form(form)
+    assert p.buyer_phone == "+48 600-100-200"
+    assert p.warnings == []

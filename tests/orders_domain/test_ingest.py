@@ -398,3 +398,96 @@ def test_the_channels_import_status_is_where_paid_orders_start(tenant, channel):
     later = checkout_form()
     upsert_order_from_checkout_form(channel, later)
     assert order_by_external(tenant, later["id"]).status == status_of(tenant, "new")
+
+
+def test_the_invoices_typed_tax_ids_are_stored_and_shown_with_their_names(
+    tenant, channel, staff_client
+):
+    from django.urls import reverse
+
+    polish = checkout_form()
+    polish["invoice"]["address"]["company"] = {
+        "name": "Firma Sp. z o.o.",
+        "ids": [{"type": "PL_NIP", "value": "5261040828"}],
+        "vatPayerStatus": "ACTIVE",
+        "taxId": "NIP: 5261040828",
+    }
+    czech = checkout_form()
+    czech["invoice"]["address"]["company"] = {
+        "name": "Firma s.r.o.",
+        "ids": [{"type": "CZ_ICO", "value": "25596641"}, {"type": "CZ_DIC", "value": "CZ25596641"}],
+        "vatPayerStatus": "ACTIVE",
+        "taxId": "CZ25596641",
+    }
+    upsert_orders_from_checkout_forms(channel, [polish, czech])
+    pl_order = order_by_external(tenant, polish["id"])
+    cz_order = order_by_external(tenant, czech["id"])
+    assert (pl_order.invoice_tax_ids, pl_order.invoice_tax_id) == (
+        [{"type": "PL_NIP", "value": "5261040828"}],
+        "5261040828",
+    )
+    assert cz_order.invoice_tax_ids == [
+        {"type": "CZ_ICO", "value": "25596641"},
+        {"type": "CZ_DIC", "value": "CZ25596641"},
+    ]
+
+    def shown(order) -> str:
+        url = reverse("orders:detail", args=[tenant.slug, order.pk])
+        html = staff_client.get(url).content.decode()
+        start = html.index('<dl class="tax-ids"')
+        return " ".join(html[start : html.index("</dl>", start)].split())
+
+    assert shown(pl_order) == (
+        '<dl class="tax-ids" data-field="invoice-tax-ids"> <dt title="PL_NIP">NIP</dt>'
+        '<dd class="mono"><bdi>5261040828</bdi></dd>'
+    )
+    assert shown(cz_order) == (
+        '<dl class="tax-ids" data-field="invoice-tax-ids"> <dt title="CZ_ICO">IČO</dt>'
+        '<dd class="mono"><bdi>25596641</bdi></dd> <dt title="CZ_DIC">DIČ</dt>'
+        '<dd class="mono"><bdi>CZ25596641</bdi></dd>'
+    )
+
+
+def test_a_placeholder_phone_number_flags_the_order_and_its_channel(tenant, channel, staff_client):
+    from django.urls import reverse
+
+    form = checkout_form()
+    form["buyer"]["phoneNumber"] = "---"
+    result = upsert_order_from_checkout_form(channel, form)
+    order = order_by_external(tenant, form["id"])
+    assert order.buyer_phone == ""
+    assert order.parse_warnings == list(result.warnings)
+    assert order.parse_warnings == ["buyer.phoneNumber “---” is not a phone number; ignored."]
+    html = staff_client.get(reverse("orders:detail", args=[tenant.slug, order.pk])).content
+    assert "buyer.phoneNumber “---” is not a phone number; ignored." in html.decode()
+    dashboard = staff_client.get(reverse("orders:dashboard", args=[tenant.slug]))
+    [(_channel, health)] = dashboard.context["channels"]
+    assert health["with_warnings"] == 1
+
+
+def test_orders_imported_before_typed_tax_ids_get_them_from_their_stored_form(tenant, channel):
+    import importlib
+
+    from django.apps import apps
+    from django_scopes import scopes_disabled
+
+    migration = importlib.import_module("orders.migrations.0005_order_invoice_tax_ids")
+    form = checkout_form()
+    form["invoice"]["address"]["company"]["ids"] = [
+        {"type": "CZ_ICO", "value": "25596641"},
+        {"type": "CZ_DIC", "value": "CZ25596641"},
+    ]
+    upsert_order_from_checkout_form(channel, form)
+    with scopes_disabled():
+        Order.objects.filter(external_id=form["id"]).update(
+            invoice_tax_ids=[], invoice_tax_id="111-11-11-111"
+        )
+
+    migration.fill_tax_ids(apps, None)
+
+    order = order_by_external(tenant, form["id"])
+    assert order.invoice_tax_ids == [
+        {"type": "CZ_ICO", "value": "25596641"},
+        {"type": "CZ_DIC", "value": "CZ25596641"},
+    ]
+    assert order.invoice_tax_id == "25596641"
