@@ -62,7 +62,9 @@ def bar_chart_svg(
         }
         bars.append((x, y, round(slot * 0.7, 1), h, tip))
         if i % 5 == 0 or i == len(series) - 1:
-            labels.append((round(x + slot * 0.35, 1), height - 6, date_format(day, "d.m")))
+            labels.append(
+                (round(x + slot * 0.35, 1), height - 6, date_format(day, "MONTH_DAY_FORMAT"))
+            )
     return format_html(
         '<svg class="chart" viewBox="0 0 {w} {h}" width="100%" role="img" aria-label="{label}">'
         '<line x1="{l}" y1="{base}" x2="{r}" y2="{base}" stroke="#9ca3af"/>'

@@ -257,3 +257,36 @@ def test_a_shipment_entry_says_it_is_passed_on_to_allegro():
             "Dodano przesyłkę: InPost, numer przesyłki 620999888777. Przekazujemy ją do Allegro."
         )
 
+
+# --- Dates as each language writes them ------------------------------------------------------
+
+MOMENT = dt.datetime(2026, 12, 2, 13, 5, tzinfo=dt.UTC)  # 14:05 in Warsaw
+
+
+@pytest.mark.parametrize(
+    ("language", "datetime_text", "date_text"),
+    [("pl", "02.12.2026 14:05", "02.12.2026"), ("en", "2 Dec 2026, 14:05", "2 Dec 2026")],
+)
+def test_dates_in_every_format_a_template_uses(language, datetime_text, date_text):
+    from django.template import Context, Template
+
+    template = Template(
+        '{% load l10n %}{{ m|date:"SHORT_DATETIME_FORMAT" }}|{{ m|date:"DATETIME_FORMAT" }}|'
+        '{{ m }}|{{ m|date:"SHORT_DATE_FORMAT" }}|{{ m|date }}|{{ d }}'
+    )
+    with translation.override(language):
+        text = template.render(Context({"m": MOMENT, "d": MOMENT.date()}))
+    assert text == "|".join([datetime_text] * 3 + [date_text] * 3)
+
+
+@pytest.mark.django_db
+def test_the_chart_labels_days_as_the_language_writes_them():
+    from orders.charts import bar_chart_svg
+
+    series = [(dt.date(2026, 12, 2), 3)]
+    with translation.override("pl"):
+        polish = str(bar_chart_svg(series))
+    with translation.override("en"):
+        english = str(bar_chart_svg(series))
+    assert ">02.12</text>" in polish and "02.12.2026: 3 zamówienia" in polish
+    assert ">2 Dec</text>" in english and "2 Dec 2026: 3 orders" in english
