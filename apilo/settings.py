@@ -217,6 +217,8 @@ CONTENT_SECURITY_POLICY = {
 LANGUAGE_CODE = "pl"
 LANGUAGES = [("pl", _("Polish")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates as each language writes them (02.12.2026 14:05 in Polish): apilo/formats/<lang>/.
+FORMAT_MODULE_PATH = ["apilo.formats"]
 USE_I18N = True
 TIME_ZONE = env("TIME_ZONE", default="Europe/Warsaw")
 USE_TZ = True

@@ -13,24 +13,19 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from channels.allegro_names import ENVIRONMENTS
 from channels.clients.allegro import configured_environments
 from channels.models import BACKFILL_DAYS_MAX, SalesChannel
 from channels.services.channels import SETTINGS_FIELDS
 from core.models import Tenant
 from notifications.catalogue import Context, variables_for
 
-ENVIRONMENT_LABELS = {
-    "production": _("Allegro (production)"),
-    "sandbox": _("Allegro Sandbox (for tests)"),
-    "local": _("Local Allegro simulator (development)"),
-}
-
 _ALIAS = re.compile(r"[A-Z]{2}")
 
 
 def environment_choices(current: str | None = None) -> list[tuple[str, Any]]:
     choices: list[tuple[str, Any]] = [
-        (name, ENVIRONMENT_LABELS.get(name, name)) for name in configured_environments()
+        (name, ENVIRONMENTS.get(name, name)) for name in configured_environments()
     ]
     if current and current not in dict(choices):
         choices.append((current, _("%(name)s (not configured on this server)") % {"name": current}))

@@ -9,17 +9,27 @@ from django import forms
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from channels import allegro_names
 from fulfillment.models import SettableFulfillment
 from fulfillment.services.carriers import OTHER
 from notifications.renderer import validate_shipment_comment
-from orders.models import OrderLine, OrderStatus
+from orders.models import OrderLine, OrderStatus, SystemStatus
 
-NONE_LABEL = _("— nothing on Allegro —")
+NONE_LABEL = _("— no change on Allegro —")
 NO_CARRIER_LABEL = _("— choose the carrier —")
 
 
 def fulfillment_choices() -> list[tuple[str, Any]]:
-    return [("", NONE_LABEL), *SettableFulfillment.choices]
+    """Allegro's names of the statuses a seller can set ("W realizacji", not PROCESSING)."""
+    return [("", NONE_LABEL), *allegro_names.choices("fulfillment", SettableFulfillment.values)]
+
+
+def _default_new_name(statuses: list[OrderStatus]) -> str:
+    """The tenant's own name of the status paid orders start in unless the channel says."""
+    for status in statuses:
+        if status.system_code == SystemStatus.NEW:
+            return status.name
+    return str(SystemStatus.NEW.label)
 
 
 class ChannelFulfillmentForm(forms.Form):
@@ -50,7 +60,7 @@ class ChannelFulfillmentForm(forms.Form):
             label=_("Status of new paid orders"),
             queryset=OrderStatus.objects.filter(pk__in=[s.pk for s in active]),
             required=False,
-            empty_label=_("— the built-in “New” —"),
+            empty_label=_("— “%(name)s” (default) —") % {"name": _default_new_name(statuses)},
             initial=import_status.pk if import_status else None,
             help_text=_("Paid orders from this channel start in this status."),
         )

@@ -79,7 +79,9 @@ def bar_chart_svg(
         }
         bars.append((x, y, round(slot * 0.7, 1), h, tip))
         if i % 5 == 0 or i == len(series) - 1:
-            labels.append((round(x + slot * 0.35, 1), height - 6, date_format(day, "d.m")))
+            labels.append(
+                (round(x + slot * 0.35, 1), height - 6, date_format(day, "MONTH_DAY_FORMAT"))
+            )
     tick_marks = format_html_join(
         "",
         '<line x1="{l}" y1="{y}" x2="{r}" y2="{y}" stroke="#e5e7eb"/>'

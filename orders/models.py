@@ -7,7 +7,10 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from channels import allegro_names
+from channels.allegro_names import CHECKOUT_FORM_STATUSES, FULFILLMENT_STATUSES, PAYMENT_TYPES
 from core.models import TenantOwnedModel
 
 
@@ -96,26 +99,26 @@ class OrderStatus(TenantOwnedModel):
 
 
 class AllegroStatus(models.TextChoices):
-    """The checkout form's own status (Allegro's `status`)."""
+    """The checkout form's own status (Allegro's `status`); names from channels.allegro_names."""
 
-    BOUGHT = "BOUGHT", _("Bought, checkout not filled in")
-    FILLED_IN = "FILLED_IN", _("Checkout filled in, not paid")
-    READY_FOR_PROCESSING = "READY_FOR_PROCESSING", _("Ready for processing")
-    CANCELLED = "CANCELLED", _("Cancelled")
+    BOUGHT = "BOUGHT", CHECKOUT_FORM_STATUSES["BOUGHT"]
+    FILLED_IN = "FILLED_IN", CHECKOUT_FORM_STATUSES["FILLED_IN"]
+    READY_FOR_PROCESSING = "READY_FOR_PROCESSING", CHECKOUT_FORM_STATUSES["READY_FOR_PROCESSING"]
+    CANCELLED = "CANCELLED", CHECKOUT_FORM_STATUSES["CANCELLED"]
 
 
 class FulfillmentStatus(models.TextChoices):
     """Allegro's seller-managed fulfillment status (`fulfillment.status`); "" = not given."""
 
-    NEW = "NEW", _("New")
-    PROCESSING = "PROCESSING", _("Processing")
-    READY_FOR_SHIPMENT = "READY_FOR_SHIPMENT", _("Ready for shipment")
-    READY_FOR_PICKUP = "READY_FOR_PICKUP", _("Ready for pickup")
-    SENT = "SENT", _("Sent")
-    PICKED_UP = "PICKED_UP", _("Picked up")
-    CANCELLED = "CANCELLED", _("Cancelled")
-    SUSPENDED = "SUSPENDED", _("Suspended")
-    RETURNED = "RETURNED", _("Returned")
+    NEW = "NEW", FULFILLMENT_STATUSES["NEW"]
+    PROCESSING = "PROCESSING", FULFILLMENT_STATUSES["PROCESSING"]
+    READY_FOR_SHIPMENT = "READY_FOR_SHIPMENT", FULFILLMENT_STATUSES["READY_FOR_SHIPMENT"]
+    READY_FOR_PICKUP = "READY_FOR_PICKUP", FULFILLMENT_STATUSES["READY_FOR_PICKUP"]
+    SENT = "SENT", FULFILLMENT_STATUSES["SENT"]
+    PICKED_UP = "PICKED_UP", FULFILLMENT_STATUSES["PICKED_UP"]
+    CANCELLED = "CANCELLED", FULFILLMENT_STATUSES["CANCELLED"]
+    SUSPENDED = "SUSPENDED", FULFILLMENT_STATUSES["SUSPENDED"]
+    RETURNED = "RETURNED", FULFILLMENT_STATUSES["RETURNED"]
 
 
 class PaymentStatus(models.TextChoices):
@@ -131,11 +134,11 @@ class PaymentStatus(models.TextChoices):
 class PaymentType(models.TextChoices):
     """Allegro's `payment.type`. Stored as received; an unknown value is kept and warned about."""
 
-    CASH_ON_DELIVERY = "CASH_ON_DELIVERY", _("Cash on delivery")
-    WIRE_TRANSFER = "WIRE_TRANSFER", _("Wire transfer")
-    ONLINE = "ONLINE", _("Online payment")
-    SPLIT_PAYMENT = "SPLIT_PAYMENT", _("Split payment")
-    EXTENDED_TERM = "EXTENDED_TERM", _("Extended payment term")
+    CASH_ON_DELIVERY = "CASH_ON_DELIVERY", PAYMENT_TYPES["CASH_ON_DELIVERY"]
+    WIRE_TRANSFER = "WIRE_TRANSFER", PAYMENT_TYPES["WIRE_TRANSFER"]
+    ONLINE = "ONLINE", PAYMENT_TYPES["ONLINE"]
+    SPLIT_PAYMENT = "SPLIT_PAYMENT", PAYMENT_TYPES["SPLIT_PAYMENT"]
+    EXTENDED_TERM = "EXTENDED_TERM", PAYMENT_TYPES["EXTENDED_TERM"]
 
 
 class TaxIdType(models.TextChoices):
@@ -375,7 +378,7 @@ class OrderEventKind(models.TextChoices):
     ALERT = "alert", _("Alert")
     ATTENTION_CLEARED = "attention_cleared", _("Alert handled")
     # Changes flowing out (fulfillment app): a push to Allegro and its outcome; a shipment.
-    FULFILLMENT_PUSH = "fulfillment_push", _("Sent to Allegro")
+    FULFILLMENT_PUSH = "fulfillment_push", pgettext_lazy("timeline", "Sent to Allegro")
     SHIPMENT_ADDED = "shipment_added", _("Shipment added")
 
 
@@ -414,20 +417,23 @@ class OrderEvent(TenantOwnedModel):
                 "to": data.get("to_name") or "—",
             }
         if self.kind in (OrderEventKind.ALLEGRO_STATUS_CHANGED, OrderEventKind.FULFILLMENT_CHANGED):
+            # Allegro's codes in data, Allegro's names in the sentence.
+            table = (
+                "checkout" if self.kind == OrderEventKind.ALLEGRO_STATUS_CHANGED else "fulfillment"
+            )
             return _("%(what)s: %(from)s → %(to)s") % {
                 "what": self.get_kind_display(),
-                "from": data.get("from") or "—",
-                "to": data.get("to") or "—",
+                "from": allegro_names.name(table, data.get("from")) or "—",
+                "to": allegro_names.name(table, data.get("to")) or "—",
             }
         if self.kind == OrderEventKind.IMPORTED:
             return _("Imported from Allegro as %(number)s (Allegro status %(allegro)s).") % {
                 "number": data.get("number", ""),
-                "allegro": data.get("allegro_status", ""),
+                "allegro": allegro_names.name("checkout", data.get("allegro_status")) or "—",
             }
         if self.kind == OrderEventKind.UPDATED:
-            return _("Updated from Allegro (revision %(revision)s).") % {
-                "revision": data.get("revision") or "—"
-            }
+            # The revision in data is Allegro's version tag: nothing a seller reads.
+            return _("Order details updated from Allegro.")
         if self.kind == OrderEventKind.ALERT:
             if data.get("code") == "cancelled_after_shipping":
                 return _(

@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext as _
 
+from channels import allegro_names
 from fulfillment.models import FulfillmentPush, PushKind, PushState, Shipment
 from fulfillment.services.push import reason_text
 
@@ -29,24 +30,29 @@ def fulfillment_event_text(event: Any) -> str:
             "waybill": data.get("waybill", ""),
         }
         if data.get("to_allegro"):
-            text += " " + _("It is being sent to Allegro.")
+            text += " " + _("It is being passed on to Allegro.")
         return text
+    # "Sent" here means handed to Allegro, not a parcel sent: the sentences say "passed on".
     outcome = data.get("outcome")
     if data.get("kind") == PushKind.SHIPMENT:
         what = _("shipment %(waybill)s") % {"waybill": data.get("waybill", "")}
     else:
-        what = _("fulfillment status %(status)s") % {"status": data.get("target", "")}
+        what = _("fulfillment status “%(status)s”") % {
+            "status": allegro_names.name("fulfillment", data.get("target")) or "—"
+        }
     if outcome == PushState.SENT:
-        return _("Allegro: %(what)s sent.") % {"what": what}
+        return _("Passed on to Allegro: %(what)s.") % {"what": what}
     if outcome == PushState.SKIPPED:
-        return _("Allegro: %(what)s not sent, Allegro already had it.") % {"what": what}
+        return _("Nothing to pass on to Allegro, it already shows %(what)s.") % {"what": what}
     if outcome == PushState.SUPERSEDED:
-        return _("Allegro: %(what)s not sent, a later change (%(later)s) replaced it.") % {
+        return _(
+            "Not passed on to Allegro: %(what)s. A later change (“%(later)s”) replaced it."
+        ) % {
             "what": what,
-            "later": data.get("replaced_by", ""),
+            "later": allegro_names.name("fulfillment", data.get("replaced_by")) or "—",
         }
     if outcome == PushState.FAILED:
-        return _("Allegro: %(what)s failed. %(reason)s") % {
+        return _("Could not pass on to Allegro: %(what)s. %(reason)s") % {
             "what": what,
             "reason": reason_text(data.get("error", ""), data.get("detail", "")),
         }

@@ -66,7 +66,7 @@ def test_adding_a_channel_stores_every_option(admin_client, tenant, allegro):
     ]  # fmt: skip
     # Only environments with a client id are offered.
     assert form.fields["allegro_environment"].choices == [
-        ("local", "Local Allegro simulator (development)")
+        ("local", "Allegro simulator on this server (for trying out)")
     ]
     assert form.fields["backfill_days"].initial == 30
     response = admin_client.post(ADD, VALID)

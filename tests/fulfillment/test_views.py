@@ -59,7 +59,9 @@ def test_the_mapping_page_shows_the_defaults_and_no_returned(web, channel, tenan
     assert form[f"status_{status(tenant, SystemStatus.CANCELLED).pk}"].initial == "CANCELLED"
     assert form[f"status_{status(tenant, SystemStatus.NEW).pk}"].initial == ""
     assert 'value="RETURNED"' not in page
-    assert "Buyers can cancel an order on Allegro only while its fulfillment status is NEW" in page
+    assert (
+        "Buyers can cancel an order on Allegro only while its fulfillment status is “New”" in page
+    )
     assert form["shipment_status"].initial == status(tenant, SystemStatus.SENT).pk
 
 
@@ -136,7 +138,10 @@ def test_a_permanent_422_shows_on_the_order_and_the_channel_and_retry_sends_agai
     assert push.state == PushState.FAILED
 
     detail = web.get(order_url(order)).content.decode()
-    assert "Allegro: fulfillment status PROCESSING failed. Allegro refused the change." in detail
+    assert (
+        "Could not pass on to Allegro: fulfillment status “Processing”. Allegro refused the change."
+        in detail
+    )
     assert 'data-field="push-reason">Allegro refused the change.' in detail
     # The order stays workable: its status can still be changed.
     assert "Change status" in detail
@@ -199,8 +204,8 @@ def test_adding_a_shipment_through_the_form(web, tenant, channel, push_env):
     ]
     timeline = web.get(order_url(order)).content.decode()
     assert "Shipment added: InPost, tracking number 620999888777." in timeline
-    assert "Allegro: shipment 620999888777 sent." in timeline
-    assert "Allegro: fulfillment status SENT sent." in timeline
+    assert "Passed on to Allegro: shipment 620999888777." in timeline
+    assert "Passed on to Allegro: fulfillment status “Sent”." in timeline
 
 
 def test_the_shipment_form_explains_what_is_wrong(web, channel, push_env):

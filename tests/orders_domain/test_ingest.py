@@ -69,7 +69,7 @@ def test_a_paid_form_becomes_a_new_order_with_every_field(tenant, channel, form)
     assert timeline(order) == [
         (
             "imported",
-            f"Imported from Allegro as AL{_period()}000001 (Allegro status READY_FOR_PROCESSING).",
+            f"Imported from Allegro as AL{_period()}000001 (Allegro status Ready for processing).",
             None,
         )
     ]
@@ -144,7 +144,7 @@ def test_ready_for_processing_moves_unconfirmed_to_the_import_status(tenant, cha
     assert timeline(order)[1:] == [
         (
             "allegro_status_changed",
-            "Allegro status changed: FILLED_IN → READY_FOR_PROCESSING",
+            "Allegro status changed: Awaiting payment → Ready for processing",
             None,
         ),
         ("status_changed", "Status: Niepotwierdzone → Nowe", None),
@@ -232,7 +232,7 @@ def test_fulfillment_changes_are_kept_in_their_own_field_with_a_timeline_entry(
     assert order.status == status_of(tenant, "new")
     assert timeline(order)[-1] == (
         "fulfillment_changed",
-        "Allegro fulfillment status changed: NEW → PROCESSING",
+        "Allegro fulfillment status changed: New → Processing",
         None,
     )
 

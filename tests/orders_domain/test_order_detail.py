@@ -53,7 +53,7 @@ def test_detail_shows_every_block_of_the_order(staff_client, order):
         "Stacja paliw BP",
         "Udix Sp. z o.o.",
         "111-11-11-111",
-        "ONLINE (PAYU)",
+        '<span title="ONLINE · PAYU">Online payment (PayU)</span>',
         "123.45 PLN",
         "Name of purchased offer",
         "AH-129834",
