@@ -393,7 +393,7 @@ def test_the_migration_rebuilds_search_text_and_tracking_numbers(
         made = {o.pk: (o.search_text, o.tracking_numbers) for o in Order.objects.all()}
     with scopes_disabled():
         Order.objects.update(search_text="", tracking_numbers="")
-    migration = importlib.import_module("orders.migrations.0005_order_search_tracking_unpaid")
+    migration = importlib.import_module("orders.migrations.0006_order_search_tracking_unpaid")
     migration.rebuild_search_text(apps, None)
     with in_scope(tenant):
         rebuilt = {o.pk: (o.search_text, o.tracking_numbers) for o in Order.objects.all()}

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0004_order_fulfillment_confirmed_at'),
+        ('orders', '0006_order_search_tracking_unpaid'),
     ]
 
     operations = [

@@ -93,7 +93,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('channels', '0002_order_sync'),
         ('core', '0001_initial'),
-        ('orders', '0004_order_fulfillment_confirmed_at'),
+        ("orders", "0005_order_invoice_tax_ids"),
     ]
 
     operations = [
