@@ -50,7 +50,7 @@ def test_the_list_shows_members_roles_dates_and_pending_invitations(
     ]
     assert "admin@beta.example" not in page  # another tenant's member
     joined = membership_of(staff_user, tenant).created_at
-    assert joined.strftime("%m/%d/%Y") in page
+    assert f"{joined.day} {joined:%b %Y}" in page
     assert '<option value="user" selected>User</option>' in page
     [(invitation, expired)] = response.context["invitations"]
     assert (invitation.email, invitation.role, expired) == ("nowy@example.com", "accountant", False)

@@ -82,8 +82,8 @@ def test_status_mapping_status_change_and_shipment_reach_allegro(
     # Back in apilo the timeline says what went out.
     page.goto(f"/app/{tenant.slug}/orders/{order.pk}/")
     timeline = page.locator("ol.timeline")
-    expect(timeline).to_contain_text("Allegro: shipment DPD555000111 sent.")
-    expect(timeline).to_contain_text("Allegro: fulfillment status SENT sent.")
+    expect(timeline).to_contain_text("Passed on to Allegro: shipment DPD555000111.")
+    expect(timeline).to_contain_text("Passed on to Allegro: fulfillment status “Sent”.")
     expect(page.locator('[data-field="shipments"]')).to_contain_text(
         f"Paczka do {order.number}: DPD555000111"
     )

@@ -255,13 +255,13 @@ def test_a_chart_with_two_orders_on_a_day_has_ticks_0_1_2():
         '<text class="y-label" x="30" y="200" text-anchor="end" font-size="11" '
         'fill="#6b7280">0</text>'
         '<rect class="bar" x="69.8" y="196.0" width="157.7" height="0.0" fill="#2563eb">'
-        "<title>11/01/2026: 0 orders</title></rect>"
+        "<title>1 Nov 2026: 0 orders</title></rect>"
         '<rect class="bar" x="295.1" y="104.0" width="157.7" height="92.0" fill="#2563eb">'
-        "<title>11/02/2026: 1 order</title></rect>"
+        "<title>2 Nov 2026: 1 order</title></rect>"
         '<rect class="bar" x="520.5" y="12.0" width="157.7" height="184.0" fill="#2563eb">'
-        "<title>11/03/2026: 2 orders</title></rect>"
-        '<text x="148.7" y="214" text-anchor="middle" font-size="11" fill="#6b7280">01.11</text>'
-        '<text x="599.4" y="214" text-anchor="middle" font-size="11" fill="#6b7280">03.11</text>'
+        "<title>3 Nov 2026: 2 orders</title></rect>"
+        '<text x="148.7" y="214" text-anchor="middle" font-size="11" fill="#6b7280">1 Nov</text>'
+        '<text x="599.4" y="214" text-anchor="middle" font-size="11" fill="#6b7280">3 Nov</text>'
         "</svg>"
     )
 

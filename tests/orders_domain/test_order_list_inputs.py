@@ -54,7 +54,7 @@ def test_a_date_out_of_range_is_a_message_and_the_filter_is_ignored(
         "imported_to": "Imported to",
     }[name]
     assert warnings_on(response) == [
-        f"“{label}”: enter a date between 01/01/2000 and 12/31/2099; this filter was ignored."
+        f"“{label}”: enter a date between 1 Jan 2000 and 31 Dec 2099; this filter was ignored."
     ]
     assert name not in response.context["query"]
 
