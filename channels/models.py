@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
@@ -393,6 +394,9 @@ class StuckCheckoutForm(TenantOwnedModel):
 
     @property
     def last_answer_words(self) -> str:
-        from channels.services.sync import answer_in_words
-
-        return answer_in_words(self.last_status)
+        """Allegro's last answer for the form, for the channel page."""
+        if self.last_status in (502, 503, 504):
+            return gettext("Allegro was unavailable")
+        if self.last_status == 500:
+            return gettext("internal error at Allegro")
+        return gettext("error at Allegro")

@@ -17,7 +17,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -29,7 +28,6 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # subscriber numbers have 6 digits; anything with fewer is not a number anyone can call.
 _DIGIT = re.compile(r"\d")
 PHONE_MIN_DIGITS = 6
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _MAX_AMOUNT = Decimal("9999999999.99")  # DecimalField(max_digits=12, decimal_places=2)
 _CENT = Decimal("0.01")
 MAX_QUANTITY = 1_000_000
@@ -65,13 +63,6 @@ def form_hash(form: Any) -> str:
     """sha256 of the canonical JSON of a form: equal forms, equal hashes."""
     canonical = json.dumps(clean_json(form), sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def search_key(*parts: str) -> str:
-    """Lower-cased, NFKC-normalised, invisible characters removed: what search compares."""
-    text = " ".join(p for p in parts if p)
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
-    return text.casefold()
 
 
 @dataclass
@@ -176,21 +167,6 @@ class ParsedForm:
 
     def columns(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.COLUMNS}
-
-    def search_parts(self) -> tuple[str, ...]:
-        delivery = self.delivery_address
-        return (
-            self.external_id,
-            self.buyer_login,
-            self.buyer_email,
-            self.buyer_first_name,
-            self.buyer_last_name,
-            self.buyer_company,
-            delivery.get("first_name", ""),
-            delivery.get("last_name", ""),
-            delivery.get("company_name", ""),
-            self.invoice_company_name,
-        )
 
 
 class _Reader:

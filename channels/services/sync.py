@@ -46,7 +46,7 @@ from django.db import transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop, ngettext
+from django.utils.translation import gettext, gettext_noop, ngettext_lazy
 from django_scopes import scopes_disabled
 
 from channels.clients.allegro import (
@@ -845,48 +845,52 @@ def dispatch_due_polls(*, limit: int = 1000) -> list[tuple[int, int]]:
 
 
 # --------------------------------------------------------------------------- health
+# Each unit with the amount below which it is used, then days; the plural form is chosen by
+# "count" when the text is formatted.
+_LAG_UNITS = (
+    (
+        1,
+        60,
+        ngettext_lazy(
+            "orders up to date as of %(count)s second ago",
+            "orders up to date as of %(count)s seconds ago",
+            "count",
+        ),
+    ),
+    (
+        60,
+        60,
+        ngettext_lazy(
+            "orders up to date as of %(count)s minute ago",
+            "orders up to date as of %(count)s minutes ago",
+            "count",
+        ),
+    ),
+    (
+        3600,
+        48,
+        ngettext_lazy(
+            "orders up to date as of %(count)s hour ago",
+            "orders up to date as of %(count)s hours ago",
+            "count",
+        ),
+    ),
+)
+_LAG_DAYS = ngettext_lazy(
+    "orders up to date as of %(count)s day ago",
+    "orders up to date as of %(count)s days ago",
+    "count",
+)
+
+
 def lag_in_words(seconds: int) -> str:
     """How fresh the channel's orders are, e.g. "orders up to date as of 26 seconds ago" (in
     Polish "zamówienia aktualne: sprzed 26 sekund"), in the largest unit that fits."""
-    if seconds < 60:
-        text = ngettext(
-            "orders up to date as of %(count)s second ago",
-            "orders up to date as of %(count)s seconds ago",
-            seconds,
-        )
-        return text % {"count": seconds}
-    minutes = seconds // 60
-    if minutes < 60:
-        text = ngettext(
-            "orders up to date as of %(count)s minute ago",
-            "orders up to date as of %(count)s minutes ago",
-            minutes,
-        )
-        return text % {"count": minutes}
-    hours = minutes // 60
-    if hours < 48:
-        text = ngettext(
-            "orders up to date as of %(count)s hour ago",
-            "orders up to date as of %(count)s hours ago",
-            hours,
-        )
-        return text % {"count": hours}
-    days = hours // 24
-    text = ngettext(
-        "orders up to date as of %(count)s day ago",
-        "orders up to date as of %(count)s days ago",
-        days,
-    )
-    return text % {"count": days}
-
-
-def answer_in_words(status: int | None) -> str:
-    """Allegro's answer for a form it cannot serve, for the channel page."""
-    if status in (502, 503, 504):
-        return gettext("Allegro was unavailable")
-    if status == 500:
-        return gettext("internal error at Allegro")
-    return gettext("error at Allegro")
+    for size, below, text in _LAG_UNITS:
+        amount = seconds // size
+        if amount < below:
+            return str(text % {"count": amount})
+    return str(_LAG_DAYS % {"count": seconds // 86400})
 
 
 STUCK_FORMS_SHOWN = 10
