@@ -21,6 +21,12 @@ from core.models import Tenant
 from notifications.catalogue import Context, variables_for
 
 _ALIAS = re.compile(r"[A-Z]{2}")
+# Shown next to the alias field when a third letter is typed: the field's maxlength stops it,
+# and the seller is told why rather than left with a silently cut alias.
+ALIAS_LIMIT_HINT = _(
+    "Only two letters fit: the alias is exactly two letters A–Z, the start of every order "
+    "number from this channel (e.g. AL2611000017)."
+)
 
 
 def environment_choices(current: str | None = None) -> list[tuple[str, Any]]:
@@ -78,6 +84,7 @@ class SalesChannelForm(forms.ModelForm):
         self.fields["alias"].max_length = None  # our own message for the wrong length
         self.fields["alias"].widget.attrs["maxlength"] = 2
         self.fields["alias"].validators = []
+        self.alias_limit_hint = ALIAS_LIMIT_HINT
         env_field = self.fields["allegro_environment"]
         env_field.choices = environment_choices(instance.allegro_environment if instance else None)
         if instance is None and len(env_field.choices) >= 1:

@@ -76,7 +76,7 @@ def channel_detail(request: HttpRequest, tenant_slug: str, channel_id: int) -> H
             "channel": channel,
             "credential": credential,
             "environment": environment,
-            "has_orders": channel_services.channel_has_orders(channel),
+            "outlook": channel_services.deletion_outlook(channel),
         },
     )
     if environment is not None:
@@ -138,9 +138,18 @@ def channel_activate(request: HttpRequest, tenant_slug: str, channel_id: int) ->
     return redirect(_detail_url(tenant_slug, channel.pk))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def channel_delete(request: HttpRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
-    result = channel_services.delete_channel(channel_id=_channel(channel_id).pk)
+    """GET asks (naming the channel and its orders), POST deletes; the service re-checks the
+    orders under the channel's lock, since some may have arrived after the page was shown."""
+    channel = _channel(channel_id)
+    if request.method == "GET":
+        return render(
+            request,
+            "channels/delete.html",
+            {"channel": channel, "outlook": channel_services.deletion_outlook(channel)},
+        )
+    result = channel_services.delete_channel(channel_id=channel.pk)
     if result.deleted:
         messages.success(request, _("The sales channel was deleted."))
         return redirect("administration:channels:list", tenant_slug=tenant_slug)

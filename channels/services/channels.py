@@ -113,6 +113,25 @@ def channel_has_orders(channel: SalesChannel) -> bool:
     return False
 
 
+def channel_order_count(channel: SalesChannel) -> int:
+    """How many orders came from this channel (the number its delete page names)."""
+    return channel.orders.count()
+
+
+@dataclass(frozen=True)
+class DeletionOutlook:
+    """What deleting the channel would do, as its confirmation page says it."""
+
+    order_count: int
+    can_delete: bool  # False: it has orders (or other data), so it can only be deactivated
+
+
+def deletion_outlook(channel: SalesChannel) -> DeletionOutlook:
+    return DeletionOutlook(
+        order_count=channel_order_count(channel), can_delete=not channel_has_orders(channel)
+    )
+
+
 @dataclass(frozen=True)
 class DeleteResult:
     deleted: bool  # False: the channel had orders and was deactivated instead

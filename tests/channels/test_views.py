@@ -1,14 +1,20 @@
-"""Administracja → Kanały sprzedaży: list, the form with every option, edit, deactivate/delete,
-roles and tenant isolation."""
+"""Administracja → Kanały sprzedaży: list, the form with every option, edit, deactivate, delete
+after asking, roles and tenant isolation."""
 
 from __future__ import annotations
 
+import re
+from html.parser import HTMLParser
+
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django_scopes import scope
 
 from channels.models import AllegroCredential, ConnectionState, SalesChannel
+from orders.ingest import upsert_order_from_checkout_form
 from tests.channels.conftest import SELLER_LOGIN, authorize, make_channel, messages_of
+from tests.orders_domain.builders import checkout_form
 
 pytestmark = pytest.mark.django_db
 
@@ -277,3 +283,267 @@ def _an_order(channel: SalesChannel):
             if f.get_internal_type() == "DateTimeField" and required and f.name not in data:
                 data[f.name] = timezone.now()
         return Order.objects.create(**data)
+
+
+# --- Deleting asks first, and offers only what can happen -------------------------------------
+
+
+class _Actions(HTMLParser):
+    """The forms (action, method, CSRF token?, button) and button-links of one section."""
+
+    def __init__(self, section_id: str) -> None:
+        super().__init__()
+        self.section_id = section_id
+        self.depth = 0  # <section> nesting inside the wanted one; 0 = outside
+        self.found: list[tuple] = []
+        self._form: dict | None = None
+        self._text: list[str] | None = None
+        self._link: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "section" and (self.depth or a.get("id") == self.section_id):
+            self.depth += 1
+        if not self.depth:
+            return
+        if tag == "form":
+            self._form = {"action": a.get("action"), "method": a.get("method"), "csrf": False}
+        elif tag == "input" and a.get("name") == "csrfmiddlewaretoken" and self._form:
+            self._form["csrf"] = bool(a.get("value"))
+        elif tag == "button" or (tag == "a" and "button" in (a.get("class") or "").split()):
+            self._text, self._link = [], a.get("href") if tag == "a" else None
+
+    def handle_data(self, data):
+        if self._text is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag):
+        if not self.depth:
+            return
+        if tag in ("button", "a") and self._text is not None:
+            text = "".join(self._text).strip()
+            if self._link is not None:
+                self.found.append(("link", self._link, text))
+            else:
+                form = self._form or {}
+                self.found.append(
+                    ("form", form.get("action"), form.get("method"), form.get("csrf"), text)
+                )
+            self._text = self._link = None
+        elif tag == "form":
+            self._form = None
+        elif tag == "section":
+            self.depth -= 1
+
+
+def actions_of(response, section_id: str) -> list[tuple]:
+    parser = _Actions(section_id)
+    parser.feed(response.content.decode())
+    return parser.found
+
+
+def field_text(response, name: str) -> str:
+    [text] = re.findall(rf'data-field="{name}">(.*?)</', response.content.decode(), flags=re.DOTALL)
+    return " ".join(text.split())
+
+
+def import_orders(channel: SalesChannel, count: int) -> None:
+    """`count` orders of the channel, imported from checkout forms like any other."""
+    for _ in range(count):
+        result = upsert_order_from_checkout_form(channel, checkout_form())
+        assert result.ok, result.error
+
+
+def orders_of(channel: SalesChannel) -> int:
+    from orders.models import Order
+
+    with scope(tenant=channel.tenant):
+        return Order.objects.filter(channel_id=channel.pk).count()
+
+
+def test_the_detail_page_offers_deactivate_and_delete_once_each(admin_client, channel, allegro):
+    page = admin_client.get(f"{LIST}{channel.pk}/")
+    assert actions_of(page, "settings") == [
+        ("link", f"{LIST}{channel.pk}/edit/", "Edit"),
+        ("form", f"{LIST}{channel.pk}/deactivate/", "post", True, "Deactivate"),
+        ("link", f"{LIST}{channel.pk}/delete/", "Delete…"),
+    ]
+    assert b"Deactivate (has orders)" not in page.content
+
+
+def test_with_orders_the_detail_page_offers_no_delete_and_says_why(admin_client, channel, allegro):
+    import_orders(channel, 3)
+    page = admin_client.get(f"{LIST}{channel.pk}/")
+    assert actions_of(page, "settings") == [
+        ("link", f"{LIST}{channel.pk}/edit/", "Edit"),
+        ("form", f"{LIST}{channel.pk}/deactivate/", "post", True, "Deactivate"),
+    ]
+    assert field_text(page, "why-no-delete") == (
+        "This channel has 3 orders, so it cannot be deleted. To stop fetching orders, "
+        "deactivate it: its orders stay in apilo."
+    )
+    admin_client.post(f"{LIST}{channel.pk}/deactivate/")
+    page = admin_client.get(f"{LIST}{channel.pk}/")
+    assert actions_of(page, "settings") == [
+        ("link", f"{LIST}{channel.pk}/edit/", "Edit"),
+        ("form", f"{LIST}{channel.pk}/activate/", "post", True, "Activate"),
+    ]
+    assert field_text(page, "why-no-delete") == (
+        "This channel has 3 orders, so it cannot be deleted. It is inactive: no orders are "
+        "fetched, and its orders stay in apilo."
+    )
+
+
+def test_delete_asks_first_naming_the_channel_and_its_orders(admin_client, channel, allegro):
+    page = admin_client.get(f"{LIST}{channel.pk}/delete/")
+    assert page.status_code == 200
+    assert page.templates[0].name == "channels/delete.html"
+    html = page.content.decode()
+    assert "<h1>Delete the sales channel “Allegro – główne konto”?</h1>" in html
+    assert field_text(page, "channel-name") == "Allegro – główne konto (AL)"
+    assert field_text(page, "order-count") == "0"
+    assert field_text(page, "outcome") == (
+        "The channel has no orders, so it can be deleted: its settings and its Allegro "
+        "authorization are removed and no orders are fetched for it any more. Nothing changes "
+        "on the Allegro account itself. This cannot be undone."
+    )
+    assert actions_of(page, "deletion") == [
+        ("form", f"{LIST}{channel.pk}/delete/", "post", True, "Delete the channel"),
+        ("link", f"{LIST}{channel.pk}/", "Cancel"),
+    ]
+    # Asking changed nothing.
+    assert channels_of(channel.tenant) == [
+        ("Allegro – główne konto", "AL", SELLER_LOGIN, "local", "not_connected")
+    ]
+
+
+def test_with_orders_the_page_offers_deactivation_and_says_why(admin_client, channel, allegro):
+    import_orders(channel, 3)
+    page = admin_client.get(f"{LIST}{channel.pk}/delete/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "<h1>The sales channel “Allegro – główne konto” cannot be deleted</h1>" in html
+    assert field_text(page, "order-count") == "3"
+    assert field_text(page, "outcome") == (
+        "It cannot be deleted while it has orders: its 3 orders would lose the channel they came "
+        "from. The orders stay in apilo as they are."
+    )
+    assert actions_of(page, "deletion") == [
+        ("form", f"{LIST}{channel.pk}/deactivate/", "post", True, "Deactivate"),
+        ("link", f"{LIST}{channel.pk}/", "Cancel"),
+    ]
+    response = admin_client.post(f"{LIST}{channel.pk}/deactivate/", follow=True)
+    assert messages_of(response) == [
+        "The sales channel was deactivated: its orders are no longer fetched."
+    ]
+    with scope(tenant=channel.tenant):
+        assert SalesChannel.objects.get(pk=channel.pk).is_active is False
+    assert orders_of(channel) == 3
+    # Inactive already: nothing left to offer but the way back.
+    page = admin_client.get(f"{LIST}{channel.pk}/delete/")
+    assert "It is already inactive: no orders are fetched from Allegro for it." in (
+        page.content.decode()
+    )
+    assert actions_of(page, "deletion") == [("link", f"{LIST}{channel.pk}/", "Back to the channel")]
+
+
+def test_the_seller_reads_the_count_in_polish(client, admin_user, channel, allegro):
+    import_orders(channel, 2)
+    client.force_login(admin_user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "pl"
+    page = client.get(f"{LIST}{channel.pk}/delete/")
+    assert "<h1>Kanału sprzedaży „Allegro – główne konto” nie można usunąć</h1>" in (
+        page.content.decode()
+    )
+    assert field_text(page, "outcome") == (
+        "Nie można go usunąć, dopóki ma zamówienia: jego 2 zamówienia straciłyby kanał, z "
+        "którego pochodzą. Zamówienia zostają w apilo bez zmian."
+    )
+    assert actions_of(page, "deletion")[0][-1] == "Dezaktywuj"
+    import_orders(channel, 3)
+    detail = client.get(f"{LIST}{channel.pk}/")
+    assert field_text(detail, "why-no-delete") == (
+        "Ten kanał ma 5 zamówień, więc nie można go usunąć. Aby przestać pobierać zamówienia, "
+        "dezaktywuj go: jego zamówienia zostają w apilo."
+    )
+
+
+def test_confirming_deletes_the_channel(admin_client, channel, allegro):
+    authorize(admin_client, channel)
+    assert admin_client.get(f"{LIST}{channel.pk}/delete/").status_code == 200
+    response = admin_client.post(f"{LIST}{channel.pk}/delete/", follow=True)
+    assert response.redirect_chain == [(LIST, 302)]
+    assert messages_of(response) == ["The sales channel was deleted."]
+    assert channels_of(channel.tenant) == []
+    with scope(tenant=channel.tenant):
+        assert AllegroCredential.objects.count() == 0
+
+
+def test_orders_that_arrive_after_the_page_was_shown_keep_the_channel(
+    admin_client, channel, allegro
+):
+    page = admin_client.get(f"{LIST}{channel.pk}/delete/")
+    assert field_text(page, "order-count") == "0"  # deletion offered…
+    import_orders(channel, 1)  # …and an order comes in before the seller confirms
+    response = admin_client.post(f"{LIST}{channel.pk}/delete/", follow=True)
+    assert response.redirect_chain == [(f"{LIST}{channel.pk}/", 302)]
+    assert messages_of(response) == [
+        "The sales channel has orders, so it was deactivated instead of deleted: its orders "
+        "stay in apilo."
+    ]
+    with scope(tenant=channel.tenant):
+        assert SalesChannel.objects.get(pk=channel.pk).is_active is False
+    assert orders_of(channel) == 1
+
+
+def test_another_tenants_channel_cannot_be_asked_about_or_deleted(
+    admin_client, other_tenant, allegro
+):
+    theirs = make_channel(other_tenant, alias="XX")
+    assert admin_client.get(f"{LIST}{theirs.pk}/delete/").status_code == 404
+    assert admin_client.post(f"{LIST}{theirs.pk}/delete/").status_code == 404
+    with scope(tenant=other_tenant):
+        assert SalesChannel.objects.get(pk=theirs.pk).is_active is True
+
+
+def test_only_administrators_may_delete(client, staff_user, channel, allegro):
+    url = f"{LIST}{channel.pk}/delete/"
+    for method in ("get", "post"):  # anonymous: to the login page
+        response = getattr(client, method)(url)
+        assert (response.status_code, response["Location"]) == (
+            302, f"/accounts/login/?next={url}"
+        )  # fmt: skip
+    client.force_login(staff_user)
+    assert client.get(url).status_code == 403
+    assert client.post(url).status_code == 403
+    assert channels_of(channel.tenant) == [
+        ("Allegro – główne konto", "AL", SELLER_LOGIN, "local", "not_connected")
+    ]
+
+
+def test_deleting_needs_the_forms_csrf_token(admin_user, channel, allegro):
+    client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(admin_user)
+    url = f"{LIST}{channel.pk}/delete/"
+    assert client.post(url).status_code == 403
+    assert channels_of(channel.tenant) == [
+        ("Allegro – główne konto", "AL", SELLER_LOGIN, "local", "not_connected")
+    ]
+    page = client.get(url)
+    assert actions_of(page, "deletion")[0] == ("form", url, "post", True, "Delete the channel")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[1]
+    response = client.post(url, {"csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    assert channels_of(channel.tenant) == []
+
+
+def test_the_alias_field_carries_its_limit_and_the_hint_that_explains_it(
+    admin_client, tenant, allegro
+):
+    html = admin_client.get(ADD).content.decode()
+    assert re.search(r'<input type="text" name="alias"[^>]* maxlength="2"[^>]* id="id_alias"', html)
+    assert (
+        '<span class="helptext limit-hint" role="status" data-limit-hint-for="id_alias" '
+        'data-message="Only two letters fit: the alias is exactly two letters A–Z, the start of '
+        'every order number from this channel (e.g. AL2611000017)."></span>'
+    ) in html
