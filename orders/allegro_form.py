@@ -5,7 +5,8 @@ omit blocks the specification calls required (delivery, its address, invoice, ph
 pickup-point ids), any Unicode and odd values. The parser never raises for such a form: it keeps
 what it can read and adds a warning (a short English sentence naming the field) for everything it
 could not. Only a form without an id, or not a JSON object at all, is refused (`FormRejected`),
-because without the id there is nothing to key the order on.
+because without the id there is nothing to key the order on. The warnings are stored in English,
+as engineers read them; `warnings_in_words` shows them in the language of the page.
 
 Strings are cleaned so PostgreSQL can store them (NUL removed, lone surrogates replaced) and cut
 to the column length; `clean_json` does the same for the raw form kept on the order.
@@ -21,6 +22,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext, gettext_noop
+
 from orders.models import AllegroStatus, FulfillmentStatus, PaymentStatus, PaymentType, TaxIdType
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -31,6 +34,71 @@ PHONE_MIN_DIGITS = 6
 _MAX_AMOUNT = Decimal("9999999999.99")  # DecimalField(max_digits=12, decimal_places=2)
 _CENT = Decimal("0.01")
 MAX_QUANTITY = 1_000_000
+
+# What the parser says about a form, in English as stored on the order (Order.parse_warnings);
+# `warnings_in_words` reads a stored sentence back through these and translates it.
+MISSING = gettext_noop("%(path)s is missing.")
+NOT_AN_OBJECT = gettext_noop("%(path)s is not an object; ignored.")
+NOT_A_LIST = gettext_noop("%(path)s is not a list; ignored.")
+NOT_TEXT = gettext_noop("%(path)s is not text; ignored.")
+TOO_LONG = gettext_noop("%(path)s is longer than %(limit)s characters; cut.")
+NOT_A_FLAG = gettext_noop("%(path)s is not true/false; read as false.")
+UNKNOWN_VALUE = gettext_noop("%(path)s has an unknown value “%(value)s”.")
+NOT_A_NUMBER = gettext_noop("%(path)s is not a number; ignored.")
+BAD_NUMBER = gettext_noop("%(path)s “%(value)s” is not a number; ignored.")
+OUT_OF_RANGE = gettext_noop("%(path)s “%(value)s” is out of range; ignored.")
+BAD_CURRENCY = gettext_noop("%(path)s “%(value)s” is not a currency code; ignored.")
+NOT_A_DATE = gettext_noop("%(path)s is not a date; ignored.")
+BAD_DATE = gettext_noop("%(path)s “%(value)s” is not a date; ignored.")
+BAD_PHONE = gettext_noop("%(path)s “%(value)s” is not a phone number; ignored.")
+NO_LINES = gettext_noop("lineItems is empty or missing: the order has no lines.")
+LINE_NOT_AN_OBJECT = gettext_noop("%(path)s is not an object; skipped.")
+LINE_WITHOUT_ID = gettext_noop("%(path)s.id is missing; the line is kept as “%(line)s”.")
+LINE_TWICE = gettext_noop("%(path)s.id “%(line)s” appears twice; the repeat is skipped.")
+NO_PRICE = gettext_noop("%(path)s.price has no usable amount; 0 is shown.")
+BAD_QUANTITY = gettext_noop("%(path)s “%(value)s” is not a quantity; 1 is assumed.")
+NO_TOTAL = gettext_noop("The total to pay is unknown; the sum of the lines (%(amount)s) is shown.")
+ADDRESS_LACKS = gettext_noop("%(path)s lacks %(fields)s.")
+NO_PHONE = gettext_noop("No phone number for the delivery (delivery.address.phoneNumber, buyer).")
+WARNINGS = (
+    MISSING, NOT_AN_OBJECT, NOT_A_LIST, NOT_TEXT, TOO_LONG, NOT_A_FLAG, UNKNOWN_VALUE,
+    NOT_A_NUMBER, BAD_NUMBER, OUT_OF_RANGE, BAD_CURRENCY, NOT_A_DATE, BAD_DATE, BAD_PHONE,
+    NO_LINES, LINE_NOT_AN_OBJECT, LINE_WITHOUT_ID, LINE_TWICE, NO_PRICE, BAD_QUANTITY, NO_TOTAL,
+    ADDRESS_LACKS, NO_PHONE,
+)  # fmt: skip
+# The form is refused (FormRejected); the channel page shows these through the catalogue.
+NOT_A_FORM = gettext_noop("The checkout form is not a JSON object.")
+NO_FORM_ID = gettext_noop("The checkout form has no id.")
+
+
+def _reading(template: str) -> re.Pattern[str]:
+    """A regex that reads a stored warning of `template` back into its values."""
+    parts = re.split(r"%\((\w+)\)s", template)
+    pattern = "".join(
+        f"(?P<{part}>.*?)" if index % 2 else re.escape(part) for index, part in enumerate(parts)
+    )
+    return re.compile(pattern, re.DOTALL)
+
+
+# The templates with most fixed text first: "x “1,5” is not a number" is BAD_NUMBER, not
+# NOT_A_NUMBER of a field called "x “1,5”".
+_READINGS = [
+    (template, _reading(template))
+    for template in sorted(WARNINGS, key=lambda t: len(re.sub(r"%\(\w+\)s", "", t)), reverse=True)
+]
+
+
+def warning_in_words(warning: str) -> str:
+    """A stored warning in the active language, its field names and values as they came."""
+    for template, reading in _READINGS:
+        match = reading.fullmatch(warning)
+        if match:
+            return gettext(template) % match.groupdict()
+    return warning
+
+
+def warnings_in_words(warnings: list[str] | None) -> list[str]:
+    return [warning_in_words(str(warning)) for warning in warnings or []]
 
 
 class FormRejected(ValueError):
@@ -175,7 +243,9 @@ class _Reader:
     def __init__(self) -> None:
         self.warnings: list[str] = []
 
-    def warn(self, message: str) -> None:
+    def warn(self, template: str, **values: Any) -> None:
+        """Note a warning: one of WARNINGS with its values (stored in English)."""
+        message = template % values if values else template
         if message not in self.warnings:
             self.warnings.append(message)
 
@@ -185,9 +255,9 @@ class _Reader:
             return value
         if value is None:
             if required:
-                self.warn(f"{path} is missing.")
+                self.warn(MISSING, path=path)
         else:
-            self.warn(f"{path} is not an object; ignored.")
+            self.warn(NOT_AN_OBJECT, path=path)
         return {}
 
     def items(self, parent: dict, key: str, path: str) -> list:
@@ -195,7 +265,7 @@ class _Reader:
         if isinstance(value, list):
             return value
         if value is not None:
-            self.warn(f"{path} is not a list; ignored.")
+            self.warn(NOT_A_LIST, path=path)
         return []
 
     def text(
@@ -204,14 +274,14 @@ class _Reader:
         value = parent.get(key)
         if value is None:
             if required:
-                self.warn(f"{path} is missing.")
+                self.warn(MISSING, path=path)
             return ""
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.warn(f"{path} is not text; ignored.")
+            self.warn(NOT_TEXT, path=path)
             return ""
         text = clean_text(str(value)).strip()
         if len(text) > max_length:
-            self.warn(f"{path} is longer than {max_length} characters; cut.")
+            self.warn(TOO_LONG, path=path, limit=max_length)
             text = text[:max_length]
         return text
 
@@ -220,7 +290,7 @@ class _Reader:
         if isinstance(value, bool):
             return value
         if value is not None:
-            self.warn(f"{path} is not true/false; read as false.")
+            self.warn(NOT_A_FLAG, path=path)
         return False
 
     def enum(self, parent: dict, key: str, path: str, allowed: set[str]) -> str | None:
@@ -230,7 +300,7 @@ class _Reader:
         if isinstance(value, str) and value in allowed:
             return value
         shown = clean_text(str(value))[:40]
-        self.warn(f"{path} has an unknown value “{shown}”.")
+        self.warn(UNKNOWN_VALUE, path=path, value=shown)
         return None
 
     def amount(self, money: dict, path: str) -> Decimal | None:
@@ -238,15 +308,15 @@ class _Reader:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.warn(f"{path} is not a number; ignored.")
+            self.warn(NOT_A_NUMBER, path=path)
             return None
         try:
             amount = Decimal(str(value).strip().replace(",", "."))
         except InvalidOperation:
-            self.warn(f"{path} “{clean_text(str(value))[:40]}” is not a number; ignored.")
+            self.warn(BAD_NUMBER, path=path, value=clean_text(str(value))[:40])
             return None
         if not amount.is_finite() or abs(amount) > _MAX_AMOUNT:
-            self.warn(f"{path} “{clean_text(str(value))[:40]}” is out of range; ignored.")
+            self.warn(OUT_OF_RANGE, path=path, value=clean_text(str(value))[:40])
             return None
         return amount.quantize(_CENT)
 
@@ -256,7 +326,7 @@ class _Reader:
             return ""
         if isinstance(value, str) and re.fullmatch(r"[A-Z]{3}", value.strip()):
             return value.strip()
-        self.warn(f"{path} “{clean_text(str(value))[:10]}” is not a currency code; ignored.")
+        self.warn(BAD_CURRENCY, path=path, value=clean_text(str(value))[:10])
         return ""
 
     def moment(self, parent: dict, key: str, path: str) -> dt.datetime | None:
@@ -264,12 +334,12 @@ class _Reader:
         if value is None:
             return None
         if not isinstance(value, str):
-            self.warn(f"{path} is not a date; ignored.")
+            self.warn(NOT_A_DATE, path=path)
             return None
         try:
             moment = dt.datetime.fromisoformat(value.strip())
         except ValueError:
-            self.warn(f"{path} “{clean_text(value)[:40]}” is not a date; ignored.")
+            self.warn(BAD_DATE, path=path, value=clean_text(value)[:40])
             return None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=dt.UTC)  # Allegro's timestamps are UTC
@@ -279,7 +349,7 @@ class _Reader:
         """A phone number, or "" (with a warning) for a placeholder with (almost) no digits."""
         value = self.text(parent, key, path, 40)
         if value and len(_DIGIT.findall(value)) < PHONE_MIN_DIGITS:
-            self.warn(f"{path} “{value[:20]}” is not a phone number; ignored.")
+            self.warn(BAD_PHONE, path=path, value=value[:20])
             return ""
         return value
 
@@ -315,16 +385,16 @@ _DELIVERY_REQUIRED = ("firstName", "lastName", "street", "city", "zipCode", "cou
 def parse_checkout_form(form: Any) -> ParsedForm:
     """Read one checkout form. Raises FormRejected only for a form with no usable id."""
     if not isinstance(form, dict):
-        raise FormRejected("The checkout form is not a JSON object.")
+        raise FormRejected(NOT_A_FORM)
     r = _Reader()
     external_id = r.text(form, "id", "id", 64)
     if not external_id:
-        raise FormRejected("The checkout form has no id.")
+        raise FormRejected(NO_FORM_ID)
     p = ParsedForm(external_id=external_id)
 
     p.allegro_status = r.enum(form, "status", "status", _ALLEGRO_STATUSES)
     if form.get("status") is None:
-        r.warn("status is missing.")
+        r.warn(MISSING, path="status")
     p.revision = r.text(form, "revision", "revision", 64)
     p.buyer_message = r.text(form, "messageToSeller", "messageToSeller", 10_000)
     p.allegro_updated_at = r.moment(form, "updatedAt", "updatedAt")
@@ -371,19 +441,19 @@ def _parse_fulfillment(r: _Reader, p: ParsedForm, form: dict) -> None:
 def _parse_lines(r: _Reader, p: ParsedForm, form: dict) -> None:
     items = r.items(form, "lineItems", "lineItems")
     if not items:
-        r.warn("lineItems is empty or missing: the order has no lines.")
+        r.warn(NO_LINES)
     seen: set[str] = set()
     for index, item in enumerate(items):
         path = f"lineItems[{index}]"
         if not isinstance(item, dict):
-            r.warn(f"{path} is not an object; skipped.")
+            r.warn(LINE_NOT_AN_OBJECT, path=path)
             continue
         line_id = r.text(item, "id", f"{path}.id", 64)
         if not line_id:
             line_id = f"missing-{index}"
-            r.warn(f"{path}.id is missing; the line is kept as “{line_id}”.")
+            r.warn(LINE_WITHOUT_ID, path=path, line=line_id)
         if line_id in seen:
-            r.warn(f"{path}.id “{line_id}” appears twice; the repeat is skipped.")
+            r.warn(LINE_TWICE, path=path, line=line_id)
             continue
         seen.add(line_id)
         offer = r.block(item, "offer", f"{path}.offer", required=True)
@@ -396,7 +466,7 @@ def _parse_lines(r: _Reader, p: ParsedForm, form: dict) -> None:
         price = r.block(item, "price", f"{path}.price", required=True)
         amount = r.amount(price, f"{path}.price.amount")
         if amount is None and price:
-            r.warn(f"{path}.price has no usable amount; 0 is shown.")
+            r.warn(NO_PRICE, path=path)
         line.price = amount if amount is not None else Decimal("0.00")
         line.currency = r.currency(price, f"{path}.price.currency")
         original = r.block(item, "originalPrice", f"{path}.originalPrice")
@@ -424,7 +494,7 @@ def _quantity(r: _Reader, value: Any, path: str) -> int:
             and 0 < number <= MAX_QUANTITY
         ):
             return int(number)
-    r.warn(f"{path} “{clean_text(str(value))[:20]}” is not a quantity; 1 is assumed.")
+    r.warn(BAD_QUANTITY, path=path, value=clean_text(str(value))[:20])
     return 1
 
 
@@ -435,7 +505,7 @@ def _parse_summary(r: _Reader, p: ParsedForm, form: dict) -> None:
     p.currency = r.currency(total, "summary.totalToPay.currency")
     if amount is None:
         amount = sum((line.price * line.quantity for line in p.lines), Decimal("0.00"))
-        r.warn(f"The total to pay is unknown; the sum of the lines ({amount}) is shown.")
+        r.warn(NO_TOTAL, amount=amount)
     p.total_to_pay = amount
     if not p.currency:
         p.currency = next((line.currency for line in p.lines if line.currency), "")
@@ -446,7 +516,7 @@ def _parse_payment(r: _Reader, p: ParsedForm, form: dict) -> None:
     p.payment_id = r.text(payment, "id", "payment.id", 64)
     payment_type = r.text(payment, "type", "payment.type", 32)
     if payment_type and payment_type not in _PAYMENT_TYPES:
-        r.warn(f"payment.type has an unknown value “{payment_type}”.")
+        r.warn(UNKNOWN_VALUE, path="payment.type", value=payment_type)
     p.payment_type = payment_type
     p.payment_provider = r.text(payment, "provider", "payment.provider", 32)
     p.paid_at = r.moment(payment, "finishedAt", "payment.finishedAt")
@@ -477,12 +547,12 @@ def _parse_delivery(r: _Reader, p: ParsedForm, form: dict, *, filled_in: bool) -
     if address:
         missing = [key for key in _DELIVERY_REQUIRED if not address.get(key)]
         if missing:
-            r.warn(f"delivery.address lacks {', '.join(missing)}.")
+            r.warn(ADDRESS_LACKS, path="delivery.address", fields=", ".join(missing))
     method = r.block(delivery, "method", "delivery.method", required=filled_in and bool(delivery))
     p.delivery_method_id = r.text(method, "id", "delivery.method.id", 64)
     p.delivery_method_name = r.text(method, "name", "delivery.method.name", 200)
     if p.delivery_method_id and not p.delivery_method_name:
-        r.warn("delivery.method.name is missing.")
+        r.warn(MISSING, path="delivery.method.name")
     cost = r.block(delivery, "cost", "delivery.cost")
     p.delivery_cost = r.amount(cost, "delivery.cost.amount")
     pickup = r.block(delivery, "pickupPoint", "delivery.pickupPoint")
@@ -495,7 +565,7 @@ def _parse_delivery(r: _Reader, p: ParsedForm, form: dict, *, filled_in: bool) -
         if description:
             p.pickup_point_address["description"] = description
     if filled_in and delivery and not (p.delivery_address.get("phone_number") or p.buyer_phone):
-        r.warn("No phone number for the delivery (delivery.address.phoneNumber, buyer).")
+        r.warn(NO_PHONE)
 
 
 def _parse_invoice(r: _Reader, p: ParsedForm, form: dict, *, filled_in: bool) -> None:
@@ -528,12 +598,12 @@ def _tax_ids(r: _Reader, company: dict) -> list[dict[str, str]]:
     ids: list[dict[str, str]] = []
     for index, entry in enumerate(r.items(company, "ids", path)):
         if not isinstance(entry, dict):
-            r.warn(f"{path}[{index}] is not an object; ignored.")
+            r.warn(NOT_AN_OBJECT, path=f"{path}[{index}]")
             continue
         kind = r.enum(entry, "type", f"{path}[{index}].type", _TAX_ID_TYPES)
         if kind is None:
             if entry.get("type") is None:
-                r.warn(f"{path}[{index}].type is missing.")
+                r.warn(MISSING, path=f"{path}[{index}].type")
             kind = TaxIdType.OTHER
         value = r.text(entry, "value", f"{path}[{index}].value", 40, required=True)
         if value and {"type": kind, "value": value} not in ids:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from channels.models import SalesChannel
 from orders import charts, queries
+from orders.allegro_form import warnings_in_words
 from orders.forms_orders import BulkStatusForm, OrderListForm, StatusChoiceForm
 from orders.models import DeliveryMethod, Order, OrderStatus
 from orders.order_services import (
@@ -186,6 +187,7 @@ def order_detail(request: HttpRequest, tenant_slug: str, order_id: int) -> HttpR
             "lines": list(order.lines.all()),
             "events": list(order.events.select_related("actor").order_by("-created_at", "-id")),
             "merged_from": list(order.merged_from.only("id", "number", "tenant_id")),
+            "parse_warnings": warnings_in_words(order.parse_warnings),
             "status_form": StatusChoiceForm(initial={"status": order.status_id}, statuses=statuses),
         },
     )

@@ -180,6 +180,8 @@ GONE_TEXT = gettext_noop(
 _STORED_WITH_DETAIL = (
     ("Allegro refused a request: ", gettext_noop("Allegro refused a request: %(detail)s")),
     ("Allegro error: ", gettext_noop("Allegro error: %(detail)s")),
+    # orders.ingest: the parser itself failed (for the engineers; the detail is Python's).
+    ("Parser error: ", gettext_noop("Parser error: %(detail)s")),
 )
 
 

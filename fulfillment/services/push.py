@@ -110,7 +110,8 @@ def reason_text(code: str, detail: str = "") -> str:
     }
     text = texts.get(code, code)
     if detail and code in ("refused", "waybill_refused", "change_limit", "waybill_used"):
-        text = f"{text} ({_('Allegro says')}: {detail})"
+        # Allegro's own words, as it sent them.
+        text = _("%(reason)s (Allegro says: %(detail)s)") % {"reason": text, "detail": detail}
     return text
 
 

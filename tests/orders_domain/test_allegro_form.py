@@ -399,3 +399,60 @@ def test_a_phone_number_with_digits_is_kept_as_written():
     p = parse_checkout_form(form)
     assert p.buyer_phone == "+48 600-100-200"
     assert p.warnings == []
+
+
+def test_stored_warnings_read_in_the_language_of_the_page():
+    from django.utils import translation
+
+    from orders.allegro_form import warnings_in_words
+
+    form = {k: None for k in example_form()}
+    form["id"] = "f-3"
+    warnings = parse_checkout_form(form).warnings
+    with translation.override("pl"):
+        assert warnings_in_words(warnings) == [
+            "Brak pola status.",
+            "Brak pola buyer.",
+            "Pole lineItems jest puste albo go brak: zamówienie nie ma pozycji.",
+            "Brak pola summary.",
+            "Kwota do zapłaty jest nieznana; pokazano sumę pozycji (0.00).",
+        ]
+        assert warnings_in_words(
+            [
+                "lineItems[0].quantity “1,5 szt.” is not a quantity; 1 is assumed.",
+                "lineItems[0].id is missing; the line is kept as “missing-0”.",
+                "delivery.address lacks street, zipCode.",
+                "payment.type has an unknown value “INSTALMENTS”.",
+                "Something the parser said before it had a translation.",
+            ]
+        ) == [
+            "Pole lineItems[0].quantity „1,5 szt.” nie jest ilością; przyjęto 1.",
+            "Brak pola lineItems[0].id; pozycję zapisano jako „missing-0”.",
+            "W polu delivery.address brakuje: street, zipCode.",
+            "Pole payment.type ma nieznaną wartość „INSTALMENTS”.",
+            "Something the parser said before it had a translation.",
+        ]
+    with translation.override("en"):
+        assert warnings_in_words(warnings) == warnings
+
+
+def test_every_warning_is_read_back_as_itself():
+    """A stored sentence is matched to the template that wrote it, values with spaces and
+    quotes included (BAD_NUMBER is not NOT_A_NUMBER of a field named "x “1,5”")."""
+    import re
+
+    from django.utils import translation
+
+    from orders.allegro_form import WARNINGS, warning_in_words
+
+    values = {"path": "lineItems[0].price.amount", "value": "1,5 “zł”", "limit": "300",
+              "line": "missing-0", "amount": "12.50", "fields": "street, city"}  # fmt: skip
+    with translation.override("pl"):
+        for template in WARNINGS:
+            used = {k: v for k, v in values.items() if f"%({k})s" in template}
+            polish = translation.gettext(template)
+            assert polish != template, template
+            assert sorted(re.findall(r"%\(\w+\)s", polish)) == sorted(
+                re.findall(r"%\(\w+\)s", template)
+            ), template
+            assert warning_in_words(template % used) == polish % used, template

@@ -1,0 +1,751 @@
+"""Every page in Polish: a company with everything a seller meets (a connected Allegro account,
+one that needs re-authorization, one not connected yet, orders in every Allegro state, paid
+online and on delivery, shipments, status changes passed on to Allegro, a refused one, one
+waiting for Allegro, an order Allegro cannot serve, a purchase merged by Allegro, an order
+cancelled after it was shipped, a form with odd data, statuses, members and invitations), and a
+walk over every page of the URL map, logged in and anonymous, in Polish.
+
+The text a person reads on each page (not scripts and styles, not <code>/<kbd>, which are for
+experts, and of the attributes only those a browser shows) must contain
+
+(a) no English sentence of our catalogue (locale/pl/LC_MESSAGES/django.po): a msgid of at least
+    two words whose Polish differs, with its placeholders matching anything;
+(b) no raw Allegro code for which channels/allegro_names.py has a name (PROCESSING, FILLED_IN,
+    CASH_ON_DELIVERY, PAYU, the environment "local", …). A title attribute may carry the code
+    next to the name: it is for experts;
+(c) no common English word (the, and, is, of, …): English that never reached the catalogue,
+    such as an f-string or a stored message, is caught by none of the above.
+
+A new URL pattern fails `test_every_page_is_walked_or_skipped_with_a_reason` until it is walked
+here or skipped with a reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone, translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django_scopes import scope, scopes_disabled
+
+from channels import allegro_names
+from channels.models import ChannelSyncState, SalesChannel
+from channels.services.backfill import request_reimport
+from channels.services.channels import create_channel
+from channels.services.sync import poll_channel, record_bad_forms
+from core import services as core_services
+from core.models import Invitation, Membership, Role
+from fulfillment.models import FulfillmentPush, PushState
+from fulfillment.services.push import process_order
+from fulfillment.services.shipments import add_shipment
+from orders.ingest import upsert_order_from_checkout_form
+from orders.models import Order, OrderStatus, SystemStatus
+from orders.order_services import change_order_status
+from orders.queries import TAB_LABELS
+from tests.allegro_support import connect, register_sandbox_app
+from tests.factories import MembershipFactory, TenantFactory, UserFactory
+from tests.orders_domain.builders import checkout_form
+from tests.sandbox_support import SandboxControl
+
+pytestmark = pytest.mark.django_db
+
+REPO = Path(__file__).resolve().parent.parent
+CATALOGUE = REPO / "locale" / "pl" / "LC_MESSAGES" / "django.po"
+
+CLIENT_ID = "apilo-polish-pages"
+REDIRECT_URI = "http://testserver/channels/allegro/callback/"
+SELLER, SELLER_PASSWORD = "sklep-polski", "polski-password-1"
+SECOND_SELLER, SECOND_PASSWORD = "sklep-drugi", "drugi-password-1"
+
+
+# --- What a person reads on a page -----------------------------------------------------------
+
+# Element contents nobody reads as text (scripts, styles) or that are for experts (codes).
+SKIPPED_ELEMENTS = {"script", "style", "code", "kbd"}
+# Attributes a browser shows: tooltips, placeholders, what a screen reader says, image texts,
+# the confirmation htmx asks, and the column labels orders.css shows in narrow tables.
+SHOWN_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "hx-confirm", "data-label"}
+BUTTON_INPUTS = {"submit", "button", "reset"}
+
+
+class _Reader(HTMLParser):
+    def __init__(self, with_titles: bool) -> None:
+        super().__init__(convert_charrefs=True)
+        self.with_titles = with_titles
+        self.skipping = 0
+        self.pieces: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in SKIPPED_ELEMENTS:
+            self.skipping += 1
+            return
+        if self.skipping:
+            return
+        values = dict(attrs)
+        for name, value in attrs:
+            if not value:
+                continue
+            if name == "title" and not self.with_titles:
+                continue
+            if name in SHOWN_ATTRIBUTES or (
+                name == "value" and tag == "input" and values.get("type") in BUTTON_INPUTS
+            ):
+                self.pieces.append(value)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in SKIPPED_ELEMENTS:
+            self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in SKIPPED_ELEMENTS and self.skipping:
+            self.skipping -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.pieces.append(data)
+
+
+def readable_text(html: str, *, with_titles: bool = True) -> str:
+    """The page's text as a person reads it, whitespace collapsed, pieces apart by a space."""
+    reader = _Reader(with_titles)
+    reader.feed(html)
+    reader.close()
+    return re.sub(r"\s+", " ", " ".join(reader.pieces)).strip()
+
+
+# --- (a) English sentences of our catalogue ----------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"%\(\w+\)[sdfi]|%[sd]|\{\{\s*\w+\s*\}\}")
+_TOKEN = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*|\S")
+
+
+def _po_entries(text: str) -> Iterator[dict[str, str]]:
+    """Entries of a PO file as {"msgid", "msgid_plural", "msgstr", "msgstr[0]", …}."""
+    for block in text.split("\n\n"):
+        fields: dict[str, str] = {}
+        key = None
+        for line in block.splitlines():
+            if line.startswith("#"):
+                continue
+            match = re.match(r'^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?)\s+"(.*)"$', line)
+            if match:
+                key = match.group(1)
+                fields[key] = match.group(2)
+            elif line.startswith('"') and key:
+                fields[key] += line[1:-1]
+        if fields.get("msgid"):
+            yield {k: v.replace('\\"', '"').replace("\\n", "\n") for k, v in fields.items()}
+
+
+def _literal_pattern(literal: str) -> str:
+    """A regex of a piece of English: its words in order, any whitespace between them (the
+    page may break lines, or put a tag between a word and its full stop)."""
+    parts: list[str] = []
+    end = None
+    for match in _TOKEN.finditer(literal):
+        if end is not None:
+            parts.append(r"\s+" if match.start() > end else r"\s*")
+        parts.append(re.escape(match.group(0)))
+        end = match.end()
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class EnglishSentence:
+    msgid: str
+    pattern: re.Pattern[str]
+    words: tuple[str, ...]  # of its text, not of its placeholders
+
+    @property
+    def anchor(self) -> str:
+        """The longest word: a page without it needs no regex search."""
+        return max(self.words, key=len)
+
+
+def _sentence(english: str) -> EnglishSentence | None:
+    plain = re.sub(r"<[^>]+>", " ", english)  # a msgid with markup: its text
+    literals = [literal.strip() for literal in _PLACEHOLDER.split(plain) if literal.strip()]
+    words = [w for literal in literals for w in re.findall(r"[A-Za-z]{2,}", literal)]
+    if len(words) < 2:
+        return None
+    # A placeholder stands for anything short.
+    body = r".{0,120}?".join(_literal_pattern(literal) for literal in literals)
+    start = r"(?<![^\W_])" if re.match(r"\w", literals[0]) else ""
+    end = r"(?![^\W_])" if re.search(r"\w$", literals[-1]) else ""
+    return EnglishSentence(english, re.compile(start + body + end), tuple(words))
+
+
+def english_sentences() -> list[EnglishSentence]:
+    """The catalogue's English (msgid and msgid_plural) whose Polish differs, of two words or
+    more, at least one of them a word the Polish catalogue never uses ("Allegro status" reads
+    the same in a Polish sentence: „zmieni w Allegro status na…”)."""
+    entries = list(_po_entries(CATALOGUE.read_text(encoding="utf-8")))
+    polish_words = {
+        word.lower()
+        for entry in entries
+        for key, value in entry.items()
+        if key.startswith("msgstr")
+        for word in re.findall(r"[^\W\d_]+", value)
+    }
+    found: dict[str, EnglishSentence] = {}
+    for entry in entries:
+        polish = [v for k, v in entry.items() if k.startswith("msgstr")]
+        for english in (entry["msgid"], entry.get("msgid_plural")):
+            if not english or english in found or all(p == english for p in polish):
+                continue
+            sentence = _sentence(english)
+            if sentence is not None and any(w.lower() not in polish_words for w in sentence.words):
+                found[english] = sentence
+    return list(found.values())
+
+
+# --- (b) Allegro's codes -----------------------------------------------------------------------
+
+
+def allegro_codes() -> list[str]:
+    """Every code allegro_names has a name for: the upper-case enums, and the environments."""
+    codes = {code for table in allegro_names.TABLES.values() for code in table}
+    return sorted(c for c in codes if re.fullmatch(r"[A-Z][A-Z0-9_]*", c)) + sorted(
+        allegro_names.ENVIRONMENTS
+    )
+
+
+def _code_pattern(codes: list[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(c) for c in sorted(codes, key=len, reverse=True))
+    return re.compile(rf"(?<![\w.-])(?:{alternatives})(?![\w.-])")
+
+
+# --- (c) English outside the catalogue -------------------------------------------------------
+
+# Text that never went through the catalogue (an f-string, a stored English message) is not
+# caught by (a). These words are common in any English sentence and are no Polish words.
+ENGLISH_WORDS = re.compile(
+    r"(?<![\w.-])(?:the|and|is|are|of|for|with|not|has|have|says|cannot|could|your|you|this|"
+    r"that|will|missing|ignored|unknown|please)(?![\w.-])",
+    re.IGNORECASE,
+)
+
+
+# --- The findings on one page ------------------------------------------------------------------
+
+
+@dataclass
+class Checker:
+    sentences: list[EnglishSentence] = field(default_factory=english_sentences)
+    codes: re.Pattern[str] = field(default_factory=lambda: _code_pattern(allegro_codes()))
+    findings: list[str] = field(default_factory=list)
+    pages: list[str] = field(default_factory=list)
+
+    def check(self, page: str, html: str) -> None:
+        self.pages.append(page)
+        text = readable_text(html)
+        for sentence in self.sentences:
+            if sentence.anchor not in text:
+                continue
+            for match in sentence.pattern.finditer(text):
+                self.findings.append(f"{page}: English “{match.group(0)}” ({sentence.msgid!r})")
+        without_titles = readable_text(html, with_titles=False)
+        for match in self.codes.finditer(without_titles):
+            around = text_around(without_titles, match.start(), match.end())
+            self.findings.append(f"{page}: Allegro code {match.group(0)} in “{around}”")
+        # English words close together are one piece of English.
+        pieces: list[list[int]] = []
+        for match in ENGLISH_WORDS.finditer(text):
+            if pieces and match.start() - pieces[-1][1] < 60:
+                pieces[-1][1] = match.end()
+            else:
+                pieces.append([match.start(), match.end()])
+        for start, end in pieces:
+            self.findings.append(f"{page}: English in “{text_around(text, start, end)}”")
+
+
+def text_around(text: str, start: int, end: int, width: int = 40) -> str:
+    return text[max(0, start - width) : end + width]
+
+
+def polish_client(user=None, **kwargs: Any) -> Client:
+    """A browser that asks for Polish (Accept-Language and the language cookie), as the app
+    chooses the language; the suite's default language is English."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="pl", **kwargs)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "pl"
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def read(client: Client, url: str, checker: Checker, *, status: int = 200, **kw: Any) -> str:
+    response = client.get(url, follow=True, **kw)
+    assert response.status_code == status, (url, response.status_code)
+    html = response.content.decode()
+    assert '<html lang="pl">' in html or "<html" not in html, url
+    checker.check(url, html)
+    return html
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """A Polish request leaves Polish active in this thread: later tests expect the default."""
+    yield
+    translation.deactivate()
+
+
+# --- The company ------------------------------------------------------------------------------
+
+
+@dataclass
+class Company:
+    tenant: Any
+    owner: Any
+    staff: Any
+    member: Membership
+    channels: list[SalesChannel]
+    orders: dict[str, Order]
+    statuses: list[OrderStatus]
+    invitation_token: str
+
+
+def _status(tenant, code: str) -> OrderStatus:
+    with scope(tenant=tenant):
+        return OrderStatus.objects.get(tenant=tenant, system_code=code)
+
+
+def _poll(channel: SalesChannel) -> None:
+    with scope(tenant=channel.tenant):
+        poll_channel(channel.pk)
+
+
+def _send(order: Order) -> None:
+    with scope(tenant=order.tenant):
+        process_order(order.tenant_id, order.pk)
+
+
+def _order(tenant, external_id: str) -> Order:
+    with scope(tenant=tenant):
+        return Order.objects.select_related("channel", "status", "tenant").get(
+            external_id=external_id
+        )
+
+
+def _channel(tenant, alias: str, login: str, **extra: Any) -> SalesChannel:
+    data = {
+        "name": f"Allegro {login}",
+        "alias": alias,
+        "allegro_login": login,
+        "allegro_environment": "local",
+        "backfill_days": 0,
+        "pass_shipment_info": True,
+        "default_shipment_comment": "Paczka do {order.number}: {shipment.waybill}",
+        **extra,
+    }
+    with scope(tenant=tenant):
+        return create_channel(tenant=tenant, data=data)
+
+
+@pytest.fixture
+def company(allegro_sandbox: SandboxControl, settings) -> Company:
+    sandbox = allegro_sandbox
+    register_sandbox_app(settings, sandbox, client_id=CLIENT_ID, redirect_uri=REDIRECT_URI)
+    settings.SYNC_GET_RETRIES = 0
+    settings.FULFILLMENT_RETRY_BASE_SECONDS = 0.2
+    settings.ALLEGRO_READ_TIMEOUT = 2.0
+    sandbox.create_seller(SELLER, SELLER_PASSWORD, id="81000001", offers=5)
+    sandbox.create_seller(SECOND_SELLER, SECOND_PASSWORD, id="81000002", offers=1)
+
+    tenant = TenantFactory(name="Sklep Alfa", slug="alfa")
+    owner = UserFactory(email="wlasciciel@alfa.example")
+    MembershipFactory(tenant=tenant, user=owner, role=Role.ADMINISTRATOR)
+    staff = UserFactory(email="magazyn@alfa.example")
+    MembershipFactory(tenant=tenant, user=staff, role=Role.USER)
+    member = MembershipFactory(tenant=tenant, role=Role.SHOP_MANAGER)
+    MembershipFactory(tenant=tenant, role=Role.ACCOUNTANT)
+
+    main = connect(_channel(tenant, "AL", SELLER), owner, SELLER, SELLER_PASSWORD)
+    # A second account whose authorization Allegro withdrew; a third not authorized yet.
+    second = connect(
+        _channel(tenant, "DR", SECOND_SELLER, pass_shipment_info=False),
+        owner,
+        SECOND_SELLER,
+        SECOND_PASSWORD,
+    )
+    sandbox.revoke_tokens(SECOND_SELLER)
+    _poll(second)
+    _channel(tenant, "NK", "sklep-nowy")
+    _poll(main)  # the journal's cursor starts now
+
+    # Orders in every state Allegro has, paid online and on delivery.
+    [online, shipped, cancelled_late, refused, waiting_push] = sandbox.create_orders(
+        SELLER, 5, payment_type="ONLINE", lines=2
+    )
+    [on_delivery] = sandbox.create_orders(SELLER, 1, payment_type="CASH_ON_DELIVERY")
+    [bought] = sandbox.create_orders(SELLER, 1, status="BOUGHT")
+    [filled_in] = sandbox.create_orders(SELLER, 1, status="FILLED_IN")
+    merged_parts = sandbox.create_orders(SELLER, 2)
+    _poll(main)
+
+    # Allegro merged two purchases into one; an order Allegro answers with an error.
+    merged = sandbox.merge_orders(merged_parts)
+    [stuck] = sandbox.create_orders(SELLER, 1)
+    sandbox.call("PUT", f"/orders/{stuck}/unreadable", {"status": 500})
+    _poll(main)
+
+    in_progress = _status(tenant, SystemStatus.IN_PROGRESS)
+    ready = _status(tenant, SystemStatus.READY_TO_SHIP)
+    with scope(tenant=tenant):
+        # A status change and a shipment passed on to Allegro.
+        order = _order(tenant, shipped)
+        change_order_status(order, in_progress, staff)
+        _send(order)
+        add_shipment(
+            _order(tenant, shipped),
+            carrier_id="INPOST",
+            carrier_name="",
+            waybill="620111222333",
+            line_ids=None,
+            comment="Paczka {order.number}",
+            actor=staff,
+            carriers=["INPOST", "DPD", "OTHER"],
+        )
+        _send(order)
+        # Shipped, then cancelled by the buyer on Allegro: an alert.
+        add_shipment(
+            _order(tenant, cancelled_late),
+            carrier_id="DPD",
+            carrier_name="",
+            waybill="DPD000111222",
+            line_ids=None,
+            comment="",
+            actor=staff,
+            carriers=["INPOST", "DPD", "OTHER"],
+        )
+        _send(_order(tenant, cancelled_late))
+    sandbox.advance_order(cancelled_late, "BUYER_CANCELLED")
+    _poll(main)
+
+    with scope(tenant=tenant):
+        # Allegro refuses one change for good and does not answer for another.
+        sandbox.set_faults(
+            seller=SELLER,
+            error_5xx=1.0,
+            error_status=422,
+            path_prefix=f"/order/checkout-forms/{refused}/fulfillment",
+        )
+        change_order_status(_order(tenant, refused), ready, staff)
+        _send(_order(tenant, refused))
+        sandbox.clear_faults()
+        sandbox.set_faults(
+            seller=SELLER,
+            error_5xx=1.0,
+            path_prefix=f"/order/checkout-forms/{waiting_push}/fulfillment",
+        )
+        change_order_status(_order(tenant, waiting_push), in_progress, staff)
+        _send(_order(tenant, waiting_push))
+        sandbox.clear_faults()
+        change_order_status(_order(tenant, on_delivery), in_progress, owner)
+        _send(_order(tenant, on_delivery))
+
+    # A form with odd data (a payment type Allegro added, no phone number): imported, flagged.
+    odd = checkout_form(messageToSeller="Proszę o czerwony kolor")
+    odd["lineItems"][0]["offer"]["name"] = "Kubek termiczny 450 ml"
+    odd["payment"]["type"] = "INSTALMENTS"
+    odd["buyer"]["phoneNumber"] = None
+    odd["delivery"]["address"]["phoneNumber"] = None
+    result = upsert_order_from_checkout_form(main, odd)
+    assert result.ok, result.error
+    # A form Allegro served without its id: not imported, listed on the channel page.
+    without_id = upsert_order_from_checkout_form(main, {"status": "BOUGHT"})
+    with scope(tenant=tenant):
+        state = ChannelSyncState.objects.get(channel=main)
+        record_bad_forms(state, [(str(uuid.uuid4()), without_id.error)])
+        state.save(update_fields=["bad_forms", "bad_forms_total"])
+
+    with scope(tenant=tenant):
+        invitation = core_services.invite_member(
+            tenant=tenant, email="nowy@alfa.example", role=Role.SALES_MANAGER, invited_by=owner
+        )
+        expired = core_services.invite_member(
+            tenant=tenant, email="dawny@alfa.example", role=Role.USER, invited_by=owner
+        )
+        Invitation.objects.filter(pk=expired.pk).update(
+            created_at=timezone.now() - dt.timedelta(seconds=settings.INVITATION_MAX_AGE + 60)
+        )
+        # Last week's orders being imported again.
+        today = timezone.localdate()
+        request_reimport(main, today - dt.timedelta(days=7), today)
+        orders = {
+            name: _order(tenant, external_id)
+            for name, external_id in {
+                "online": online,
+                "shipped": shipped,
+                "cancelled_late": cancelled_late,
+                "refused": refused,
+                "waiting_push": waiting_push,
+                "on_delivery": on_delivery,
+                "bought": bought,
+                "filled_in": filled_in,
+                "merged": merged,
+                "merged_part": merged_parts[0],
+                "odd": odd["id"],
+            }.items()
+        }
+        statuses = list(OrderStatus.objects.filter(tenant=tenant).order_by("position"))
+    with scopes_disabled():
+        assert FulfillmentPush.objects.filter(state=PushState.FAILED).count() == 1
+        assert FulfillmentPush.objects.filter(state=PushState.PENDING, attempts=1).count() == 1
+        assert orders["cancelled_late"].needs_attention
+        assert orders["merged_part"].merged_into_id == orders["merged"].pk
+        assert orders["odd"].parse_warnings
+    with scopes_disabled():
+        channels = list(SalesChannel.objects.filter(tenant=tenant).order_by("pk"))
+    assert [c.connection_state for c in channels] == ["connected", "needs_reauth", "not_connected"]
+    return Company(
+        tenant=tenant,
+        owner=owner,
+        staff=staff,
+        member=member,
+        channels=channels,
+        orders=orders,
+        statuses=statuses,
+        invitation_token=core_services.invitation_token(invitation),
+    )
+
+
+# --- The URL map ------------------------------------------------------------------------------
+
+
+def route_names(resolver: URLResolver | None = None, namespaces: tuple[str, ...] = ()):
+    """Full names of every URL pattern of our apps (Django's admin is for operators)."""
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            if getattr(entry, "app_name", None) == "admin":
+                continue
+            ns = (*namespaces, entry.namespace) if entry.namespace else namespaces
+            yield from route_names(entry, ns)
+        elif isinstance(entry, URLPattern):
+            assert entry.name, f"URL {entry.pattern} has no name"
+            yield ":".join((*namespaces, entry.name))
+
+
+POST_ONLY = "a form's action (POST only); the page it leads back to is walked"
+SKIPPED = {
+    "healthz": "JSON for monitoring, not a page",
+    "set_language": "the language switch (POST); answers with a redirect",
+    "logout": POST_ONLY,
+    "orders:bulk_status": POST_ONLY,
+    "orders:change_status": POST_ONLY,
+    "orders:resolve_alert": POST_ONLY,
+    "fulfillment:retry_push": POST_ONLY,
+    "administration:channels:authorize": POST_ONLY + " (it leads to Allegro)",
+    "administration:channels:deactivate": POST_ONLY,
+    "administration:channels:activate": POST_ONLY,
+    "administration:channels:delete": POST_ONLY,
+    "administration:channels:reimport": POST_ONLY,
+    "administration:statuses:delete": POST_ONLY,
+    "administration:statuses:deactivate": POST_ONLY,
+    "administration:statuses:activate": POST_ONLY,
+    "administration:statuses:move": POST_ONLY,
+    "administration:users:change_role": POST_ONLY,
+    "administration:users:revoke_invitation": POST_ONLY,
+    "administration:fulfillment:retry_failed": POST_ONLY,
+    "administration:fulfillment:retry": POST_ONLY,
+}
+
+
+def _tenant_urls(name: str, company: Company, per: str | None = None) -> list[str]:
+    slug = company.tenant.slug
+    if per is None:
+        return [reverse(name, kwargs={"tenant_slug": slug})]
+    objects = {
+        "order_id": list(company.orders.values()),
+        "channel_id": company.channels,
+        "status_id": company.statuses,
+    }[per]
+    return [reverse(name, kwargs={"tenant_slug": slug, per: obj.pk}) for obj in objects]
+
+
+def _list_urls(company: Company) -> list[str]:
+    base = reverse("orders:list", args=[company.tenant.slug])
+    return [
+        base,
+        *(f"{base}?tab={tab.value}" for tab in TAB_LABELS),
+        f"{base}?tab=all&q=nie-ma-takiego",
+        # Filters a person typed wrong: the form says so.
+        f"{base}?tab=all&bought_from=wczoraj&status=999999",
+    ]
+
+
+# Pages of the company's owner: URL name → the addresses walked.
+OWNER_PAGES: dict[str, Callable[[Company], list[str]]] = {
+    "home": lambda c: [reverse("home")],
+    # Allegro sends the browser back without a valid state: the error is said on the page.
+    "allegro_callback": lambda c: [reverse("allegro_callback") + "?code=x&state=y"],
+    "tenant_home": lambda c: _tenant_urls("tenant_home", c),
+    "orders:list": _list_urls,
+    "orders:rows": lambda c: _tenant_urls("orders:rows", c),
+    "orders:dashboard": lambda c: _tenant_urls("orders:dashboard", c),
+    "orders:detail": lambda c: _tenant_urls("orders:detail", c, "order_id"),
+    "fulfillment:add_shipment": lambda c: _tenant_urls("fulfillment:add_shipment", c, "order_id"),
+    "administration:channels:list": lambda c: _tenant_urls("administration:channels:list", c),
+    "administration:channels:create": lambda c: _tenant_urls("administration:channels:create", c),
+    "administration:channels:detail": lambda c: _tenant_urls(
+        "administration:channels:detail", c, "channel_id"
+    ),
+    "administration:channels:edit": lambda c: _tenant_urls(
+        "administration:channels:edit", c, "channel_id"
+    ),
+    "administration:channels:sync_health": lambda c: _tenant_urls(
+        "administration:channels:sync_health", c, "channel_id"
+    ),
+    "administration:channels:backfill_progress": lambda c: _tenant_urls(
+        "administration:channels:backfill_progress", c, "channel_id"
+    ),
+    "administration:statuses:list": lambda c: _tenant_urls("administration:statuses:list", c),
+    "administration:statuses:create": lambda c: _tenant_urls("administration:statuses:create", c),
+    "administration:statuses:edit": lambda c: _tenant_urls(
+        "administration:statuses:edit", c, "status_id"
+    ),
+    "administration:users:list": lambda c: _tenant_urls("administration:users:list", c),
+    "administration:users:invite": lambda c: _tenant_urls("administration:users:invite", c),
+    "administration:users:remove": lambda c: [
+        reverse("administration:users:remove", args=[c.tenant.slug, c.member.pk]),
+        reverse(
+            "administration:users:remove",
+            args=[c.tenant.slug, Membership.objects.get(tenant=c.tenant, user=c.owner).pk],
+        ),
+    ],
+    "administration:fulfillment:settings": lambda c: _tenant_urls(
+        "administration:fulfillment:settings", c, "channel_id"
+    ),
+    "administration:fulfillment:pushes": lambda c: _tenant_urls(
+        "administration:fulfillment:pushes", c, "channel_id"
+    ),
+}
+
+
+def _reset_urls(company: Company) -> list[str]:
+    uid = urlsafe_base64_encode(force_bytes(company.staff.pk))
+    token = default_token_generator.make_token(company.staff)
+    return [
+        reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token}),
+        reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": "zly-link"}),
+    ]
+
+
+# Pages anyone can open.
+ANONYMOUS_PAGES: dict[str, Callable[[Company], list[str]]] = {
+    "login": lambda c: [reverse("login")],
+    "signup": lambda c: [reverse("signup")],
+    "password_reset": lambda c: [reverse("password_reset")],
+    "password_reset_done": lambda c: [reverse("password_reset_done")],
+    "password_reset_confirm": _reset_urls,
+    "password_reset_complete": lambda c: [reverse("password_reset_complete")],
+    "accept_invitation": lambda c: [
+        reverse("accept_invitation", args=[c.invitation_token]),
+        (reverse("accept_invitation", args=["zly-link"]), 400),
+    ],
+}
+
+
+def test_every_page_is_walked_or_skipped_with_a_reason():
+    names = set(route_names())
+    walked = set(OWNER_PAGES) | set(ANONYMOUS_PAGES)
+    assert sorted(names - walked - set(SKIPPED)) == [], "walk these pages or skip them here"
+    assert sorted((walked | set(SKIPPED)) - names) == [], "no such URL name any more"
+    assert sorted(walked & set(SKIPPED)) == []
+    assert all(reason for reason in SKIPPED.values())
+
+
+def test_every_page_reads_in_polish(company):
+    checker = Checker()
+    owner = polish_client(company.owner)
+    for urls in OWNER_PAGES.values():
+        for url in urls(company):
+            read(owner, url, checker)
+
+    # Forms sent with mistakes: the errors are Polish too.
+    slug = company.tenant.slug
+    order = company.orders["online"]
+    for url in (
+        reverse("administration:channels:create", args=[slug]),
+        reverse("administration:statuses:create", args=[slug]),
+        reverse("administration:users:invite", args=[slug]),
+        reverse("fulfillment:add_shipment", args=[slug, order.pk]),
+    ):
+        response = owner.post(url, {"waybill": " ", "carrier_id": "NIE_MA", "alias": "x"})
+        assert response.status_code in (200, 400), url
+        checker.check(f"POST {url}", response.content.decode())
+
+    anonymous = polish_client()
+    for urls in ANONYMOUS_PAGES.values():
+        for url in urls(company):
+            url, status = url if isinstance(url, tuple) else (url, 200)
+            read(anonymous, url, checker, status=status)
+    response = anonymous.post(reverse("login"), {"username": "nikt@x.example", "password": "x"})
+    checker.check("POST login", response.content.decode())
+    response = anonymous.post(reverse("signup"), {"email": "zly"})
+    checker.check("POST signup", response.content.decode())
+
+    # Error pages: a missing page, Administracja for a non-administrator, an expired form, and
+    # a user who belongs to no company yet.
+    read(anonymous, "/nie-ma-takiej-strony/", checker, status=404)
+    staff = polish_client(company.staff)
+    read(staff, f"/app/{slug}/orders/999999/", checker, status=404)
+    read(staff, reverse("administration:statuses:list", args=[slug]), checker, status=403)
+    csrf = polish_client(company.staff, enforce_csrf_checks=True)
+    response = csrf.post(reverse("orders:change_status", args=[slug, order.pk]), {})
+    assert response.status_code == 403
+    checker.check("POST without CSRF token", response.content.decode())
+    read(polish_client(UserFactory(email="bez-firmy@x.example")), reverse("home"), checker)
+    # A staff member's view of the order and the banner of the channel needing authorization.
+    read(staff, reverse("orders:detail", args=[slug, order.pk]), checker)
+    read(staff, reverse("orders:dashboard", args=[slug]), checker)
+
+    assert len(checker.pages) > 60
+    assert checker.findings == [], "\n".join(
+        ["English or Allegro codes on Polish pages:", *checker.findings]
+    )
+
+
+def test_the_check_finds_english_and_codes_only_where_people_read_them():
+    html = """<html lang="pl"><head><title>Zamówienie · apilo</title><style>p{}</style>
+    <script>var kind = "CASH_ON_DELIVERY"; var t = "Order placed";</script></head><body>
+    <p>Status realizacji <span title="PROCESSING">W realizacji</span>, kod <code>SENT</code>
+    i <kbd>the shipment</kbd>.</p>
+    <p>Fulfillment status “READY_FOR_SHIPMENT”</p>
+    <input type="submit" value="Mark as handled"><input type="hidden" name="f" value="PAYU">
+    <img alt="Cancelled by the buyer"><p>Środowisko: local</p>
+    <p>payment.type has an unknown value “X”.</p></body></html>"""
+    assert readable_text(html) == (
+        "Zamówienie · apilo Status realizacji PROCESSING W realizacji , kod i . Fulfillment "
+        "status “READY_FOR_SHIPMENT” Mark as handled Cancelled by the buyer Środowisko: local "
+        "payment.type has an unknown value “X”."
+    )
+    checker = Checker()
+    checker.check("strona", html)
+    assert checker.findings == [
+        "strona: English “Cancelled by the buyer” ('Cancelled by the buyer')",
+        "strona: English “Fulfillment status” ('Fulfillment status')",
+        "strona: English “has an unknown value “X”.” "
+        "('%(path)s has an unknown value “%(value)s”.')",
+        "strona: English “Fulfillment status “READY_FOR_SHIPMENT”” "
+        "('Fulfillment status “%(status)s”')",
+        "strona: English “Mark as handled” ('Mark as handled')",
+        "strona: Allegro code READY_FOR_SHIPMENT in “ealizacji , kod i . Fulfillment status "
+        "“READY_FOR_SHIPMENT” Mark as handled Cancelled by the buyer”",
+        "strona: Allegro code local in “dled Cancelled by the buyer Środowisko: local "
+        "payment.type has an unknown value “X”.”",
+        "strona: English in “_SHIPMENT” Mark as handled Cancelled by the buyer Środowisko: local "
+        "payment.type has an unknown value “X”.”",
+    ]
