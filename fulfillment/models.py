@@ -92,13 +92,14 @@ class ChannelFulfillmentSettings(TenantOwnedModel):
 class ChannelCarriers(TenantOwnedModel):
     """Allegro's carriers (``GET /order/carriers``) as last fetched for a channel.
 
-    Pages and the shipment service read this and never call Allegro; only the refresh task
-    writes it (services/carriers.py). A row rather than the cache: every order page needs the
-    list, and after a Redis flush or eviction the cache would put every page back on the
-    fallback list and send every channel to Allegro at once; a row survives that, and its
-    dates tell beat which lists are due. One per channel, fetched with the channel's own token
-    and owned by its tenant like the rest of its data (Allegro lists the same carriers to every
-    seller of an environment, so this costs one small call per channel a day).
+    Pages and the shipment service read this (through the cache) and never call Allegro; only
+    the refresh task writes it (services/carriers.py). A row rather than only the cache: every
+    order page needs the list, and after a Redis flush or eviction a cache alone would put every
+    page back on the fallback list and send every channel to Allegro at once; a row survives
+    that, and its dates tell beat which lists are due. One per channel, fetched with the
+    channel's own token and owned by its tenant like the rest of its data (Allegro lists the
+    same carriers to every seller of an environment, so this costs one small call per channel
+    a day).
     """
 
     channel = models.ForeignKey(

@@ -1,13 +1,13 @@
 """Carriers for shipments: Allegro's ``GET /order/carriers``, stored per channel.
 
 Pages never call Allegro for them (DESIGN §1: no Allegro call while rendering a page or inside a
-transaction). ``carriers_for`` reads the list a task stored (``ChannelCarriers``); a channel that
-has none yet gets the carriers seen in the wild (``KNOWN``, REFERENCE §3.5) and a refresh is
-queued. ``refresh_carriers`` (fulfillment.tasks.refresh_carriers, outside any transaction)
-asks Allegro and stores the answer; it runs when a channel connects, when a page found no list,
-and from beat for every list older than ``FULFILLMENT_CARRIERS_CACHE_SECONDS``
-(``refresh_due``). A failed refresh keeps the list it had (or none): the fallback is never
-stored as if Allegro had said it.
+transaction). ``carriers_for`` reads the list a task stored (``ChannelCarriers``, through the
+cache); a channel that has none yet gets the carriers seen in the wild (``KNOWN``, REFERENCE
+§3.5) and a refresh is queued. ``refresh_carriers`` (fulfillment.tasks.refresh_carriers,
+outside any transaction) asks Allegro and stores the answer; it runs when a channel connects,
+when a page found no list, and from beat for every list older than
+``FULFILLMENT_CARRIERS_CACHE_SECONDS`` (``refresh_due``). A failed refresh keeps the list it
+had (or none): the fallback is never stored as if Allegro had said it.
 
 The shipment form proposes the carrier the order's delivery method names (`proposed_carrier`),
 matched against that list by name, with no call of its own.
@@ -64,27 +64,48 @@ KNOWN: tuple[tuple[str, str], ...] = (
     ("DTS", "DTS"),
     ("PEKAES", "Pekaes"),
 )
-# A page that finds no list queues one refresh per channel in this time at most.
+# A page that finds no list queues one refresh per channel in this time at most, and reads
+# the row again after it.
 QUEUE_AGAIN_AFTER_SECONDS = 60
+
+
+def _key(tenant_id: int, channel_id: int) -> str:
+    return f"fulfillment:carriers:{tenant_id}:{channel_id}"
 
 
 # --------------------------------------------------------------------------- reading (pages)
 def carriers_for(channel: SalesChannel) -> list[tuple[str, str]]:
     """[(carrier id, label)] with OTHER last: the channel's stored list from Allegro, or the
-    fallback list while it has none (and then a refresh is queued). Never calls Allegro."""
-    stored = (
-        ChannelCarriers.objects.filter(tenant_id=channel.tenant_id, channel_id=channel.pk)
-        .values_list("carriers", "next_refresh_at")
-        .first()
-    )
-    pairs: Sequence[Sequence[str]] = stored[0] if stored else ()
+    fallback list while it has none (and then a refresh is queued). Never calls Allegro.
+
+    The row is read through the cache (every order page needs it); the refresh writes both,
+    so a Redis flush only costs a query."""
+    key = _key(channel.tenant_id, channel.pk)
+    cached = cache.get(key)
+    if cached is None:
+        stored = (
+            ChannelCarriers.objects.filter(tenant_id=channel.tenant_id, channel_id=channel.pk)
+            .values_list("carriers", "next_refresh_at")
+            .first()
+        )
+        cached = (stored[0], stored[1]) if stored else ([], None)
+        # add, not set: a refresh that stored a newer list meanwhile is not overwritten.
+        cache.add(key, cached, _cache_seconds(cached[0]))
+    pairs: Sequence[Sequence[str]] = cached[0]
     if not pairs:
-        if stored is None or stored[1] <= timezone.now():
+        next_refresh_at = cached[1]
+        if next_refresh_at is None or next_refresh_at <= timezone.now():
             queue_refresh(channel)
         pairs = KNOWN
     out = [(str(cid), str(name)) for cid, name in pairs if cid != OTHER]
     out.append((OTHER, _("Other carrier (enter its name)")))
     return out
+
+
+def _cache_seconds(pairs: Sequence[Sequence[str]]) -> int:
+    return (
+        int(conf.get("FULFILLMENT_CARRIERS_CACHE_SECONDS")) if pairs else QUEUE_AGAIN_AFTER_SECONDS
+    )
 
 
 def label_of(channel: SalesChannel, carrier_id: str) -> str:
@@ -97,7 +118,7 @@ def queue_refresh(channel: SalesChannel) -> None:
     once a minute per channel from pages; beat refreshes anything missed)."""
     if not channel.is_connected:
         return
-    key = f"fulfillment:carriers:queued:{channel.tenant_id}:{channel.pk}"
+    key = f"{_key(channel.tenant_id, channel.pk)}:queued"
     if cache.add(key, 1, QUEUE_AGAIN_AFTER_SECONDS):
         transaction.on_commit(partial(_dispatch, channel.tenant_id, channel.pk))
 
@@ -172,6 +193,11 @@ def _store(
     ChannelCarriers.objects.bulk_create(
         [row], update_conflicts=True, unique_fields=["tenant", "channel"], update_fields=fields
     )
+    key = _key(channel.tenant_id, channel.pk)
+    if pairs is None:
+        cache.delete(key)  # the list stays; pages read when to ask again from the row
+    else:
+        cache.set(key, (pairs, next_refresh_at), _cache_seconds(pairs))
 
 
 def _max_age() -> timedelta:
