@@ -434,3 +434,10 @@ CELERY_BEAT_SCHEDULE["fulfillment-sweep"] = {
     "schedule": env.float("FULFILLMENT_SWEEP_SECONDS", default=10.0),
     "options": {"expires": env.float("FULFILLMENT_SWEEP_SECONDS", default=10.0)},
 }
+# Carriers for shipments (fulfillment/services/carriers.py): beat fetches each channel's list
+# from Allegro when it is missing or a day old; pages only read the stored lists.
+CELERY_BEAT_SCHEDULE["fulfillment-carriers"] = {
+    "task": "fulfillment.tasks.refresh_due_carriers",
+    "schedule": env.float("FULFILLMENT_CARRIERS_SWEEP_SECONDS", default=60.0),
+    "options": {"expires": env.float("FULFILLMENT_CARRIERS_SWEEP_SECONDS", default=60.0)},
+}

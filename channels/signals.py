@@ -1,4 +1,5 @@
-"""Keep per-tenant cached views of sales channels fresh."""
+"""Keep per-tenant cached views of sales channels fresh, and tell the apps above when an
+account is connected."""
 
 from __future__ import annotations
 
@@ -7,10 +8,15 @@ from typing import Any
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from channels.context_processors import reauth_banner_key
 from channels.models import SalesChannel
+
+# Sent (with ``channel``) when an OAuth callback has connected or re-authorized a channel, after
+# the new tokens are committed. The hook through which apps above channels start their own work
+# for the account (fulfillment fetches its carriers) without channels importing them.
+channel_connected = Signal()
 
 
 @receiver(post_save, sender=SalesChannel)

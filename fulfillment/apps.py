@@ -7,3 +7,9 @@ class FulfillmentConfig(AppConfig):
 
     name = "fulfillment"
     verbose_name = _("Fulfillment")
+
+    def ready(self) -> None:
+        from channels.signals import channel_connected
+        from fulfillment.services.carriers import refresh_when_connected
+
+        channel_connected.connect(refresh_when_connected, dispatch_uid="fulfillment.carriers")

@@ -36,8 +36,17 @@ _DEFAULTS: dict[str, float] = {
     # The sweeper skips a tick while the broker's queue holds more messages than this: the
     # workers are behind and the due rows' tasks are still on their way (no duplicates).
     "FULFILLMENT_SWEEP_MAX_BACKLOG": 500,
-    # How long the list of carriers from /order/carriers is cached per environment.
+    # How old a channel's stored list of carriers (/order/carriers) may get before beat
+    # fetches it again.
     "FULFILLMENT_CARRIERS_CACHE_SECONDS": 86400,
+    # After a failed fetch of the list (or while a fetch waits in the queue), beat tries again
+    # this much later.
+    "FULFILLMENT_CARRIERS_RETRY_SECONDS": 600,
+    # Beat looks for due lists this often (the beat entry in apilo/settings.py reads it too) …
+    "FULFILLMENT_CARRIERS_SWEEP_SECONDS": 60,
+    # … and fetches at most this many per tick, so the lists never crowd out the order polls
+    # in the client id's shared budget.
+    "FULFILLMENT_CARRIERS_SWEEP_BATCH": 50,
 }
 
 

@@ -11,9 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 from channels import allegro_names
 from fulfillment.models import SettableFulfillment
-from fulfillment.services.carriers import OTHER
+from fulfillment.services.carriers import OTHER, carriers_for, proposed_carrier
+from fulfillment.services.shipments import comment_prefill
 from notifications.renderer import validate_shipment_comment
-from orders.models import OrderLine, OrderStatus, SystemStatus
+from orders.models import Order, OrderLine, OrderStatus, SystemStatus
 
 NONE_LABEL = _("— no change on Allegro —")
 NO_CARRIER_LABEL = _("— choose the carrier —")
@@ -139,3 +140,24 @@ class ShipmentForm(forms.Form):
         if data.get("carrier_id") == OTHER and not (data.get("carrier_name") or "").strip():
             self.add_error("carrier_name", _("Enter the carrier's name."))
         return data
+
+
+def shipment_form_for(
+    order: Order, data: Any = None, lines: list[OrderLine] | None = None
+) -> ShipmentForm:
+    """The add-shipment form of ``order`` (its own page, and the order page's panel), with the
+    channel's stored carriers: building it never calls Allegro."""
+    if lines is None:
+        lines = list(OrderLine.objects.filter(tenant_id=order.tenant_id, order=order))
+    carriers = carriers_for(order.channel)
+    # The carrier of the order's delivery method is proposed; without one, nothing is chosen
+    # (a wrong carrier chosen for the seller is easy to miss, an empty choice is not).
+    return ShipmentForm(
+        data,
+        carriers=[("", str(NO_CARRIER_LABEL)), *carriers],
+        lines=lines,
+        initial={
+            "comment": comment_prefill(order),
+            "carrier_id": proposed_carrier(order, carriers) or "",
+        },
+    )

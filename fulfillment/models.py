@@ -5,6 +5,7 @@
   (``services.mappings.DEFAULTS``), so a new channel works without anyone saving the page.
 * ``ChannelFulfillmentSettings`` — per channel, the status an order takes when a shipment is
   added (no row: the tenant's "sent" status).
+* ``ChannelCarriers`` — per channel, Allegro's list of carriers as a task last fetched it.
 * ``Shipment`` — a parcel with its waybill, one per (order, carrier, waybill).
 * ``FulfillmentPush`` — the outbox: one row per change that must reach Allegro, written in the
   transaction of the change, sent by a task dispatched on commit and re-dispatched by the beat
@@ -86,6 +87,49 @@ class ChannelFulfillmentSettings(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"fulfillment settings of channel {self.channel_id}"
+
+
+class ChannelCarriers(TenantOwnedModel):
+    """Allegro's carriers (``GET /order/carriers``) as last fetched for a channel.
+
+    Pages and the shipment service read this (through the cache) and never call Allegro; only
+    the refresh task writes it (services/carriers.py). A row rather than only the cache: every
+    order page needs the list, and after a Redis flush or eviction a cache alone would put every
+    page back on the fallback list and send every channel to Allegro at once; a row survives
+    that, and its dates tell beat which lists are due. One per channel, fetched with the
+    channel's own token and owned by its tenant like the rest of its data (Allegro lists the
+    same carriers to every seller of an environment, so this costs one small call per channel
+    a day).
+    """
+
+    channel = models.ForeignKey(
+        "channels.SalesChannel",
+        on_delete=models.CASCADE,
+        related_name="fulfillment_carriers",
+        db_index=False,
+    )
+    # [[carrier id, name], …] as Allegro listed them, without OTHER (the form has its own);
+    # [] until Allegro answered once.
+    carriers = models.JSONField(default=list, blank=True)
+    # When Allegro last answered with the list (None: never).
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    # When beat should fetch it again: a day after a success, minutes after a failure, and
+    # a few minutes ahead while a refresh waits in the queue (beat's claim).
+    next_refresh_at = models.DateTimeField()
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "channel"], name="channelcarriers_tenant_ch"),
+        ]
+        indexes = [
+            # Beat's cross-tenant scan of due lists (system query, no tenant).
+            models.Index(fields=["next_refresh_at"], name="channelcarriers_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"carriers of channel {self.channel_id} ({len(self.carriers)})"
 
 
 class Shipment(TenantOwnedModel):

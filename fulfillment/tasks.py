@@ -1,4 +1,5 @@
-"""Celery tasks of the push outbox. Thin: ids in, scope entered, services called."""
+"""Celery tasks of the push outbox and of the carriers list. Thin: ids in, scope entered,
+services called."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from celery import shared_task
 from django_scopes import scope
 
 from fulfillment import conf
-from fulfillment.services import push
+from fulfillment.services import carriers, push
 
 logger = logging.getLogger("fulfillment.push")
 
@@ -65,6 +66,22 @@ def sweep_pushes() -> int:
             else:
                 push_orders.delay(tenant_id, chunk)
     return len(due)
+
+
+@shared_task(ignore_result=True)
+def refresh_carriers(tenant_id: int, channel_id: int) -> bool:
+    """Fetch the channel's carriers from Allegro and store them (a channel connected, a page
+    found no list, beat found it due)."""
+    with scope(tenant=tenant_id):
+        return carriers.refresh_carriers(channel_id)
+
+
+@shared_task(ignore_result=True)
+def refresh_due_carriers() -> int:
+    """Beat: queue the refresh of every channel whose list of carriers is missing or due
+    (FULFILLMENT_CARRIERS_SWEEP_BATCH a tick at most)."""
+    limit = max(1, int(conf.get("FULFILLMENT_CARRIERS_SWEEP_BATCH")))
+    return len(carriers.refresh_due(limit=limit))
 
 
 def _broker_backlog() -> int | None:

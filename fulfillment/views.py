@@ -9,33 +9,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from fulfillment.forms import NO_CARRIER_LABEL, ShipmentForm
+from fulfillment.forms import shipment_form_for
 from fulfillment.models import FulfillmentPush
 from fulfillment.services import push as push_service
-from fulfillment.services.carriers import carriers_for, proposed_carrier
-from fulfillment.services.shipments import ShipmentError, comment_prefill
+from fulfillment.services.shipments import ShipmentError
 from fulfillment.services.shipments import add_shipment as add_shipment_service
 from notifications.catalogue import Context, variables_for
-from orders.models import Order, OrderLine
-
-
-def shipment_form_for(
-    order: Order, data=None, lines: list[OrderLine] | None = None
-) -> ShipmentForm:
-    if lines is None:
-        lines = list(OrderLine.objects.filter(tenant_id=order.tenant_id, order=order))
-    carriers = carriers_for(order.channel)
-    # The carrier of the order's delivery method is proposed; without one, nothing is chosen
-    # (a wrong carrier chosen for the seller is easy to miss, an empty choice is not).
-    return ShipmentForm(
-        data,
-        carriers=[("", str(NO_CARRIER_LABEL)), *carriers],
-        lines=lines,
-        initial={
-            "comment": comment_prefill(order),
-            "carrier_id": proposed_carrier(order, carriers) or "",
-        },
-    )
+from orders.models import Order
 
 
 @require_http_methods(["GET", "POST"])

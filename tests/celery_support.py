@@ -3,7 +3,8 @@
 `celery_worker_process` / `celery_beat_process` start `celery -A apilo worker|beat` as
 subprocesses against the test database and the test Redis, so what they write is visible to
 tests using `transactional_db` or `live_server`. `CeleryProcess.kill()` sends SIGKILL (a worker
-dying mid-task); `.start()` starts it again.
+dying mid-task); `.start()` starts it again. Workers run tests/guarded_celery.py: apilo's app
+with the guard of tests/http_guard.py, whose offences fail the test that started the worker.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.db import connection
+
+from tests.http_guard import GUARD, GUARD_FILE_ENV
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -41,6 +44,7 @@ class CeleryProcess:
         self.proc: subprocess.Popen | None = None
         self.log = Path(tempfile.mkstemp(prefix=f"celery-{kind}-", suffix=".log")[1])
         self.workdir = Path(tempfile.mkdtemp(prefix=f"celery-{kind}-"))
+        self.guard_file = self.workdir / "http-in-transactions.txt"
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -51,13 +55,16 @@ class CeleryProcess:
                 "REDIS_URL": settings.REDIS_URL,
                 "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
                 "CACHE_KEY_PREFIX": settings.CACHES["default"].get("KEY_PREFIX", ""),
+                GUARD_FILE_ENV: str(self.guard_file),
             }
         )
         env.update(self.extra_env)
         return env
 
     def start(self) -> CeleryProcess:
-        args = [sys.executable, "-m", "celery", "-A", "apilo", self.kind, "--loglevel", "INFO"]
+        app = "tests.guarded_celery" if self.kind == "worker" else "apilo"
+        args = [sys.executable, "-m", "celery", "-A", app, self.kind, "--loglevel", "INFO"]
+        GUARD.watch(self.guard_file)
         if self.kind == "worker":
             args += ["--concurrency", "2", "--pool", "prefork", "-n", f"test-{os.getpid()}@%h"]
         else:

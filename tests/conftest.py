@@ -8,6 +8,8 @@ from django.core.cache import cache
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 
 pytest_plugins = [
+    # Fails any test that makes a request to Allegro inside a database transaction.
+    "tests.http_guard",
     "tests.sandbox_support",
     "tests.celery_support",
     "tests.mail_support",

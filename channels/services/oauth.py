@@ -43,6 +43,7 @@ from channels.models import AllegroCredential, ConnectionState, SalesChannel
 from channels.services import sync
 from channels.services.locking import lock_channel
 from channels.services.tokens import store_pair_locked
+from channels.signals import channel_connected
 from core.models import Membership, Tenant
 
 logger = logging.getLogger(__name__)
@@ -303,4 +304,5 @@ def _store(
     # for the next beat tick.
     with scope(tenant=tenant):
         sync.channel_connected(channel)
+        channel_connected.send(sender=SalesChannel, channel=channel)
     return Connected(channel=channel, tenant_slug=tenant.slug, reauthorized=reauthorized)

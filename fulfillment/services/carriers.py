@@ -1,8 +1,13 @@
-"""Carriers for shipments: Allegro's ``GET /order/carriers``, cached per Allegro environment.
+"""Carriers for shipments: Allegro's ``GET /order/carriers``, stored per channel.
 
-The list is the same for every seller of an environment, so the cache key is the environment
-(no tenant data in it). If Allegro cannot be asked (not connected, an error), the carriers seen
-in the wild (REFERENCE §3.5) are offered and the miss is cached briefly.
+Pages never call Allegro for them (DESIGN §1: no Allegro call while rendering a page or inside a
+transaction). ``carriers_for`` reads the list a task stored (``ChannelCarriers``, through the
+cache); a channel that has none yet gets the carriers seen in the wild (``KNOWN``, REFERENCE
+§3.5) and a refresh is queued. ``refresh_carriers`` (fulfillment.tasks.refresh_carriers,
+outside any transaction) asks Allegro and stores the answer; it runs when a channel connects,
+when a page found no list, and from beat for every list older than
+``FULFILLMENT_CARRIERS_CACHE_SECONDS`` (``refresh_due``). A failed refresh keeps the list it
+had (or none): the fallback is never stored as if Allegro had said it.
 
 The shipment form proposes the carrier the order's delivery method names (`proposed_carrier`),
 matched against that list by name, with no call of its own.
@@ -14,14 +19,24 @@ import logging
 import re
 import unicodedata
 from collections.abc import Sequence
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
 
 from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
+from kombu.exceptions import OperationalError
 
-from channels.clients.allegro import AllegroClient, AllegroError, get_environment
+from channels.clients.allegro import AllegroError, UnknownEnvironment
 from channels.models import SalesChannel
 from channels.services.api import call
+from core.models import assert_writable_in_scope
 from fulfillment import conf
+from fulfillment.models import ChannelCarriers
 from orders.models import DeliveryMethod, Order
 
 logger = logging.getLogger("fulfillment.carriers")
@@ -49,48 +64,181 @@ KNOWN: tuple[tuple[str, str], ...] = (
     ("DTS", "DTS"),
     ("PEKAES", "Pekaes"),
 )
-FALLBACK_CACHE_SECONDS = 300
+# A page that finds no list queues one refresh per channel in this time at most, and reads
+# the row again after it.
+QUEUE_AGAIN_AFTER_SECONDS = 60
 
 
-def _key(environment: str) -> str:
-    return f"fulfillment:carriers:{environment}"
+def _key(tenant_id: int, channel_id: int) -> str:
+    return f"fulfillment:carriers:{tenant_id}:{channel_id}"
 
 
+# --------------------------------------------------------------------------- reading (pages)
 def carriers_for(channel: SalesChannel) -> list[tuple[str, str]]:
-    """[(carrier id, label)] with OTHER last; from the cache, else from Allegro."""
-    key = _key(channel.allegro_environment)
+    """[(carrier id, label)] with OTHER last: the channel's stored list from Allegro, or the
+    fallback list while it has none (and then a refresh is queued). Never calls Allegro.
+
+    The row is read through the cache (every order page needs it); the refresh writes both,
+    so a Redis flush only costs a query."""
+    key = _key(channel.tenant_id, channel.pk)
     cached = cache.get(key)
     if cached is None:
-        cached = _fetch(channel)
-        ttl = conf.get("FULFILLMENT_CARRIERS_CACHE_SECONDS") if cached else FALLBACK_CACHE_SECONDS
-        cached = cached or [list(pair) for pair in KNOWN]
-        cache.set(key, cached, int(ttl))
-    pairs = [(str(cid), str(name)) for cid, name in cached if cid != OTHER]
-    pairs.append((OTHER, _("Other carrier (enter its name)")))
-    return pairs
-
-
-def _fetch(channel: SalesChannel) -> list[list[str]]:
-    if not channel.is_connected:
-        return []
-    try:
-        # A page is waiting: short timeouts, no queueing behind the rate limiter.
-        client = AllegroClient(
-            get_environment(channel.allegro_environment), timeout=(2.0, 4.0), rate_limit_max_wait=0
+        stored = (
+            ChannelCarriers.objects.filter(tenant_id=channel.tenant_id, channel_id=channel.pk)
+            .values_list("carriers", "next_refresh_at")
+            .first()
         )
-        data = call(channel, "GET", "/order/carriers", client=client).data
-    except (AllegroError, Exception) as exc:  # never break the order page
-        logger.warning("carriers of %s unavailable: %s", channel.allegro_environment, exc)
-        return []
+        cached = (stored[0], stored[1]) if stored else ([], None)
+        # add, not set: a refresh that stored a newer list meanwhile is not overwritten.
+        cache.add(key, cached, _cache_seconds(cached[0]))
+    pairs: Sequence[Sequence[str]] = cached[0]
+    if not pairs:
+        next_refresh_at = cached[1]
+        if next_refresh_at is None or next_refresh_at <= timezone.now():
+            queue_refresh(channel)
+        pairs = KNOWN
+    out = [(str(cid), str(name)) for cid, name in pairs if cid != OTHER]
+    out.append((OTHER, _("Other carrier (enter its name)")))
+    return out
+
+
+def _cache_seconds(pairs: Sequence[Sequence[str]]) -> int:
+    return (
+        int(conf.get("FULFILLMENT_CARRIERS_CACHE_SECONDS")) if pairs else QUEUE_AGAIN_AFTER_SECONDS
+    )
+
+
+def label_of(channel: SalesChannel, carrier_id: str) -> str:
+    """The carrier's name as the channel's list has it (the id when the list does not)."""
+    return dict(carriers_for(channel)).get(carrier_id, carrier_id)
+
+
+def queue_refresh(channel: SalesChannel) -> None:
+    """Fetch the channel's carriers in a task, after the caller's transaction commits (at most
+    once a minute per channel from pages; beat refreshes anything missed)."""
+    if not channel.is_connected:
+        return
+    key = f"{_key(channel.tenant_id, channel.pk)}:queued"
+    if cache.add(key, 1, QUEUE_AGAIN_AFTER_SECONDS):
+        transaction.on_commit(partial(_dispatch, channel.tenant_id, channel.pk))
+
+
+def refresh_when_connected(sender: Any, channel: SalesChannel, **kwargs: Any) -> None:
+    """channels.signals.channel_connected: a newly (re)authorized account fetches its list."""
+    transaction.on_commit(partial(_dispatch, channel.tenant_id, channel.pk))
+
+
+def _dispatch(tenant_id: int, channel_id: int) -> None:
+    from fulfillment.tasks import refresh_carriers as refresh_task
+
+    try:
+        refresh_task.delay(tenant_id, channel_id)
+    except OperationalError as exc:  # the broker is down: beat refreshes the list later
+        logger.warning("carriers refresh of channel %s not queued: %s", channel_id, exc)
+
+
+# --------------------------------------------------------------------------- fetching (tasks)
+def refresh_carriers(channel_id: int) -> bool:
+    """Ask Allegro for the channel's carriers and store them. True when stored. Runs in a task,
+    in the channel's tenant scope, outside any transaction (the call may refresh the token).
+    A failure is logged and keeps what was stored; beat tries again later."""
+    channel = SalesChannel.objects.filter(pk=channel_id).first()
+    if channel is None or not channel.is_connected:
+        return False
+    now = timezone.now()
+    try:
+        data = call(channel, "GET", "/order/carriers").data
+    except (AllegroError, UnknownEnvironment) as exc:
+        logger.warning(
+            "carriers of channel %s unavailable: %s: %s", channel_id, type(exc).__name__, exc
+        )
+        _store(channel, None, next_refresh_at=now + _retry_after())
+        return False
+    pairs = _parse(data)
+    if not pairs:
+        logger.warning("carriers of channel %s: Allegro listed none", channel_id)
+        _store(channel, None, next_refresh_at=now + _retry_after())
+        return False
+    _store(channel, pairs, next_refresh_at=now + _max_age(), fetched_at=now)
+    return True
+
+
+def _parse(data: Any) -> list[list[str]]:
     out = []
-    for entry in (data or {}).get("carriers") or []:
-        if isinstance(entry, dict) and entry.get("id"):
+    entries = data.get("carriers") if isinstance(data, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
+        # OTHER is the form's own choice, with its own label: not stored.
+        if isinstance(entry, dict) and entry.get("id") and entry["id"] != OTHER:
             out.append([str(entry["id"]), str(entry.get("name") or entry["id"])])
     return out
 
 
-def label_of(channel: SalesChannel, carrier_id: str) -> str:
-    return dict(carriers_for(channel)).get(carrier_id, carrier_id)
+def _store(
+    channel: SalesChannel,
+    pairs: list[list[str]] | None,
+    *,
+    next_refresh_at: datetime,
+    fetched_at: datetime | None = None,
+) -> None:
+    """One upsert keyed on (tenant, channel); ``pairs`` None keeps the stored list."""
+    assert_writable_in_scope(channel.tenant_id)
+    row = ChannelCarriers(
+        tenant_id=channel.tenant_id,
+        channel_id=channel.pk,
+        carriers=pairs or [],
+        fetched_at=fetched_at,
+        next_refresh_at=next_refresh_at,
+    )
+    fields = ["next_refresh_at"] if pairs is None else ["carriers", "fetched_at", "next_refresh_at"]
+    ChannelCarriers.objects.bulk_create(
+        [row], update_conflicts=True, unique_fields=["tenant", "channel"], update_fields=fields
+    )
+    key = _key(channel.tenant_id, channel.pk)
+    if pairs is None:
+        cache.delete(key)  # the list stays; pages read when to ask again from the row
+    else:
+        cache.set(key, (pairs, next_refresh_at), _cache_seconds(pairs))
+
+
+def _max_age() -> timedelta:
+    return timedelta(seconds=conf.get("FULFILLMENT_CARRIERS_CACHE_SECONDS"))
+
+
+def _retry_after() -> timedelta:
+    return timedelta(seconds=conf.get("FULFILLMENT_CARRIERS_RETRY_SECONDS"))
+
+
+def refresh_due(*, limit: int) -> list[tuple[int, int]]:
+    """Beat: claim up to ``limit`` connected, active channels whose list is missing or due, the
+    longest waiting first, and queue their refreshes (after commit). The claim moves a
+    channel's next refresh a retry period ahead, so a refresh still in the queue is not queued
+    again by the next tick. Returns [(tenant id, channel id)] queued."""
+    now = timezone.now()
+    claim_until = now + _retry_after()
+    with scopes_disabled(), transaction.atomic():
+        due = list(
+            SalesChannel.objects.pollable()
+            .filter(
+                Q(fulfillment_carriers__isnull=True)
+                | Q(fulfillment_carriers__next_refresh_at__lte=now)
+            )
+            .order_by(F("fulfillment_carriers__next_refresh_at").asc(nulls_first=True), "pk")
+            .values_list("tenant_id", "pk")[:limit]
+        )
+        ChannelCarriers.objects.bulk_create(
+            [
+                ChannelCarriers(
+                    tenant_id=tenant_id, channel_id=channel_id, next_refresh_at=claim_until
+                )
+                for tenant_id, channel_id in due
+            ],
+            update_conflicts=True,
+            unique_fields=["tenant", "channel"],
+            update_fields=["next_refresh_at"],
+        )
+        for tenant_id, channel_id in due:
+            transaction.on_commit(partial(_dispatch, tenant_id, channel_id))
+    return due
 
 
 # --------------------------------------------------------------------------- proposing one

@@ -1,8 +1,10 @@
 """Dodaj przesyłkę: a shipment with its tracking number, written with everything it causes.
 
-In one transaction (holding the order row): the shipment, its timeline entry, the push that
-posts it to Allegro, and the move to the channel's shipment status, whose mapped Allegro status
-(SENT by default) is pushed after the shipment.
+The carrier's name comes from the channel's stored list of carriers, read before the
+transaction: nothing here calls Allegro (the push does, after commit). In one transaction
+(holding the order row): the shipment, its timeline entry, the push that posts it to Allegro,
+and the move to the channel's shipment status, whose mapped Allegro status (SENT by default) is
+pushed after the shipment.
 
 The channel's "Pass shipment information to Allegro" option governs what Allegro learns about a
 shipment: with it off, neither the tracking number nor the status move the shipment causes is
@@ -22,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from fulfillment.models import Shipment
 from fulfillment.services import push as push_service
-from fulfillment.services.carriers import OTHER
+from fulfillment.services.carriers import OTHER, label_of
 from fulfillment.services.mappings import shipment_status_for
 from notifications.catalogue import Context, Objects
 from notifications.renderer import TemplateProblem, problems, render_for
@@ -103,6 +105,8 @@ def add_shipment(
     found = problems(comment or "", Context.SHIPMENT_COMMENT)
     if found:
         raise ShipmentError(found[0].message, "comment")
+    if carrier_id != OTHER:
+        carrier_name = label_of(order.channel, carrier_id)
     with transaction.atomic():
         locked = (
             Order.objects.select_for_update(of=("self",))
@@ -119,10 +123,6 @@ def add_shipment(
             raise ShipmentError(_("Choose at least one item for the parcel."), "line_ids")
         if set(chosen) == set(all_lines):
             chosen = []  # the whole order: Allegro takes an empty list as every item
-        if carrier_id != OTHER:
-            from fulfillment.services.carriers import label_of
-
-            carrier_name = label_of(locked.channel, carrier_id)
         shipment = Shipment(
             tenant_id=locked.tenant_id,
             order=locked,

@@ -61,7 +61,7 @@ def fulfillment_event_text(event: Any) -> str:
 
 @register.inclusion_tag("fulfillment/_order_panel.html", takes_context=True)
 def fulfillment_order_panel(context: template.Context, order: Any) -> dict[str, Any]:
-    from fulfillment.views import shipment_form_for
+    from fulfillment.forms import shipment_form_for
     from notifications.catalogue import Context as TextContext
     from notifications.catalogue import variables_for
 
