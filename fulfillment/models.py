@@ -222,7 +222,3 @@ class FulfillmentPush(TenantOwnedModel):
             self.target_status if self.kind == PushKind.STATUS else f"shipment {self.shipment_id}"
         )
         return f"push {self.pk} of order {self.order_id}: {what} ({self.state})"
-
-    @property
-    def is_open(self) -> bool:
-        return self.state in (PushState.PENDING, PushState.FAILED)

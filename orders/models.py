@@ -326,12 +326,6 @@ class Order(TenantOwnedModel):
     def buyer_name(self) -> str:
         return " ".join(p for p in (self.buyer_first_name, self.buyer_last_name) if p)
 
-    @property
-    def delivery_name(self) -> str:
-        address = self.delivery_address or {}
-        name = " ".join(p for p in (address.get("first_name"), address.get("last_name")) if p)
-        return name or self.buyer_name
-
 
 class OrderLine(TenantOwnedModel):
     """One line item of an order, keyed by Allegro's `lineItems[].id` within the order."""

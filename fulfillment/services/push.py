@@ -1,7 +1,7 @@
 """The push outbox: changes that must reach Allegro, written with the change, sent after it.
 
 Writing (inside the caller's transaction):
-    ``queue_status_push`` — from ``orders.order_services.after_status_change`` for every status
+    ``queue_status_pushes`` — from ``orders.order_services.after_status_changes`` for every status
     change by people whose new status is mapped to an Allegro fulfillment status (a change that
     came from Allegro's own state, through the import, is never pushed back);
     ``queue_shipment_push`` — from ``services.shipments.add_shipment`` when the channel passes
@@ -151,18 +151,6 @@ def dispatch_many(tenant_id: int, order_ids: list[int]) -> None:
 
 def _first_sweep_at() -> Any:
     return timezone.now() + timedelta(seconds=conf.get("FULFILLMENT_REDISPATCH_AFTER_SECONDS"))
-
-
-def queue_status_push(
-    order: Order,
-    previous: OrderStatus | None,
-    actor: AbstractBaseUser | None,
-    source: str,
-) -> FulfillmentPush | None:
-    """Called in the transaction of a status change by people (after_status_change): write the
-    push of the new status's mapped Allegro fulfillment status, if it has one."""
-    pushes = queue_status_pushes([(order, previous)], actor, source)
-    return pushes[0] if pushes else None
 
 
 def queue_status_pushes(
