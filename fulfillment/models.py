@@ -172,8 +172,8 @@ class FulfillmentPush(TenantOwnedModel):
     requests = models.PositiveIntegerField(default=0)
     # When the sweeper should look at it again (a pending row only).
     next_attempt_at = models.DateTimeField()
-    # Why the last try did not finish it: our code (services.push.REASONS) and Allegro's own
-    # words, if any. Shown in words on the order and the channel.
+    # Why the last try did not finish it: our code (put in words by services.push.reason_text)
+    # and Allegro's own words, if any. Shown on the order and the channel.
     error_code = models.CharField(max_length=40, blank=True, default="")
     error_detail = models.CharField(max_length=500, blank=True, default="")
     error_at = models.DateTimeField(null=True, blank=True)

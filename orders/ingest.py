@@ -129,8 +129,9 @@ _LOCK_COUNTER = True
 _LOCK_CHANNEL = True
 
 
-def tenant_timezone(tenant: Tenant) -> dt.tzinfo:
-    """The tenant's time zone (one per deployment today: TIME_ZONE, Europe/Warsaw)."""
+def numbering_timezone() -> dt.tzinfo:
+    """The time zone whose month an order number carries: the deployment's TIME_ZONE
+    (Europe/Warsaw), the same for every tenant, whatever zone a request has activated."""
     return timezone.get_default_timezone()
 
 
@@ -145,7 +146,7 @@ def allocate_order_numbers(
     """
     if count <= 0:
         return []
-    moment = timezone.localtime(now or timezone.now(), tenant_timezone(tenant))
+    moment = timezone.localtime(now or timezone.now(), numbering_timezone())
     period = moment.strftime("%y%m")
     with scope(tenant=tenant), transaction.atomic():
         OrderNumberCounter.objects.bulk_create(

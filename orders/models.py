@@ -89,7 +89,7 @@ class OrderStatus(TenantOwnedModel):
         return self.buyer_name or self.name
 
 
-# --- Orders (issue 5: orders flow in) -------------------------------------------------------
+# --- Orders (flowing in from Allegro) -------------------------------------------------------
 #
 # An Order is one Allegro checkout form of one sales channel, keyed by (tenant, channel,
 # external_id). Everything the order list filters, searches or sorts by is a column; the rest of

@@ -79,7 +79,7 @@ def test_a_new_allegro_order_appears_live_and_staff_moves_it_on(
     expect(page.locator("body")).to_contain_text(in_progress.name)
     with scope(tenant=tenant):
         assert Order.objects.get(pk=order.pk).status_id == in_progress.pk
-    # Known noise outside the sync engine (reported to the lead): the browser's own favicon
+    # Known noise outside the sync engine: the browser's own favicon
     # request (404, not a page resource) and htmx warning that the empty order list has no
     # checkboxes for its hx-include.
     noise = ("Failed to load resource", 'The selector "#order-rows [name=order_ids]"')

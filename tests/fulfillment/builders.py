@@ -1,8 +1,6 @@
 """Objects for the tenant-isolation test (tests/factories.OBJECT_BUILDERS) and these tests.
 
-The lead registers:
-    OBJECT_BUILDERS["push_id"] = tests.fulfillment.builders.push_of
-    OBJECT_BUILDERS["shipment_id"] = tests.fulfillment.builders.shipment_of
+OBJECT_BUILDERS["push_id"] builds its object with push_of.
 """
 
 from __future__ import annotations

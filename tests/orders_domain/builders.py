@@ -1,6 +1,6 @@
 """Objects for the tenant-isolation test (tests/factories.OBJECT_BUILDERS) and for these tests.
 
-The lead registers: OBJECT_BUILDERS["order_id"] = tests.orders_domain.builders.order_of
+OBJECT_BUILDERS["order_id"] builds its object with order_of.
 """
 
 from __future__ import annotations

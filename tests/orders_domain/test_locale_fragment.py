@@ -1,4 +1,4 @@
-"""The Polish translations of this domain (locale_fragments/orders.po, merged by the lead)."""
+"""The Polish translations of the orders app (locale_fragments/orders.po, in the catalogue)."""
 
 from __future__ import annotations
 

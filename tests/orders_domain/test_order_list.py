@@ -247,7 +247,7 @@ def test_bulk_change_without_a_selection_says_so(staff_client, tenant, spread):
     assert order_by_external(tenant, spread["new1"].external_id).status == status_of(tenant, "new")
 
 
-# --- Tenant isolation (the issue requires these) -------------------------------------------------
+# --- Tenant isolation: another tenant's orders are never listed, counted or found ---------------
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The Polish translations of the sync engine (locale_fragments/sync.po, merged by the lead)."""
+"""The Polish translations of the sync engine (locale_fragments/sync.po, in the catalogue)."""
 
 from __future__ import annotations
 
