@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, transaction
 from django.db.models import Min, Q
@@ -67,7 +68,6 @@ from channels.clients.allegro import (
 from channels.models import SalesChannel
 from channels.services.api import call, call_batch
 from core.locking import try_locks
-from fulfillment import conf
 from fulfillment.models import FulfillmentPush, PushKind, PushState, Shipment
 from fulfillment.services.mappings import default_for, mapped_targets
 from orders.allegro_form import form_hash
@@ -137,10 +137,10 @@ def dispatch_many(tenant_id: int, order_ids: list[int]) -> None:
     and 500 task start-ups while the orders still spread over the workers."""
     from fulfillment.tasks import push_order, push_orders
 
-    if not conf.get("FULFILLMENT_DISPATCH_ON_COMMIT"):
+    if not settings.FULFILLMENT_DISPATCH_ON_COMMIT:
         return
     ids = list(dict.fromkeys(order_ids))  # once per order, in order
-    size = max(1, int(conf.get("FULFILLMENT_DISPATCH_BATCH")))
+    size = max(1, settings.FULFILLMENT_DISPATCH_BATCH)
     for start in range(0, len(ids), size):
         chunk = ids[start : start + size]
         if len(chunk) == 1:
@@ -150,7 +150,7 @@ def dispatch_many(tenant_id: int, order_ids: list[int]) -> None:
 
 
 def _first_sweep_at() -> Any:
-    return timezone.now() + timedelta(seconds=conf.get("FULFILLMENT_REDISPATCH_AFTER_SECONDS"))
+    return timezone.now() + timedelta(seconds=settings.FULFILLMENT_REDISPATCH_AFTER_SECONDS)
 
 
 def queue_status_pushes(
@@ -329,7 +329,7 @@ def _orders_to_send(
     rows = pending.filter(order_id__in=order_ids).order_by().values_list("order_id", "id")
     if overdue_limit > 0:
         overdue = timezone.now() - timedelta(
-            seconds=conf.get("FULFILLMENT_TAKE_WAITING_AFTER_SECONDS")
+            seconds=settings.FULFILLMENT_TAKE_WAITING_AFTER_SECONDS
         )
         waiting = (
             pending.filter(attempts=0, error_code="", created_at__lte=overdue)
@@ -486,7 +486,7 @@ def _send(
     """Send one row. Its outcome is written now, or (a status row with a ``finisher``) with the
     batch's others at the end."""
     if not channel.is_connected:
-        _defer(push, "not_connected", conf.get("FULFILLMENT_NOT_CONNECTED_WAIT_SECONDS"))
+        _defer(push, "not_connected", settings.FULFILLMENT_NOT_CONNECTED_WAIT_SECONDS)
     finish = finisher or _Finisher(write_each=True)
     _begin_attempt(push)
     try:
@@ -496,7 +496,7 @@ def _send(
     except AllegroRateLimited as exc:
         _defer(push, "rate_limited", max(1.0, float(exc.retry_after)), detail="")
     except AllegroAuthRevoked:
-        _defer(push, "not_connected", conf.get("FULFILLMENT_NOT_CONNECTED_WAIT_SECONDS"))
+        _defer(push, "not_connected", settings.FULFILLMENT_NOT_CONNECTED_WAIT_SECONDS)
     except (AllegroTransientError, AllegroConflict) as exc:
         code = "conflict" if isinstance(exc, AllegroConflict) else "transient"
         _defer(push, code, _backoff(push.attempts))
@@ -506,13 +506,13 @@ def _send(
         )
         return "failed"
     except UnknownEnvironment:
-        _defer(push, "configuration", conf.get("FULFILLMENT_NOT_CONNECTED_WAIT_SECONDS"))
+        _defer(push, "configuration", settings.FULFILLMENT_NOT_CONNECTED_WAIT_SECONDS)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _backoff(attempts: int) -> float:
-    base = conf.get("FULFILLMENT_RETRY_BASE_SECONDS")
-    delay = min(conf.get("FULFILLMENT_RETRY_MAX_SECONDS"), base * 2 ** max(0, attempts - 1))
+    base = settings.FULFILLMENT_RETRY_BASE_SECONDS
+    delay = min(settings.FULFILLMENT_RETRY_MAX_SECONDS, base * 2 ** max(0, attempts - 1))
     return delay * random.uniform(0.8, 1.2)
 
 
@@ -785,7 +785,7 @@ def _send_shipment(
 def sweep_due(limit: int | None = None) -> list[tuple[int, int]]:
     """(tenant id, order id) of every order with a pending push that is due, oldest first, for
     the beat sweeper to dispatch. Orders of channels that are not connected wait."""
-    limit = int(limit or conf.get("FULFILLMENT_SWEEP_BATCH"))
+    limit = int(limit or settings.FULFILLMENT_SWEEP_BATCH)
     now = timezone.now()
     with scopes_disabled():
         rows = (
@@ -798,7 +798,7 @@ def sweep_due(limit: int | None = None) -> list[tuple[int, int]]:
         due = [(r["tenant_id"], r["order_id"]) for r in rows]
         if due:
             # Not again at the next tick while the dispatched task is on its way.
-            later = now + timedelta(seconds=conf.get("FULFILLMENT_REDISPATCH_AFTER_SECONDS"))
+            later = now + timedelta(seconds=settings.FULFILLMENT_REDISPATCH_AFTER_SECONDS)
             FulfillmentPush.objects.filter(
                 state=PushState.PENDING,
                 next_attempt_at__lte=now,
