@@ -33,10 +33,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_scopes import get_scope, scope
 
+from core.locking import lock_name, lock_until_commit
 from core.models import CrossTenantWrite, Tenant
 from orders import order_services
 from orders.allegro_form import (
@@ -368,13 +369,8 @@ def _ensure_scope_allows(tenant: Tenant) -> None:
 
 def _lock_channel(tenant: Tenant, channel: SalesChannel) -> None:
     """Serialise upserts of one channel until the transaction ends (poll vs. sweep)."""
-    if connection.vendor != "postgresql" or not _LOCK_CHANNEL:
-        return  # SQLite (development) serialises writers anyway
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-            [f"apilo:orders.ingest:{tenant.pk}:{channel.pk}"],
-        )
+    if _LOCK_CHANNEL:
+        lock_until_commit(lock_name("orders.ingest", tenant.pk, channel.pk))
 
 
 def _upsert(

@@ -67,7 +67,7 @@ from channels.clients.allegro import (
 )
 from channels.models import SalesChannel
 from channels.services.api import call, call_batch
-from core.locking import try_locks
+from core.locking import lock_name, try_locks
 from fulfillment.models import FulfillmentPush, PushKind, PushState, Shipment
 from fulfillment.services.mappings import default_for, mapped_targets
 from orders.allegro_form import form_hash
@@ -225,7 +225,7 @@ def retry_push(push: FulfillmentPush, actor: AbstractBaseUser | None) -> bool:
 
 # --------------------------------------------------------------------------- the lock
 def _lock_key(tenant_id: int, order_id: int) -> str:
-    return f"apilo:fulfillment:push:{tenant_id}:{order_id}"
+    return lock_name("fulfillment:push", tenant_id, order_id)
 
 
 @contextmanager
