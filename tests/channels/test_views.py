@@ -8,7 +8,9 @@ from django.urls import reverse
 from django_scopes import scope
 
 from channels.models import AllegroCredential, ConnectionState, SalesChannel
-from tests.channels.conftest import SELLER_LOGIN, authorize, make_channel, messages_of
+from tests.channels.helpers import CHANNEL, SELLER_LOGIN, SELLER_PASSWORD, messages_of
+from tests.support.channels import make_channel
+from tests.support.connect import authorize
 
 pytestmark = pytest.mark.django_db
 
@@ -123,7 +125,7 @@ def test_a_wrong_alias_is_refused(admin_client, tenant, allegro, alias, message)
 def test_a_duplicate_alias_is_refused_in_the_tenant_but_not_across_tenants(
     admin_client, tenant, other_tenant, allegro
 ):
-    make_channel(other_tenant, alias="AL")  # another company may use AL
+    make_channel(other_tenant, CHANNEL, alias="AL")  # another company may use AL
     admin_client.post(ADD, VALID)
     response = admin_client.post(ADD, {**VALID, "name": "Drugie", "alias": "aL"})
     assert errors_of(response) == {
@@ -156,7 +158,7 @@ def test_the_form_says_what_is_wrong(admin_client, tenant, allegro, field, value
 
 
 def test_editing_a_connected_channel_keeps_the_authorization(admin_client, channel, allegro):
-    authorize(admin_client, channel)
+    authorize(admin_client, channel, SELLER_PASSWORD)
     url = f"{LIST}{channel.pk}/edit/"
     page = admin_client.get(url)
     assert page.context["form"].fields["allegro_login"].disabled
@@ -179,7 +181,7 @@ def test_editing_a_connected_channel_keeps_the_authorization(admin_client, chann
 def test_changing_the_environment_needs_a_new_authorization(
     admin_client, channel, allegro, settings
 ):
-    authorize(admin_client, channel)
+    authorize(admin_client, channel, SELLER_PASSWORD)
     settings.ALLEGRO_ENVIRONMENTS = {
         **settings.ALLEGRO_ENVIRONMENTS,
         "sandbox": {**settings.ALLEGRO_ENVIRONMENTS["local"]},
@@ -200,8 +202,8 @@ def test_changing_the_environment_needs_a_new_authorization(
 
 
 def test_the_list_shows_name_alias_login_state_and_last_contact(admin_client, channel, allegro):
-    make_channel(channel.tenant, name="Drugie konto", alias="DK", allegro_login="drugi")
-    authorize(admin_client, channel)
+    make_channel(channel.tenant, CHANNEL, name="Drugie konto", alias="DK", allegro_login="drugi")
+    authorize(admin_client, channel, SELLER_PASSWORD)
     page = admin_client.get(LIST).content.decode()
     assert "Allegro – główne konto" in page and "Drugie konto" in page
     assert '<span class="badge ok">Connected</span>' in page
@@ -210,7 +212,7 @@ def test_the_list_shows_name_alias_login_state_and_last_contact(admin_client, ch
 
 
 def test_another_tenants_channel_is_a_404_everywhere(admin_client, other_tenant, allegro):
-    theirs = make_channel(other_tenant, alias="XX")
+    theirs = make_channel(other_tenant, CHANNEL, alias="XX")
     for suffix in ("", "edit/"):
         assert admin_client.get(f"{LIST}{theirs.pk}/{suffix}").status_code == 404
     for action in ("authorize", "deactivate", "activate", "delete"):
@@ -221,7 +223,7 @@ def test_another_tenants_channel_is_a_404_everywhere(admin_client, other_tenant,
 
 
 def test_deactivating_stops_polling_and_activating_restores_it(admin_client, channel, allegro):
-    authorize(admin_client, channel)
+    authorize(admin_client, channel, SELLER_PASSWORD)
     with scope(tenant=channel.tenant):
         assert list(SalesChannel.objects.pollable()) == [channel]
     admin_client.post(f"{LIST}{channel.pk}/deactivate/")
@@ -233,7 +235,7 @@ def test_deactivating_stops_polling_and_activating_restores_it(admin_client, cha
 
 
 def test_a_channel_without_orders_is_deleted(admin_client, channel, allegro):
-    authorize(admin_client, channel)
+    authorize(admin_client, channel, SELLER_PASSWORD)
     response = admin_client.post(f"{LIST}{channel.pk}/delete/", follow=True)
     assert messages_of(response) == ["The sales channel was deleted."]
     assert channels_of(channel.tenant) == []
