@@ -398,6 +398,50 @@ SYNC_RECONCILE_GRACE_SECONDS = env.float("SYNC_RECONCILE_GRACE_SECONDS", default
 SYNC_BACKFILL_PAGES_PER_TASK = env.int("SYNC_BACKFILL_PAGES_PER_TASK", default=20)
 SYNC_BACKFILL_STALE_SECONDS = env.float("SYNC_BACKFILL_STALE_SECONDS", default=120.0)
 
+# Fulfillment push (docs/adr/0004-fulfillment-outbox.md): the outbox of changes out to Allegro.
+# Beat runs the sweeper this often (seconds).
+FULFILLMENT_SWEEP_SECONDS = env.float("FULFILLMENT_SWEEP_SECONDS", default=10.0)
+# A pending push not sent this long after it was written (or after its last try) is
+# re-dispatched by the sweeper: the broker lost the message or the worker died (seconds).
+FULFILLMENT_REDISPATCH_AFTER_SECONDS = env.float(
+    "FULFILLMENT_REDISPATCH_AFTER_SECONDS", default=15.0
+)
+# Backoff after a failed try: first retry after this many seconds, doubling up to the maximum.
+FULFILLMENT_RETRY_BASE_SECONDS = env.float("FULFILLMENT_RETRY_BASE_SECONDS", default=2.0)
+FULFILLMENT_RETRY_MAX_SECONDS = env.float("FULFILLMENT_RETRY_MAX_SECONDS", default=300.0)
+# How long a push waits while its channel is not connected before it is looked at again.
+FULFILLMENT_NOT_CONNECTED_WAIT_SECONDS = env.float(
+    "FULFILLMENT_NOT_CONNECTED_WAIT_SECONDS", default=60.0
+)
+# Orders the sweeper re-dispatches per tick at most.
+FULFILLMENT_SWEEP_BATCH = env.int("FULFILLMENT_SWEEP_BATCH", default=2000)
+# On: dispatch a push task when the change commits (normal). Off: leave every push to the
+# sweeper — only the benchmark's baseline (bench/push_lag.py) turns this off.
+FULFILLMENT_DISPATCH_ON_COMMIT = env.bool("FULFILLMENT_DISPATCH_ON_COMMIT", default=True)
+# Orders one push task sends at most when a change (a bulk change, an import) or a sweep
+# dispatches many at once; each batch is one task, the batches spread over the workers.
+FULFILLMENT_DISPATCH_BATCH = env.int("FULFILLMENT_DISPATCH_BATCH", default=10)
+# A push task also sends up to this many other orders of its tenant whose first try is overdue
+# (their own tasks still queued: the workers are behind) — 0 switches it off …
+FULFILLMENT_TAKE_WAITING = env.int("FULFILLMENT_TAKE_WAITING", default=50)
+# … overdue: written this many seconds ago and not tried yet.
+FULFILLMENT_TAKE_WAITING_AFTER_SECONDS = env.float(
+    "FULFILLMENT_TAKE_WAITING_AFTER_SECONDS", default=1.0
+)
+# The sweeper skips a tick while the broker's queue holds more messages than this: the workers
+# are behind and the due rows' tasks are still on their way (no duplicates).
+FULFILLMENT_SWEEP_MAX_BACKLOG = env.int("FULFILLMENT_SWEEP_MAX_BACKLOG", default=500)
+# How old a channel's stored list of carriers (/order/carriers) may get before beat fetches it
+# again (seconds).
+FULFILLMENT_CARRIERS_CACHE_SECONDS = env.int("FULFILLMENT_CARRIERS_CACHE_SECONDS", default=86400)
+# After a failed fetch of the list (or while a fetch waits in the queue), beat tries again this
+# much later.
+FULFILLMENT_CARRIERS_RETRY_SECONDS = env.int("FULFILLMENT_CARRIERS_RETRY_SECONDS", default=600)
+# Beat looks for due lists this often, and fetches at most this many per tick, so the lists never
+# crowd out the order polls in the client id's shared budget.
+FULFILLMENT_CARRIERS_SWEEP_SECONDS = env.float("FULFILLMENT_CARRIERS_SWEEP_SECONDS", default=60.0)
+FULFILLMENT_CARRIERS_SWEEP_BATCH = env.int("FULFILLMENT_CARRIERS_SWEEP_BATCH", default=50)
+
 
 def _sync_beat_schedule() -> dict:
     from celery.schedules import crontab
@@ -431,13 +475,13 @@ CELERY_BEAT_SCHEDULE.update(_sync_beat_schedule())
 # Allegro that are due (lost broker message, dead worker, retry after a failure).
 CELERY_BEAT_SCHEDULE["fulfillment-sweep"] = {
     "task": "fulfillment.tasks.sweep_pushes",
-    "schedule": env.float("FULFILLMENT_SWEEP_SECONDS", default=10.0),
-    "options": {"expires": env.float("FULFILLMENT_SWEEP_SECONDS", default=10.0)},
+    "schedule": FULFILLMENT_SWEEP_SECONDS,
+    "options": {"expires": FULFILLMENT_SWEEP_SECONDS},
 }
 # Carriers for shipments (fulfillment/services/carriers.py): beat fetches each channel's list
 # from Allegro when it is missing or a day old; pages only read the stored lists.
 CELERY_BEAT_SCHEDULE["fulfillment-carriers"] = {
     "task": "fulfillment.tasks.refresh_due_carriers",
-    "schedule": env.float("FULFILLMENT_CARRIERS_SWEEP_SECONDS", default=60.0),
-    "options": {"expires": env.float("FULFILLMENT_CARRIERS_SWEEP_SECONDS", default=60.0)},
+    "schedule": FULFILLMENT_CARRIERS_SWEEP_SECONDS,
+    "options": {"expires": FULFILLMENT_CARRIERS_SWEEP_SECONDS},
 }

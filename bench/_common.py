@@ -168,17 +168,20 @@ def push_setup(sandbox, orders: int):
     from django.contrib.auth import get_user_model
 
     from core.services import create_tenant
-    from tests.fulfillment import conftest as helpers
+    from tests.fulfillment.helpers import CHANNEL, SELLER_PASSWORD, configure
+    from tests.support.channels import make_channel
+    from tests.support.connect import connect
+    from tests.support.orders import import_orders
 
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the OAuth helper
-    app = helpers.configure(sandbox, settings)
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the OAuth flow's callback
+    app = configure(sandbox, settings)
     sandbox.set_rate_limit(limit=1_000_000, client_id=app.client_id)
     user = get_user_model().objects.create_user(
         username="bench@example.com", email="bench@example.com", password="x" * 12
     )
     tenant = create_tenant(name="Bench", slug="bench", owner=user)
-    channel = helpers.connect(helpers.make_channel(tenant), user)
-    return app, channel, user, helpers.import_orders(channel, sandbox, orders)
+    channel = connect(make_channel(tenant, CHANNEL), user, SELLER_PASSWORD)
+    return app, channel, user, import_orders(channel, sandbox, orders)
 
 
 def percentile(values: list[float], share: float) -> float:

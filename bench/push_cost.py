@@ -55,7 +55,6 @@ def measure(channel, order_ids: list[int], sandbox, client_id: str) -> dict:
     from django.conf import settings
     from django_scopes import scope, scopes_disabled
 
-    from fulfillment import conf
     from fulfillment.models import FulfillmentPush, PushState
     from fulfillment.services.mappings import default_for
     from fulfillment.tasks import push_order, push_orders
@@ -104,10 +103,11 @@ def measure(channel, order_ids: list[int], sandbox, client_id: str) -> dict:
             push_orders(tenant.pk, order_ids[start : start + 10])
 
     results = []
+    take_waiting = settings.FULFILLMENT_TAKE_WAITING
     settings.FULFILLMENT_TAKE_WAITING = 0
     results.append(run("one_order_per_task", statuses[0], one_by_one))
     results.append(run("batches_of_10", statuses[1], in_tens))
-    settings.FULFILLMENT_TAKE_WAITING = None  # the default
+    settings.FULFILLMENT_TAKE_WAITING = take_waiting  # the default
     settings.FULFILLMENT_TAKE_WAITING_AFTER_SECONDS = 0  # every push is overdue
     results.append(run("overdue_taken_along", statuses[0], one_by_one))
     baseline = results[0]
@@ -119,7 +119,7 @@ def measure(channel, order_ids: list[int], sandbox, client_id: str) -> dict:
     return {
         "benchmark": "push_cost",
         "orders": len(order_ids),
-        "take_waiting": int(conf.get("FULFILLMENT_TAKE_WAITING")),
+        "take_waiting": settings.FULFILLMENT_TAKE_WAITING,
         "results": results,
     }
 

@@ -116,9 +116,11 @@ def main() -> None:
                 queue=app.conf.task_default_queue, durable=True, auto_delete=False
             ).message_count
 
+    redispatch_after = settings.FULFILLMENT_REDISPATCH_AFTER_SECONDS  # the configured one
+
     def run(seconds: float, dispatch: bool) -> dict:
-        settings.FULFILLMENT_DISPATCH_ON_COMMIT = 1 if dispatch else 0
-        settings.FULFILLMENT_REDISPATCH_AFTER_SECONDS = 0 if not dispatch else None
+        settings.FULFILLMENT_DISPATCH_ON_COMMIT = dispatch
+        settings.FULFILLMENT_REDISPATCH_AFTER_SECONDS = redispatch_after if dispatch else 0
         before = sandbox.stats()["by_client"].get(env.client_id, 0)
         changes: list[tuple[str, str, float]] = []  # (external id, target, committed at)
         lock = threading.Lock()

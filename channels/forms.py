@@ -1,8 +1,8 @@
 """The Allegro channel form (DESIGN §2 step 2).
 
 "Szablon powiadomień klienta" (customer message template set) and "Konto e-mail" (mailbox) are
-added here once template sets and mailboxes exist (notifications issue); until then they are
-not shown at all rather than shown as fakes.
+added here once template sets and mailboxes exist (notifications); until then they are not
+shown at all rather than shown as fakes.
 """
 
 from __future__ import annotations

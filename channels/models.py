@@ -121,7 +121,7 @@ class SalesChannel(TenantOwnedModel):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    # Order sync (issue 5): the status paid orders of this channel start in; null = "New".
+    # Order sync: the status paid orders of this channel start in; null = "New".
     import_status = models.ForeignKey(
         "orders.OrderStatus",
         verbose_name=_("status of new paid orders"),
@@ -227,7 +227,7 @@ class AllegroCredential(TenantOwnedModel):
 
 
 # --------------------------------------------------------------------------- order sync
-# (issue 5, docs/adr/0003-order-sync.md). The import status is a channel setting (on
+# (docs/adr/0003-order-sync.md). The import status is a channel setting (on
 # SalesChannel above); everything the sync engine keeps about an account lives in
 # ChannelSyncState, one row per channel, so the account lock (the SalesChannel row, taken by
 # token refreshes) and the sync bookkeeping never contend.

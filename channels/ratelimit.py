@@ -109,8 +109,6 @@ class Limiter(Protocol):
 
     def block(self, client_id: str, seconds: float) -> float: ...
 
-    def blocked_for(self, client_id: str) -> float: ...
-
 
 def bucket_parameters(limit: int, window_seconds: float = 60.0) -> tuple[float, float]:
     """(capacity, refill per second) so that any window admits at most ``limit - capacity``."""
@@ -175,14 +173,6 @@ class RedisLimiter:
         until_ms = int(self._block(keys=[self._keys(client_id)[1]], args=[ms]))
         return max(0.0, until_ms / 1000.0 - time.time())
 
-    def blocked_for(self, client_id: str) -> float:
-        raw = self.client.get(self._keys(client_id)[1])
-        if not raw:
-            return 0.0
-        seconds, micros = self.client.time()
-        now_ms = seconds * 1000 + micros // 1000
-        return max(0.0, (int(raw) - now_ms) / 1000.0)
-
     def reset(self, client_id: str) -> None:
         self.client.delete(*self._keys(client_id))
 
@@ -226,10 +216,6 @@ class LocalLimiter:
             until = max(self._blocked.get(client_id, 0.0), time.time() + seconds)
             self._blocked[client_id] = until
             return until - time.time()
-
-    def blocked_for(self, client_id: str) -> float:
-        with self._lock:
-            return max(0.0, self._blocked.get(client_id, 0.0) - time.time())
 
 
 _limiter: Limiter | None = None

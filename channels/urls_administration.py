@@ -15,7 +15,7 @@ urlpatterns = [
     path("<int:channel_id>/deactivate/", views.channel_deactivate, name="deactivate"),
     path("<int:channel_id>/activate/", views.channel_activate, name="activate"),
     path("<int:channel_id>/delete/", views.channel_delete, name="delete"),
-    # Order sync (issue 5): health partial, backfill progress partial, re-import of a range.
+    # Order sync: health partial, backfill progress partial, re-import of a range.
     path("<int:channel_id>/sync/", views_sync.sync_health, name="sync_health"),
     path("<int:channel_id>/sync/backfill/", views_sync.backfill_progress, name="backfill_progress"),
     path("<int:channel_id>/sync/reimport/", views_sync.reimport, name="reimport"),

@@ -1,10 +1,15 @@
-"""Non-blocking named locks shared by every process of the deployment.
+"""Named locks shared by every process of the deployment, and the one place their keys are made.
 
-On PostgreSQL: a session-level advisory lock, released on exit or by PostgreSQL when a killed
-worker's connection goes away. Elsewhere (SQLite in development): a cache key with a time to
-live, so a killed process cannot keep the name locked for longer than that.
+``lock_name(area, tenant_id, *ids)`` builds every name, so each carries the tenant id (e.g.
+"apilo:fulfillment:push:<tenant>:<order>"); ``advisory_id`` turns a name into PostgreSQL's key.
 
-Names carry the tenant id (e.g. "apilo:sync:poll:<tenant>:<channel>").
+``try_lock`` / ``try_locks`` do not wait. On PostgreSQL: a session-level advisory lock, released
+on exit or by PostgreSQL when a killed worker's connection goes away. Elsewhere (SQLite in
+development): a cache key with a time to live, so a killed process cannot keep the name locked
+for longer than that.
+
+``lock_until_commit`` waits for the name and holds it until the caller's transaction ends (a
+transaction-level advisory lock). Off PostgreSQL it takes nothing: SQLite serialises writers.
 """
 
 from __future__ import annotations
@@ -19,9 +24,23 @@ from django.db import connection
 CACHE_LOCK_TTL_SECONDS = 300
 
 
+def lock_name(area: str, tenant_id: int, *ids: int) -> str:
+    """The name of a lock on something of one tenant: "apilo:<area>:<tenant>:<id>:…"."""
+    return ":".join(["apilo", area, str(int(tenant_id)), *(str(int(i)) for i in ids)])
+
+
 def advisory_id(name: str) -> int:
     """A stable signed 64-bit id of the name (PostgreSQL advisory locks take a bigint)."""
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+def lock_until_commit(name: str) -> None:
+    """Wait for the named lock and hold it until the current transaction commits or rolls back.
+    Call it inside ``transaction.atomic()``; it excludes ``try_lock`` holders of the same name."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [advisory_id(name)])
 
 
 @contextmanager

@@ -216,8 +216,8 @@ class FulfillmentPush(TenantOwnedModel):
     requests = models.PositiveIntegerField(default=0)
     # When the sweeper should look at it again (a pending row only).
     next_attempt_at = models.DateTimeField()
-    # Why the last try did not finish it: our code (services.push.REASONS) and Allegro's own
-    # words, if any. Shown in words on the order and the channel.
+    # Why the last try did not finish it: our code (put in words by services.push.reason_text)
+    # and Allegro's own words, if any. Shown on the order and the channel.
     error_code = models.CharField(max_length=40, blank=True, default="")
     error_detail = models.CharField(max_length=500, blank=True, default="")
     error_at = models.DateTimeField(null=True, blank=True)
@@ -266,7 +266,3 @@ class FulfillmentPush(TenantOwnedModel):
             self.target_status if self.kind == PushKind.STATUS else f"shipment {self.shipment_id}"
         )
         return f"push {self.pk} of order {self.order_id}: {what} ({self.state})"
-
-    @property
-    def is_open(self) -> bool:
-        return self.state in (PushState.PENDING, PushState.FAILED)

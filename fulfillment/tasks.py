@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django_scopes import scope
 
-from fulfillment import conf
 from fulfillment.services import carriers, push
 
 logger = logging.getLogger("fulfillment.push")
@@ -33,7 +33,7 @@ def push_orders(tenant_id: int, order_ids: list[int]) -> None:
     # The tenant's id is its scope (no query: a deleted tenant's pushes went with it).
     with scope(tenant=tenant_id):
         results = push.process_orders(
-            tenant_id, order_ids, take_waiting=int(conf.get("FULFILLMENT_TAKE_WAITING"))
+            tenant_id, order_ids, take_waiting=settings.FULFILLMENT_TAKE_WAITING
         )
     for order_id, result in results.items():
         if result.retry_in is not None and result.retry_in <= SELF_RETRY_MAX_SECONDS:
@@ -48,13 +48,13 @@ def sweep_pushes() -> int:
     """Beat: dispatch every order with a pending push that is due (lost messages, retries),
     in batches of FULFILLMENT_DISPATCH_BATCH orders of one tenant."""
     backlog = _broker_backlog()
-    if backlog is not None and backlog > conf.get("FULFILLMENT_SWEEP_MAX_BACKLOG"):
+    if backlog is not None and backlog > settings.FULFILLMENT_SWEEP_MAX_BACKLOG:
         # The workers are behind: the tasks of these rows are still queued. Re-dispatching them
         # now would only add duplicates to the queue (and lag); the next tick looks again.
         logger.warning("push sweep skipped: %s messages still queued", backlog)
         return 0
     due = push.sweep_due()
-    size = max(1, int(conf.get("FULFILLMENT_DISPATCH_BATCH")))
+    size = max(1, settings.FULFILLMENT_DISPATCH_BATCH)
     by_tenant: dict[int, list[int]] = {}
     for tenant_id, order_id in due:
         by_tenant.setdefault(tenant_id, []).append(order_id)
@@ -80,7 +80,7 @@ def refresh_carriers(tenant_id: int, channel_id: int) -> bool:
 def refresh_due_carriers() -> int:
     """Beat: queue the refresh of every channel whose list of carriers is missing or due
     (FULFILLMENT_CARRIERS_SWEEP_BATCH a tick at most)."""
-    limit = max(1, int(conf.get("FULFILLMENT_CARRIERS_SWEEP_BATCH")))
+    limit = max(1, int(settings.FULFILLMENT_CARRIERS_SWEEP_BATCH))
     return len(carriers.refresh_due(limit=limit))
 
 

@@ -45,10 +45,6 @@ class Variable:
     value: Callable[[Objects], str]
 
 
-def _order(o: Objects) -> Any:
-    return o.order
-
-
 def _created(o: Objects) -> str:
     bought = getattr(o.order, "bought_at", None)
     if bought is None:

@@ -33,10 +33,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_scopes import get_scope, scope
 
+from core.locking import lock_name, lock_until_commit
 from core.models import CrossTenantWrite, Tenant
 from orders import order_services
 from orders.allegro_form import (
@@ -129,8 +130,9 @@ _LOCK_COUNTER = True
 _LOCK_CHANNEL = True
 
 
-def tenant_timezone(tenant: Tenant) -> dt.tzinfo:
-    """The tenant's time zone (one per deployment today: TIME_ZONE, Europe/Warsaw)."""
+def numbering_timezone() -> dt.tzinfo:
+    """The time zone whose month an order number carries: the deployment's TIME_ZONE
+    (Europe/Warsaw), the same for every tenant, whatever zone a request has activated."""
     return timezone.get_default_timezone()
 
 
@@ -145,7 +147,7 @@ def allocate_order_numbers(
     """
     if count <= 0:
         return []
-    moment = timezone.localtime(now or timezone.now(), tenant_timezone(tenant))
+    moment = timezone.localtime(now or timezone.now(), numbering_timezone())
     period = moment.strftime("%y%m")
     with scope(tenant=tenant), transaction.atomic():
         OrderNumberCounter.objects.bulk_create(
@@ -367,13 +369,8 @@ def _ensure_scope_allows(tenant: Tenant) -> None:
 
 def _lock_channel(tenant: Tenant, channel: SalesChannel) -> None:
     """Serialise upserts of one channel until the transaction ends (poll vs. sweep)."""
-    if connection.vendor != "postgresql" or not _LOCK_CHANNEL:
-        return  # SQLite (development) serialises writers anyway
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-            [f"apilo:orders.ingest:{tenant.pk}:{channel.pk}"],
-        )
+    if _LOCK_CHANNEL:
+        lock_until_commit(lock_name("orders.ingest", tenant.pk, channel.pk))
 
 
 def _upsert(

@@ -89,7 +89,7 @@ class OrderStatus(TenantOwnedModel):
         return self.buyer_name or self.name
 
 
-# --- Orders (issue 5: orders flow in) -------------------------------------------------------
+# --- Orders (flowing in from Allegro) -------------------------------------------------------
 #
 # An Order is one Allegro checkout form of one sales channel, keyed by (tenant, channel,
 # external_id). Everything the order list filters, searches or sorts by is a column; the rest of
@@ -325,12 +325,6 @@ class Order(TenantOwnedModel):
     @property
     def buyer_name(self) -> str:
         return " ".join(p for p in (self.buyer_first_name, self.buyer_last_name) if p)
-
-    @property
-    def delivery_name(self) -> str:
-        address = self.delivery_address or {}
-        name = " ".join(p for p in (address.get("first_name"), address.get("last_name")) if p)
-        return name or self.buyer_name
 
 
 class OrderLine(TenantOwnedModel):

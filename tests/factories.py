@@ -95,13 +95,13 @@ def _channel_of(tenant: Tenant):
 
 
 def _order_of(tenant: Tenant):
-    from tests.orders_domain.builders import order_of
+    from tests.support.orders import order_of
 
     return order_of(tenant)
 
 
 def _push_of(tenant: Tenant):
-    from tests.fulfillment.builders import push_of
+    from tests.support.fulfillment import push_of
 
     return push_of(tenant)
 

@@ -8,32 +8,14 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from tests.support.po import read_po
+
 REPO = Path(__file__).resolve().parent.parent
 CATALOGUE = REPO / "locale" / "pl" / "LC_MESSAGES" / "django.po"
 
 
-def _entries(text: str) -> list[tuple[str, list[str]]]:
-    """(msgid, [msgstr, …]) of every entry but the header; continuation lines joined."""
-    entries = []
-    for block in text.split("\n\n"):
-        fields: dict[str, str] = {}
-        key = None
-        for line in block.splitlines():
-            match = re.match(r'^(msgid|msgid_plural|msgstr(?:\[\d\])?)\s+"(.*)"$', line)
-            if match:
-                key = match.group(1)
-                fields[key] = match.group(2)
-            elif line.startswith('"') and key:
-                fields[key] += line[1:-1]
-        if fields.get("msgid"):
-            entries.append(
-                (fields["msgid"], [v for k, v in fields.items() if k.startswith("msgstr")])
-            )
-    return entries
-
-
 def test_every_ui_string_has_a_polish_translation():
-    entries = _entries(CATALOGUE.read_text(encoding="utf-8"))
+    entries = [(entry.msgid, entry.msgstrs) for entry in read_po(CATALOGUE)]
     assert len(entries) > 500
     untranslated = [msgid for msgid, translations in entries if not all(translations)]
     assert untranslated == []

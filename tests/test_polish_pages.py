@@ -55,10 +55,10 @@ from orders.ingest import upsert_order_from_checkout_form
 from orders.models import Order, OrderStatus, SystemStatus
 from orders.order_services import change_order_status
 from orders.queries import TAB_LABELS
-from tests.allegro_support import connect, register_sandbox_app
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
-from tests.orders_domain.builders import checkout_form
 from tests.sandbox_support import SandboxControl
+from tests.support.connect import connect, register_sandbox_app
+from tests.support.orders import checkout_form
 
 pytestmark = pytest.mark.django_db
 
@@ -372,13 +372,13 @@ def company(allegro_sandbox: SandboxControl, settings) -> Company:
     member = MembershipFactory(tenant=tenant, role=Role.SHOP_MANAGER)
     MembershipFactory(tenant=tenant, role=Role.ACCOUNTANT)
 
-    main = connect(_channel(tenant, "AL", SELLER), owner, SELLER, SELLER_PASSWORD)
+    main = connect(_channel(tenant, "AL", SELLER), owner, SELLER_PASSWORD, SELLER)
     # A second account whose authorization Allegro withdrew; a third not authorized yet.
     second = connect(
         _channel(tenant, "DR", SECOND_SELLER, pass_shipment_info=False),
         owner,
-        SECOND_SELLER,
         SECOND_PASSWORD,
+        SECOND_SELLER,
     )
     sandbox.revoke_tokens(SECOND_SELLER)
     _poll(second)

@@ -138,3 +138,41 @@ def test_a_fresh_clone_checks_its_migrations_without_a_secret_key():
 def test_other_commands_still_need_the_secret_key():
     result = _manage("createsuperuser", "--noinput")
     assert result.returncode == 1
+
+
+def _push_settings(**env: str) -> list[str]:
+    """The push outbox's settings (and the sweeper's beat entry) as apilo/settings.py reads them."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FULFILLMENT_")}
+    clean["APILO_ENV_FILE"] = os.devnull
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import apilo.settings as s; b = s.CELERY_BEAT_SCHEDULE['fulfillment-sweep']; "
+            "print(s.FULFILLMENT_SWEEP_SECONDS, b['schedule'], b['options']['expires'], "
+            "s.FULFILLMENT_REDISPATCH_AFTER_SECONDS, s.FULFILLMENT_DISPATCH_ON_COMMIT, "
+            "s.FULFILLMENT_DISPATCH_BATCH, s.FULFILLMENT_TAKE_WAITING, "
+            "s.FULFILLMENT_CARRIERS_CACHE_SECONDS)",
+        ],
+        cwd=REPO,
+        env={**clean, "SECRET_KEY": "s3cret", "EMAIL_URL": "dummymail://", **env},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_the_push_outbox_has_one_default_per_setting():
+    assert _push_settings() == ["10.0", "10.0", "10.0", "15.0", "True", "10", "50", "86400"]
+
+
+def test_the_push_outbox_reads_its_settings_from_the_environment():
+    assert _push_settings(
+        FULFILLMENT_SWEEP_SECONDS="2.5",
+        FULFILLMENT_REDISPATCH_AFTER_SECONDS="3",
+        FULFILLMENT_DISPATCH_ON_COMMIT="0",
+        FULFILLMENT_DISPATCH_BATCH="4",
+        FULFILLMENT_TAKE_WAITING="0",
+        FULFILLMENT_CARRIERS_CACHE_SECONDS="60",
+    ) == ["2.5", "2.5", "2.5", "3.0", "False", "4", "0", "60"]

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
@@ -35,7 +36,6 @@ from channels.clients.allegro import AllegroError, UnknownEnvironment
 from channels.models import SalesChannel
 from channels.services.api import call
 from core.models import assert_writable_in_scope
-from fulfillment import conf
 from fulfillment.models import ChannelCarriers
 from orders.models import DeliveryMethod, Order
 
@@ -103,9 +103,7 @@ def carriers_for(channel: SalesChannel) -> list[tuple[str, str]]:
 
 
 def _cache_seconds(pairs: Sequence[Sequence[str]]) -> int:
-    return (
-        int(conf.get("FULFILLMENT_CARRIERS_CACHE_SECONDS")) if pairs else QUEUE_AGAIN_AFTER_SECONDS
-    )
+    return int(settings.FULFILLMENT_CARRIERS_CACHE_SECONDS) if pairs else QUEUE_AGAIN_AFTER_SECONDS
 
 
 def label_of(channel: SalesChannel, carrier_id: str) -> str:
@@ -201,11 +199,11 @@ def _store(
 
 
 def _max_age() -> timedelta:
-    return timedelta(seconds=conf.get("FULFILLMENT_CARRIERS_CACHE_SECONDS"))
+    return timedelta(seconds=settings.FULFILLMENT_CARRIERS_CACHE_SECONDS)
 
 
 def _retry_after() -> timedelta:
-    return timedelta(seconds=conf.get("FULFILLMENT_CARRIERS_RETRY_SECONDS"))
+    return timedelta(seconds=settings.FULFILLMENT_CARRIERS_RETRY_SECONDS)
 
 
 def refresh_due(*, limit: int) -> list[tuple[int, int]]:

@@ -8,7 +8,6 @@ CANCELLED without anyone opening the page; saving the page writes a row for ever
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from django.db import transaction
 
@@ -81,12 +80,6 @@ def save_mapping(channel: SalesChannel, targets: Mapping[int, str]) -> None:
             unique_fields=["tenant", "channel", "status"],
             update_fields=["fulfillment_status"],
         )
-
-
-@dataclass(frozen=True)
-class ShipmentStatusChoice:
-    status: OrderStatus | None
-    is_default: bool
 
 
 def shipment_status_for(channel: SalesChannel) -> OrderStatus | None:

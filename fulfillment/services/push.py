@@ -1,7 +1,7 @@
 """The push outbox: changes that must reach Allegro, written with the change, sent after it.
 
 Writing (inside the caller's transaction):
-    ``queue_status_push`` — from ``orders.order_services.after_status_change`` for every status
+    ``queue_status_pushes`` — from ``orders.order_services.after_status_changes`` for every status
     change by people whose new status is mapped to an Allegro fulfillment status (a change that
     came from Allegro's own state, through the import, is never pushed back);
     ``queue_shipment_push`` — from ``services.shipments.add_shipment`` when the channel passes
@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, transaction
 from django.db.models import Min, Q
@@ -66,8 +67,7 @@ from channels.clients.allegro import (
 )
 from channels.models import SalesChannel
 from channels.services.api import call, call_batch
-from core.locking import try_locks
-from fulfillment import conf
+from core.locking import lock_name, try_locks
 from fulfillment.models import FulfillmentPush, PushKind, PushState, Shipment
 from fulfillment.services.mappings import default_for, mapped_targets
 from orders.allegro_form import form_hash
@@ -138,10 +138,10 @@ def dispatch_many(tenant_id: int, order_ids: list[int]) -> None:
     and 500 task start-ups while the orders still spread over the workers."""
     from fulfillment.tasks import push_order, push_orders
 
-    if not conf.get("FULFILLMENT_DISPATCH_ON_COMMIT"):
+    if not settings.FULFILLMENT_DISPATCH_ON_COMMIT:
         return
     ids = list(dict.fromkeys(order_ids))  # once per order, in order
-    size = max(1, int(conf.get("FULFILLMENT_DISPATCH_BATCH")))
+    size = max(1, settings.FULFILLMENT_DISPATCH_BATCH)
     for start in range(0, len(ids), size):
         chunk = ids[start : start + size]
         if len(chunk) == 1:
@@ -151,19 +151,7 @@ def dispatch_many(tenant_id: int, order_ids: list[int]) -> None:
 
 
 def _first_sweep_at() -> Any:
-    return timezone.now() + timedelta(seconds=conf.get("FULFILLMENT_REDISPATCH_AFTER_SECONDS"))
-
-
-def queue_status_push(
-    order: Order,
-    previous: OrderStatus | None,
-    actor: AbstractBaseUser | None,
-    source: str,
-) -> FulfillmentPush | None:
-    """Called in the transaction of a status change by people (after_status_change): write the
-    push of the new status's mapped Allegro fulfillment status, if it has one."""
-    pushes = queue_status_pushes([(order, previous)], actor, source)
-    return pushes[0] if pushes else None
+    return timezone.now() + timedelta(seconds=settings.FULFILLMENT_REDISPATCH_AFTER_SECONDS)
 
 
 def queue_status_pushes(
@@ -238,7 +226,7 @@ def retry_push(push: FulfillmentPush, actor: AbstractBaseUser | None) -> bool:
 
 # --------------------------------------------------------------------------- the lock
 def _lock_key(tenant_id: int, order_id: int) -> str:
-    return f"apilo:fulfillment:push:{tenant_id}:{order_id}"
+    return lock_name("fulfillment:push", tenant_id, order_id)
 
 
 @contextmanager
@@ -342,7 +330,7 @@ def _orders_to_send(
     rows = pending.filter(order_id__in=order_ids).order_by().values_list("order_id", "id")
     if overdue_limit > 0:
         overdue = timezone.now() - timedelta(
-            seconds=conf.get("FULFILLMENT_TAKE_WAITING_AFTER_SECONDS")
+            seconds=settings.FULFILLMENT_TAKE_WAITING_AFTER_SECONDS
         )
         waiting = (
             pending.filter(attempts=0, error_code="", created_at__lte=overdue)
@@ -499,7 +487,7 @@ def _send(
     """Send one row. Its outcome is written now, or (a status row with a ``finisher``) with the
     batch's others at the end."""
     if not channel.is_connected:
-        _defer(push, "not_connected", conf.get("FULFILLMENT_NOT_CONNECTED_WAIT_SECONDS"))
+        _defer(push, "not_connected", settings.FULFILLMENT_NOT_CONNECTED_WAIT_SECONDS)
     finish = finisher or _Finisher(write_each=True)
     _begin_attempt(push)
     try:
@@ -509,7 +497,7 @@ def _send(
     except AllegroRateLimited as exc:
         _defer(push, "rate_limited", max(1.0, float(exc.retry_after)), detail="")
     except AllegroAuthRevoked:
-        _defer(push, "not_connected", conf.get("FULFILLMENT_NOT_CONNECTED_WAIT_SECONDS"))
+        _defer(push, "not_connected", settings.FULFILLMENT_NOT_CONNECTED_WAIT_SECONDS)
     except (AllegroTransientError, AllegroConflict) as exc:
         code = "conflict" if isinstance(exc, AllegroConflict) else "transient"
         _defer(push, code, _backoff(push.attempts))
@@ -519,13 +507,13 @@ def _send(
         )
         return "failed"
     except UnknownEnvironment:
-        _defer(push, "configuration", conf.get("FULFILLMENT_NOT_CONNECTED_WAIT_SECONDS"))
+        _defer(push, "configuration", settings.FULFILLMENT_NOT_CONNECTED_WAIT_SECONDS)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _backoff(attempts: int) -> float:
-    base = conf.get("FULFILLMENT_RETRY_BASE_SECONDS")
-    delay = min(conf.get("FULFILLMENT_RETRY_MAX_SECONDS"), base * 2 ** max(0, attempts - 1))
+    base = settings.FULFILLMENT_RETRY_BASE_SECONDS
+    delay = min(settings.FULFILLMENT_RETRY_MAX_SECONDS, base * 2 ** max(0, attempts - 1))
     return delay * random.uniform(0.8, 1.2)
 
 
@@ -798,7 +786,7 @@ def _send_shipment(
 def sweep_due(limit: int | None = None) -> list[tuple[int, int]]:
     """(tenant id, order id) of every order with a pending push that is due, oldest first, for
     the beat sweeper to dispatch. Orders of channels that are not connected wait."""
-    limit = int(limit or conf.get("FULFILLMENT_SWEEP_BATCH"))
+    limit = int(limit or settings.FULFILLMENT_SWEEP_BATCH)
     now = timezone.now()
     with scopes_disabled():
         rows = (
@@ -811,7 +799,7 @@ def sweep_due(limit: int | None = None) -> list[tuple[int, int]]:
         due = [(r["tenant_id"], r["order_id"]) for r in rows]
         if due:
             # Not again at the next tick while the dispatched task is on its way.
-            later = now + timedelta(seconds=conf.get("FULFILLMENT_REDISPATCH_AFTER_SECONDS"))
+            later = now + timedelta(seconds=settings.FULFILLMENT_REDISPATCH_AFTER_SECONDS)
             FulfillmentPush.objects.filter(
                 state=PushState.PENDING,
                 next_attempt_at__lte=now,

@@ -1,36 +1,26 @@
 """Fixtures of the sales-channel tests: Fernet keys, an Allegro environment pointing at the
-sandbox (over HTTP), sandbox sellers, and helpers that drive the real OAuth flow."""
+sandbox (over HTTP), sandbox sellers, a channel, and every log record checked for secrets."""
 
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-from cryptography.fernet import Fernet
-from django.test import Client
-from django_scopes import scope
 
 from channels.models import SalesChannel
-from channels.services.channels import create_channel
-from tests.allegro_support import SandboxApp, register_sandbox_app, sandbox_login, start
-from tests.sandbox_support import SandboxControl
-
-# Fixed per test session; tests that rotate keys add their own.
-TEST_FERNET_KEY = Fernet.generate_key().decode()
-CLIENT_ID = "apilo-test"
-REDIRECT_URI = "http://testserver/channels/allegro/callback/"
-SELLER_LOGIN = "anna-sklep"
-SELLER_PASSWORD = "anna-password-1"
-SELLER_ID = "50000001"
-
-
-# Client secrets handed out during the session; no log line may ever contain one.
-KNOWN_SECRETS: list[str] = []
-# Every token the sandbox issues is a JWT ("eyJ…"); no log line may contain one either.
-JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
+from tests.channels.helpers import (
+    CHANNEL,
+    JWT,
+    KNOWN_SECRETS,
+    SELLER_ID,
+    SELLER_LOGIN,
+    SELLER_PASSWORD,
+    TEST_FERNET_KEY,
+    configure_environment,
+)
+from tests.support.channels import make_channel
+from tests.support.connect import REDIRECT_URI, SandboxApp
 
 
 @pytest.fixture(autouse=True)
@@ -66,24 +56,6 @@ def english(client):
 AllegroEnv = SandboxApp
 
 
-def configure_environment(settings, sandbox: SandboxControl, redirect_uri: str, **app: Any):
-    env = register_sandbox_app(
-        settings, sandbox, client_id=CLIENT_ID, redirect_uri=redirect_uri, **app
-    )
-    KNOWN_SECRETS.append(env.client_secret)
-    # A production environment without a client id: the form must not offer it.
-    settings.ALLEGRO_ENVIRONMENTS = {
-        "production": {
-            "auth_url": "https://allegro.pl",
-            "api_url": "https://api.allegro.pl",
-            "client_id": "",
-            "client_secret": "",
-        },
-        **settings.ALLEGRO_ENVIRONMENTS,
-    }
-    return env
-
-
 @pytest.fixture
 def allegro_app_options() -> dict[str, Any]:
     """Options of the sandbox client app (override in a test module, e.g. a short token TTL)."""
@@ -105,44 +77,9 @@ def admin_client(client, admin_user):
     return client
 
 
-def make_channel(tenant, **overrides: Any) -> SalesChannel:
-    data = {
-        "name": "Allegro – główne konto",
-        "alias": "AL",
-        "allegro_login": SELLER_LOGIN,
-        "allegro_environment": "local",
-        "backfill_days": 30,
-    }
-    data.update(overrides)
-    with scope(tenant=tenant):
-        return create_channel(tenant=tenant, data=data)
-
-
 @pytest.fixture
 def channel(tenant, allegro) -> SalesChannel:
-    return make_channel(tenant)
-
-
-def callback_path(redirect_location: str) -> str:
-    parts = urlsplit(redirect_location)
-    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == REDIRECT_URI
-    return f"{parts.path}?{parts.query}"
-
-
-def authorize(
-    client: Client,
-    channel: SalesChannel,
-    login: str = SELLER_LOGIN,
-    password: str = SELLER_PASSWORD,
-):
-    """The whole flow: Authorize → sandbox login + confirm → callback. Returns the callback's
-    response (followed)."""
-    location = sandbox_login(start(client, channel), login, password)
-    return client.get(callback_path(location), follow=True)
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]] if response.context else []
+    return make_channel(tenant, CHANNEL)
 
 
 class LogCollector(logging.Handler):

@@ -15,7 +15,8 @@ from django_scopes import scope
 
 from channels.models import AllegroCredential
 from core.fields import DecryptionError, decrypt, encrypt
-from tests.channels.conftest import TEST_FERNET_KEY, make_channel
+from tests.channels.helpers import CHANNEL, TEST_FERNET_KEY
+from tests.support.channels import make_channel
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def raw(cred: AllegroCredential) -> tuple[str, str]:
 
 
 def credential(tenant, access: str = "acc-PLAIN-1", refresh: str = "ref-PLAIN-1"):
-    channel = make_channel(tenant)
+    channel = make_channel(tenant, CHANNEL)
     now = timezone.now()
     with scope(tenant=tenant):
         return AllegroCredential.objects.create(

@@ -14,20 +14,17 @@ from django_scopes import scope
 
 from channels.models import AllegroCredential, ConnectionState, SalesChannel
 from channels.services.oauth import SESSION_KEY
-from tests.channels.conftest import (
+from tests.channels.helpers import (
+    CHANNEL,
     CLIENT_ID,
-    REDIRECT_URI,
     SELLER_ID,
     SELLER_LOGIN,
     SELLER_PASSWORD,
-    authorize,
-    callback_path,
-    make_channel,
     messages_of,
-    sandbox_login,
-    start,
 )
 from tests.factories import DEFAULT_PASSWORD, MembershipFactory, UserFactory
+from tests.support.channels import make_channel
+from tests.support.connect import REDIRECT_URI, authorize, callback_path, sandbox_login, start
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +77,7 @@ def test_authorize_redirects_to_the_environment_with_state_and_pkce(admin_client
 
 def test_connecting_stores_the_login_seller_id_and_encrypted_tokens(admin_client, channel, allegro):
     before = timezone.now()
-    response = authorize(admin_client, channel)
+    response = authorize(admin_client, channel, SELLER_PASSWORD)
     assert response.redirect_chain[-1][0] == detail_url(channel)
     assert messages_of(response) == [f"Connected to Allegro as {SELLER_LOGIN}."]
     fresh = reload(channel)
@@ -190,7 +187,7 @@ def test_the_code_must_come_with_the_pkce_verifier_of_this_session(
 
 def test_a_wrong_login_is_an_error_the_user_can_fix(admin_client, channel, allegro):
     allegro.sandbox.create_seller("bartek", "bartek-password", id="50000002", offers=0)
-    response = authorize(admin_client, channel, login="bartek", password="bartek-password")
+    response = authorize(admin_client, channel, "bartek-password", login="bartek")
     assert response.redirect_chain[-1][0] == detail_url(channel)
     assert messages_of(response) == [
         "You signed in to Allegro as “bartek”, but this channel is for the Allegro login "
@@ -202,8 +199,8 @@ def test_a_wrong_login_is_an_error_the_user_can_fix(admin_client, channel, alleg
 
 
 def test_the_login_comparison_ignores_case(admin_client, tenant, allegro):
-    channel = make_channel(tenant, allegro_login="Anna-Sklep")
-    response = authorize(admin_client, channel)
+    channel = make_channel(tenant, CHANNEL, allegro_login="Anna-Sklep")
+    response = authorize(admin_client, channel, SELLER_PASSWORD, login=SELLER_LOGIN)
     assert messages_of(response) == [f"Connected to Allegro as {SELLER_LOGIN}."]
     assert reload(channel).connected_login == SELLER_LOGIN
 
@@ -265,10 +262,10 @@ def test_the_callback_needs_a_logged_in_user(client, channel, allegro):
 def test_the_same_allegro_account_cannot_be_connected_twice_in_a_tenant(
     admin_client, tenant, allegro
 ):
-    first = make_channel(tenant, alias="AA", name="Pierwszy")
-    second = make_channel(tenant, alias="BB", name="Drugi")
-    authorize(admin_client, first)
-    response = authorize(admin_client, second)
+    first = make_channel(tenant, CHANNEL, alias="AA", name="Pierwszy")
+    second = make_channel(tenant, CHANNEL, alias="BB", name="Drugi")
+    authorize(admin_client, first, SELLER_PASSWORD)
+    response = authorize(admin_client, second, SELLER_PASSWORD)
     assert messages_of(response) == [
         f"The Allegro account “{SELLER_LOGIN}” is already connected as the sales channel "
         "“Pierwszy”. Nothing was saved."
@@ -277,8 +274,8 @@ def test_the_same_allegro_account_cannot_be_connected_twice_in_a_tenant(
 
 
 def test_reauthorizing_a_connected_channel_keeps_it_connected(admin_client, channel, allegro):
-    authorize(admin_client, channel)
-    response = authorize(admin_client, channel)
+    authorize(admin_client, channel, SELLER_PASSWORD)
+    response = authorize(admin_client, channel, SELLER_PASSWORD)
     assert messages_of(response) == [f"Connected to Allegro as {SELLER_LOGIN}."]
     [cred] = credentials(channel)
     assert cred.version == 2

@@ -12,7 +12,8 @@ from django.conf import settings
 from channels.clients.allegro import AllegroClient, AllegroEnvironment, AllegroRateLimited
 from channels.ratelimit import RateLimited, RedisLimiter, bucket_parameters
 from tests.channels import ratelimit_workers
-from tests.channels.conftest import CLIENT_ID, REDIRECT_URI, SELLER_LOGIN
+from tests.channels.helpers import CLIENT_ID, SELLER_LOGIN
+from tests.support.connect import REDIRECT_URI
 
 PROCESSES = 4
 

@@ -12,7 +12,8 @@ from django_scopes import scope
 from channels.clients.allegro import AllegroAuthRevoked
 from channels.models import AllegroCredential
 from channels.services.api import call
-from tests.channels.conftest import SELLER_LOGIN, authorize
+from tests.channels.helpers import SELLER_LOGIN, SELLER_PASSWORD
+from tests.support.connect import authorize
 
 
 def whole_database_text() -> str:
@@ -42,7 +43,7 @@ def test_no_token_or_client_secret_in_the_database_or_the_logs(
             for cred in AllegroCredential.objects.filter(channel=channel):
                 seen.update({cred.access_token, cred.refresh_token})
 
-    authorize(admin_client, channel)
+    authorize(admin_client, channel, SELLER_PASSWORD)
     remember()
     with scope(tenant=channel.tenant):
         expires_at = AllegroCredential.objects.get(channel=channel).access_expires_at

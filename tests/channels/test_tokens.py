@@ -18,14 +18,9 @@ from channels.clients.allegro import AllegroAuthRevoked, AllegroTransientError
 from channels.models import AllegroCredential, ConnectionState, SalesChannel
 from channels.services.api import call, call_batch
 from channels.services.tokens import ChannelNotConnected
-from tests.channels.conftest import (
-    CLIENT_ID,
-    SELLER_ID,
-    SELLER_LOGIN,
-    authorize,
-    messages_of,
-)
+from tests.channels.helpers import CLIENT_ID, SELLER_ID, SELLER_LOGIN, SELLER_PASSWORD, messages_of
 from tests.factories import MembershipFactory, UserFactory
+from tests.support.connect import authorize
 
 
 def reload(channel: SalesChannel) -> SalesChannel:
@@ -60,7 +55,7 @@ def wait_until_expired(channel: SalesChannel) -> None:
 def test_eight_workers_after_expiry_make_exactly_one_refresh(admin_client, channel, allegro):
     """Proves the account lock: without `select_for_update` in lock_channel() every worker
     refreshes (8 refresh calls reach the sandbox) and this test fails."""
-    authorize(admin_client, channel)
+    authorize(admin_client, channel, SELLER_PASSWORD)
     wait_until_expired(channel)
     workers = 8
     barrier = threading.Barrier(workers)
@@ -103,7 +98,7 @@ def test_eight_workers_after_expiry_make_exactly_one_refresh(admin_client, chann
 @pytest.mark.parametrize("allegro_app_options", [{"access_token_ttl": 8}])
 def test_a_token_is_refreshed_before_it_expires(admin_client, channel, allegro, settings):
     settings.ALLEGRO_TOKEN_REFRESH_MARGIN_SECONDS = 300  # capped at half the lifetime: 4 s
-    authorize(admin_client, channel)
+    authorize(admin_client, channel, SELLER_PASSWORD)
     first = credential(channel)
     assert me(channel)["login"] == SELLER_LOGIN
     assert allegro.token_calls()["calls"] == {"authorization_code": 1}
@@ -120,7 +115,7 @@ def test_a_token_is_refreshed_before_it_expires(admin_client, channel, allegro, 
 @pytest.mark.django_db
 @pytest.mark.parametrize("allegro_app_options", [{"access_token_ttl": 2}])
 def test_an_expired_token_is_never_sent_even_when_the_refresh_fails(admin_client, channel, allegro):
-    authorize(admin_client, channel)
+    authorize(admin_client, channel, SELLER_PASSWORD)
     wait_until_expired(channel)
     allegro.sandbox.set_faults(
         client_id=CLIENT_ID, error_5xx=1.0, error_status=503, include_auth=True,
@@ -139,7 +134,7 @@ def test_an_expired_token_is_never_sent_even_when_the_refresh_fails(admin_client
 
 @pytest.mark.django_db
 def test_a_401_is_retried_once_after_a_refresh(admin_client, channel, allegro):
-    authorize(admin_client, channel)
+    authorize(admin_client, channel, SELLER_PASSWORD)
     # Allegro invalidates the access token (e.g. "Access token expired" early, allegro-api#13741).
     allegro.sandbox.set_faults(
         client_id=CLIENT_ID, error_5xx=1.0, error_status=401, path_prefix="/me", seed=1
@@ -161,7 +156,7 @@ def test_revocation_end_to_end(admin_client, admin_user, channel, allegro, tenan
     settings.LANGUAGE_CODE = "en"
     second_admin = UserFactory(email="szef@alfa.example")
     MembershipFactory(tenant=tenant, user=second_admin, role="administrator")
-    authorize(admin_client, channel)
+    authorize(admin_client, channel, SELLER_PASSWORD)
     assert pollable_ids(tenant) == [channel.pk]
 
     # The seller changes the Allegro password: every token dies.
@@ -205,7 +200,7 @@ def test_revocation_end_to_end(admin_client, admin_user, channel, allegro, tenan
     # Autoryzuj ponownie restores it.
     detail = admin_client.get(f"/app/alfa/administration/channels/{channel.pk}/")
     assert b'data-action="authorize">Authorize again</button>' in detail.content
-    response = authorize(admin_client, channel, password="a-new-password")
+    response = authorize(admin_client, channel, "a-new-password")
     assert messages_of(response) == [
         "Authorized again as anna-sklep. Orders are being fetched again."
     ]
@@ -223,7 +218,7 @@ def test_revocation_end_to_end(admin_client, admin_user, channel, allegro, tenan
 def test_calls_in_a_batch_share_one_token_read_and_one_contact_write(
     admin_client, channel, allegro
 ):
-    authorize(admin_client, channel)
+    authorize(admin_client, channel, SELLER_PASSWORD)
     before = allegro.sandbox.stats()["requests"]["me"]
     with (
         scope(tenant=channel.tenant),
@@ -240,7 +235,7 @@ def test_calls_in_a_batch_share_one_token_read_and_one_contact_write(
 
 
 def test_a_batch_drops_a_revoked_token_and_stops_calling(admin_client, channel, allegro):
-    authorize(admin_client, channel)
+    authorize(admin_client, channel, SELLER_PASSWORD)
     before = allegro.sandbox.stats()["requests"]["me"]
     with scope(tenant=channel.tenant), call_batch():
         call(channel, "GET", "/me")

@@ -13,8 +13,10 @@ from django_scopes import scope
 
 from channels.models import AllegroCredential, ConnectionState, SalesChannel
 from orders.ingest import upsert_order_from_checkout_form
-from tests.channels.conftest import SELLER_LOGIN, authorize, make_channel, messages_of
-from tests.orders_domain.builders import checkout_form
+from tests.channels.helpers import CHANNEL, SELLER_LOGIN, SELLER_PASSWORD, messages_of
+from tests.support.channels import make_channel
+from tests.support.connect import authorize
+from tests.support.orders import checkout_form
 
 pytestmark = pytest.mark.django_db
 
@@ -129,7 +131,7 @@ def test_a_wrong_alias_is_refused(admin_client, tenant, allegro, alias, message)
 def test_a_duplicate_alias_is_refused_in_the_tenant_but_not_across_tenants(
     admin_client, tenant, other_tenant, allegro
 ):
-    make_channel(other_tenant, alias="AL")  # another company may use AL
+    make_channel(other_tenant, CHANNEL, alias="AL")  # another company may use AL
     admin_client.post(ADD, VALID)
     response = admin_client.post(ADD, {**VALID, "name": "Drugie", "alias": "aL"})
     assert errors_of(response) == {
@@ -162,7 +164,7 @@ def test_the_form_says_what_is_wrong(admin_client, tenant, allegro, field, value
 
 
 def test_editing_a_connected_channel_keeps_the_authorization(admin_client, channel, allegro):
-    authorize(admin_client, channel)
+    authorize(admin_client, channel, SELLER_PASSWORD)
     url = f"{LIST}{channel.pk}/edit/"
     page = admin_client.get(url)
     assert page.context["form"].fields["allegro_login"].disabled
@@ -185,7 +187,7 @@ def test_editing_a_connected_channel_keeps_the_authorization(admin_client, chann
 def test_changing_the_environment_needs_a_new_authorization(
     admin_client, channel, allegro, settings
 ):
-    authorize(admin_client, channel)
+    authorize(admin_client, channel, SELLER_PASSWORD)
     settings.ALLEGRO_ENVIRONMENTS = {
         **settings.ALLEGRO_ENVIRONMENTS,
         "sandbox": {**settings.ALLEGRO_ENVIRONMENTS["local"]},
@@ -206,8 +208,8 @@ def test_changing_the_environment_needs_a_new_authorization(
 
 
 def test_the_list_shows_name_alias_login_state_and_last_contact(admin_client, channel, allegro):
-    make_channel(channel.tenant, name="Drugie konto", alias="DK", allegro_login="drugi")
-    authorize(admin_client, channel)
+    make_channel(channel.tenant, CHANNEL, name="Drugie konto", alias="DK", allegro_login="drugi")
+    authorize(admin_client, channel, SELLER_PASSWORD)
     page = admin_client.get(LIST).content.decode()
     assert "Allegro – główne konto" in page and "Drugie konto" in page
     assert '<span class="badge ok">Connected</span>' in page
@@ -216,7 +218,7 @@ def test_the_list_shows_name_alias_login_state_and_last_contact(admin_client, ch
 
 
 def test_another_tenants_channel_is_a_404_everywhere(admin_client, other_tenant, allegro):
-    theirs = make_channel(other_tenant, alias="XX")
+    theirs = make_channel(other_tenant, CHANNEL, alias="XX")
     for suffix in ("", "edit/"):
         assert admin_client.get(f"{LIST}{theirs.pk}/{suffix}").status_code == 404
     for action in ("authorize", "deactivate", "activate", "delete"):
@@ -227,7 +229,7 @@ def test_another_tenants_channel_is_a_404_everywhere(admin_client, other_tenant,
 
 
 def test_deactivating_stops_polling_and_activating_restores_it(admin_client, channel, allegro):
-    authorize(admin_client, channel)
+    authorize(admin_client, channel, SELLER_PASSWORD)
     with scope(tenant=channel.tenant):
         assert list(SalesChannel.objects.pollable()) == [channel]
     admin_client.post(f"{LIST}{channel.pk}/deactivate/")
@@ -239,7 +241,7 @@ def test_deactivating_stops_polling_and_activating_restores_it(admin_client, cha
 
 
 def test_a_channel_without_orders_is_deleted(admin_client, channel, allegro):
-    authorize(admin_client, channel)
+    authorize(admin_client, channel, SELLER_PASSWORD)
     response = admin_client.post(f"{LIST}{channel.pk}/delete/", follow=True)
     assert messages_of(response) == ["The sales channel was deleted."]
     assert channels_of(channel.tenant) == []
@@ -499,7 +501,7 @@ def test_orders_that_arrive_after_the_page_was_shown_keep_the_channel(
 def test_another_tenants_channel_cannot_be_asked_about_or_deleted(
     admin_client, other_tenant, allegro
 ):
-    theirs = make_channel(other_tenant, alias="XX")
+    theirs = make_channel(other_tenant, CHANNEL, alias="XX")
     assert admin_client.get(f"{LIST}{theirs.pk}/delete/").status_code == 404
     assert admin_client.post(f"{LIST}{theirs.pk}/delete/").status_code == 404
     with scope(tenant=other_tenant):

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from tests.core import error_urls
-from tests.orders_domain.builders import order_of
+from tests.support.orders import order_of
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
-from core.locking import try_lock, try_locks
+from core.locking import lock_name, lock_until_commit, try_lock, try_locks
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +77,46 @@ def test_nothing_asked_nothing_taken():
     with try_locks(NAMES, at_most=0) as got:
         assert got == set()
     assert others_get(NAMES) == set(NAMES)
+
+
+def test_every_lock_name_carries_the_tenant():
+    assert lock_name("orders.ingest", 7, 12) == "apilo:orders.ingest:7:12"
+    assert lock_name("fulfillment:push", 7, 3) == "apilo:fulfillment:push:7:3"
+    assert lock_name("orders.ingest", 8, 12) != lock_name("orders.ingest", 7, 12)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lock_until_commit_is_held_until_the_transaction_ends():
+    name = lock_name("test", 1, 2)
+    with transaction.atomic():
+        lock_until_commit(name)
+        assert others_get([name]) == set()
+    assert others_get([name]) == {name}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lock_until_commit_waits_for_a_holder_of_the_same_name():
+    name = lock_name("test", 1, 3)
+    order: list[str] = []
+    holding = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        try:
+            with try_lock(name) as got:
+                assert got
+                holding.set()
+                release.wait(timeout=10)
+                order.append("released")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert holding.wait(timeout=10)
+    threading.Timer(0.3, release.set).start()
+    with transaction.atomic():
+        lock_until_commit(name)
+        order.append("locked")
+    thread.join()
+    assert order == ["released", "locked"]

@@ -10,7 +10,7 @@ from django_scopes import scope
 from playwright.sync_api import Page, expect
 
 from channels.models import AllegroCredential, SalesChannel
-from tests.channels.conftest import (
+from tests.channels.helpers import (
     SELLER_ID,
     SELLER_LOGIN,
     SELLER_PASSWORD,

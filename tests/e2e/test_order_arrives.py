@@ -10,15 +10,14 @@ from django_scopes import scope
 from playwright.sync_api import Page, expect
 
 from orders.models import Order, OrderStatus, SystemStatus
+from tests.celery_support import wait_until
+from tests.support.channels import make_channel
+from tests.support.connect import connect
 from tests.sync.conftest import (  # noqa: F401 - fixtures of the sync tests, used here too
-    SELLER,
     allegro_app_options,
-    connect,
-    make_channel,
-    state_or_none,
     sync_env,
-    wait_until,
 )
+from tests.sync.helpers import CHANNEL, SELLER, SELLER_PASSWORD, state_or_none
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,7 +38,7 @@ def test_a_new_allegro_order_appears_live_and_staff_moves_it_on(
     screenshot,
     console_errors,
 ):
-    channel = connect(make_channel(tenant), admin_user)
+    channel = connect(make_channel(tenant, CHANNEL), admin_user, SELLER_PASSWORD)
     celery_processes(
         sync_env.worker_env(
             SYNC_POLL_TICK_SECONDS=1, SYNC_POLL_BUSY_SECONDS=1, SYNC_POLL_IDLE_MAX_SECONDS=2
@@ -79,7 +78,7 @@ def test_a_new_allegro_order_appears_live_and_staff_moves_it_on(
     expect(page.locator("body")).to_contain_text(in_progress.name)
     with scope(tenant=tenant):
         assert Order.objects.get(pk=order.pk).status_id == in_progress.pk
-    # Known noise outside the sync engine (reported to the lead): the browser's own favicon
+    # Known noise outside the sync engine: the browser's own favicon
     # request (404, not a page resource) and htmx warning that the empty order list has no
     # checkboxes for its hx-include.
     noise = ("Failed to load resource", 'The selector "#order-rows [name=order_ids]"')

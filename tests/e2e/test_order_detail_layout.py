@@ -11,8 +11,9 @@ from playwright.sync_api import Browser, Page
 
 from orders.ingest import upsert_order_from_checkout_form
 from tests.e2e.conftest import DEFAULT_TIMEOUT_MS
-from tests.orders_domain.builders import channel_of, checkout_form
 from tests.orders_domain.helpers import order_by_external
+from tests.support.channels import channel_of
+from tests.support.orders import checkout_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

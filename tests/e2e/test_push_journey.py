@@ -9,7 +9,9 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.fulfillment.conftest import SELLER, channel, import_orders, push_env  # noqa: F401 (fixtures)
+from tests.fulfillment.conftest import channel, push_env  # noqa: F401 (fixtures)
+from tests.fulfillment.helpers import SELLER
+from tests.support.orders import import_orders
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

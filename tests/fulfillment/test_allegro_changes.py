@@ -16,7 +16,8 @@ from fulfillment.services import mappings
 from fulfillment.services.push import process_order
 from orders.models import Order, SystemStatus
 from orders.order_services import change_order_status
-from tests.fulfillment.conftest import SELLER, pushes_of, status
+from tests.fulfillment.helpers import SELLER, pushes_of
+from tests.support.orders import status_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -65,7 +66,7 @@ def test_a_cancellation_from_the_journal_is_not_pushed_back(
 def test_a_paid_order_entering_a_mapped_import_status_is_not_pushed(tenant, channel, push_env):
     sandbox = push_env.sandbox
     with scope(tenant=tenant):
-        mappings.save_mapping(channel, {status(tenant, SystemStatus.NEW).pk: "PROCESSING"})
+        mappings.save_mapping(channel, {status_of(tenant, SystemStatus.NEW).pk: "PROCESSING"})
     poll(channel)
     [bought] = sandbox.create_orders(SELLER, 1, status="BOUGHT")
     [paid] = sandbox.create_orders(SELLER, 1)
@@ -110,7 +111,7 @@ def test_staff_cancelling_an_order_still_pushes_cancelled(tenant, admin_user, ch
     order = order_of(channel, external_id)
 
     with scope(tenant=tenant):
-        change_order_status(order, status(tenant, SystemStatus.CANCELLED), admin_user)
+        change_order_status(order, status_of(tenant, SystemStatus.CANCELLED), admin_user)
         [push] = pushes_of(order)
         assert (push.kind, push.target_status, push.state) == (
             PushKind.STATUS,

@@ -20,8 +20,9 @@ from fulfillment.services.shipments import add_shipment
 from fulfillment.tasks import push_order, push_orders, sweep_pushes
 from orders.models import SystemStatus
 from orders.order_services import bulk_change_status, change_order_status
-from tests.fulfillment.conftest import import_orders, pushes_of, status
+from tests.fulfillment.helpers import pushes_of
 from tests.fulfillment.test_push import fresh, push_events
+from tests.support.orders import import_orders, status_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,7 +45,10 @@ def test_one_task_sends_the_pushes_of_several_orders(tenant, admin_user, channel
     orders = import_orders(channel, push_env.sandbox, 3)
     with scope(tenant=tenant):
         bulk_change_status(
-            tenant, [o.pk for o in orders], status(tenant, SystemStatus.READY_TO_SHIP), admin_user
+            tenant,
+            [o.pk for o in orders],
+            status_of(tenant, SystemStatus.READY_TO_SHIP),
+            admin_user,
         )
 
     push_orders(tenant.pk, [o.pk for o in orders])
@@ -69,7 +73,7 @@ def test_the_statements_of_a_batch_do_not_grow_with_its_orders(
     orders = import_orders(channel, push_env.sandbox, 10)
     with scope(tenant=tenant):
         bulk_change_status(
-            tenant, [o.pk for o in orders], status(tenant, SystemStatus.IN_PROGRESS), admin_user
+            tenant, [o.pk for o in orders], status_of(tenant, SystemStatus.IN_PROGRESS), admin_user
         )
 
     def statements(batch) -> int:
@@ -97,7 +101,7 @@ def test_a_batch_mixes_lone_statuses_shipments_and_refusals(tenant, admin_user, 
         bulk_change_status(
             tenant,
             [plain.pk, refused.pk, shipped.pk],
-            status(tenant, SystemStatus.IN_PROGRESS),
+            status_of(tenant, SystemStatus.IN_PROGRESS),
             admin_user,
         )
         add_shipment(
@@ -137,7 +141,7 @@ def test_a_task_takes_along_orders_whose_own_tasks_are_overdue(
     first, second, third = import_orders(channel, push_env.sandbox, 3)
     with scope(tenant=tenant):
         for order in (first, second, third):
-            change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+            change_order_status(order, status_of(tenant, SystemStatus.IN_PROGRESS), admin_user)
 
     push_order(tenant.pk, first.pk)
 
@@ -159,7 +163,7 @@ def test_taking_along_works_where_a_union_cannot_be_limited(
     first, second = import_orders(channel, push_env.sandbox, 2)
     with scope(tenant=tenant):
         for order in (first, second):
-            change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+            change_order_status(order, status_of(tenant, SystemStatus.IN_PROGRESS), admin_user)
 
     push_order(tenant.pk, second.pk)
 
@@ -175,7 +179,7 @@ def test_fresh_retried_and_other_tenants_pushes_are_not_taken_along(
     own, fresh_one, retried = import_orders(channel, push_env.sandbox, 3)
     with scope(tenant=tenant):
         for order in (own, fresh_one, retried):
-            change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+            change_order_status(order, status_of(tenant, SystemStatus.IN_PROGRESS), admin_user)
     with scopes_disabled():
         # Written long ago, but tried once already: it waits for its backoff.
         FulfillmentPush.objects.filter(order_id=retried.pk).update(
@@ -200,7 +204,7 @@ def test_the_sweeper_batches_due_orders_of_a_tenant(
     orders = import_orders(channel, push_env.sandbox, 3)
     with scope(tenant=tenant):
         bulk_change_status(
-            tenant, [o.pk for o in orders], status(tenant, SystemStatus.IN_PROGRESS), admin_user
+            tenant, [o.pk for o in orders], status_of(tenant, SystemStatus.IN_PROGRESS), admin_user
         )
     assert queued() == 0
 
@@ -216,7 +220,9 @@ def test_the_sweeper_waits_while_the_workers_are_behind(
     settings.FULFILLMENT_SWEEP_MAX_BACKLOG = 2
     [order] = import_orders(channel, push_env.sandbox, 1)
     with scope(tenant=tenant):
-        bulk_change_status(tenant, [order.pk], status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+        bulk_change_status(
+            tenant, [order.pk], status_of(tenant, SystemStatus.IN_PROGRESS), admin_user
+        )
     for _ in range(3):  # a backlog no worker has taken yet
         push_order.delay(tenant.pk, order.pk)
 

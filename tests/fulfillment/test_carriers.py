@@ -12,7 +12,7 @@ from channels.services.api import call
 from fulfillment.services.carriers import KNOWN, carrier_for_delivery, carriers_for
 from orders.ingest import upsert_order_from_checkout_form
 from orders.models import Order
-from tests.fulfillment.conftest import SELLER
+from tests.fulfillment.helpers import SELLER
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -22,7 +22,10 @@ from fulfillment.services.carriers import KNOWN, refresh_due
 from fulfillment.tasks import refresh_carriers
 from orders.ingest import upsert_order_from_checkout_form
 from orders.models import Order
-from tests.fulfillment.conftest import SELLER, connect, make_channel, wait_until
+from tests.celery_support import wait_until
+from tests.fulfillment.helpers import CHANNEL, SELLER, SELLER_PASSWORD
+from tests.support.channels import make_channel
+from tests.support.connect import connect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -184,7 +187,7 @@ def test_a_failed_refresh_stores_nothing_of_its_own_and_keeps_allegros_list(
 
 def test_beat_claims_missing_and_due_lists_of_connected_channels_once(channel, push_env, tenant):
     with scope(tenant=tenant):
-        asleep = make_channel(tenant, name="Nie połączony", alias="NP")
+        asleep = make_channel(tenant, CHANNEL, name="Nie połączony", alias="NP")
     assert asleep.connection_state != ConnectionState.CONNECTED
     assert refresh_due(limit=50) == [(channel.tenant_id, channel.pk)]
     row = stored(channel)
@@ -209,7 +212,7 @@ def test_connecting_a_channel_stores_its_carriers_in_a_worker(
     tenant, admin_user, push_env, celery_processes
 ):
     celery_processes(push_env.worker_env(), beat=False)
-    channel = connect(make_channel(tenant), admin_user)
+    channel = connect(make_channel(tenant, CHANNEL), admin_user, SELLER_PASSWORD)
     wait_until(lambda: stored(channel) and stored(channel).carriers, 30, "carriers stored")
     assert stored(channel).carriers == SANDBOX_CARRIERS
     assert push_env.sandbox.stats()["requests"].get("carriers") == 1

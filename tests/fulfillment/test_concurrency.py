@@ -21,14 +21,15 @@ from fulfillment.services.push import process_order
 from fulfillment.services.shipments import add_shipment
 from orders.models import Order, SystemStatus
 from orders.order_services import change_order_status
-from tests.fulfillment.conftest import import_orders, pushes_of, status
+from tests.fulfillment.helpers import pushes_of
+from tests.support.orders import import_orders, status_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _queue_changes(tenant, admin_user, order: Order) -> None:
     with scope(tenant=tenant):
-        change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+        change_order_status(order, status_of(tenant, SystemStatus.IN_PROGRESS), admin_user)
         with scopes_disabled():
             order = Order.objects.select_related("channel", "status").get(pk=order.pk)
         # A shipment (POST, then the shipment status "Wysłane" → SENT), then one more change.
@@ -42,7 +43,7 @@ def _queue_changes(tenant, admin_user, order: Order) -> None:
             actor=admin_user,
             carriers=["DPD"],
         )
-        change_order_status(order, status(tenant, SystemStatus.READY_TO_SHIP), admin_user)
+        change_order_status(order, status_of(tenant, SystemStatus.READY_TO_SHIP), admin_user)
 
 
 def _two_workers_at_once(order: Order) -> list:

@@ -22,7 +22,9 @@ from fulfillment.services import mappings
 from fulfillment.services.shipments import add_shipment
 from orders.models import Order, OrderStatus, SystemStatus
 from orders.order_services import bulk_change_status, change_order_status
-from tests.fulfillment.conftest import CLIENT_ID, import_orders, status, wait_until
+from tests.celery_support import wait_until
+from tests.fulfillment.helpers import CLIENT_ID
+from tests.support.orders import import_orders, status_of
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -64,7 +66,7 @@ def test_pushes_converge_under_faults_and_a_killed_worker(
         target = mappings.mapping_of(channel, statuses)
     expected = {o.pk: "NEW" for o in orders}
     waybills: dict[int, list[tuple[str, str]]] = {o.pk: [] for o in orders}
-    sent_status = status(tenant, SystemStatus.SENT)
+    sent_status = status_of(tenant, SystemStatus.SENT)
 
     sandbox.set_rate_limit(client_id=CLIENT_ID, block_seconds=2)
     worker, _beat = celery_processes(push_env.worker_env(**WORKER_ENV))
@@ -139,7 +141,7 @@ def test_a_lost_broker_message_is_delivered_by_the_sweeper(
 ):
     [order] = import_orders(channel, push_env.sandbox, 1)
     with scope(tenant=tenant):
-        change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+        change_order_status(order, status_of(tenant, SystemStatus.IN_PROGRESS), admin_user)
     # The task is in the broker; the broker loses it.
     assert app.control.purge() >= 1
     with scopes_disabled():

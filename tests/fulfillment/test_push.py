@@ -21,7 +21,9 @@ from orders.ingest import (
 )
 from orders.models import Order, OrderEvent, OrderEventKind, SystemStatus
 from orders.order_services import bulk_change_status, change_order_status
-from tests.fulfillment.conftest import import_orders, pushes_of, status, wait_until
+from tests.celery_support import wait_until
+from tests.fulfillment.helpers import pushes_of
+from tests.support.orders import import_orders, status_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,7 +59,7 @@ def test_a_mapped_status_change_writes_a_push_and_sends_one_put(
     before = push_env.sandbox.stats()["requests"].get("fulfillment", 0)
 
     with scope(tenant=tenant):
-        change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+        change_order_status(order, status_of(tenant, SystemStatus.IN_PROGRESS), admin_user)
     [push] = pushes_of(order)
     assert (push.kind, push.target_status, push.state) == (
         PushKind.STATUS,
@@ -81,8 +83,8 @@ def test_a_mapped_status_change_writes_a_push_and_sends_one_put(
 def test_an_unmapped_status_writes_nothing(tenant, admin_user, channel, push_env):
     [order] = import_orders(channel, push_env.sandbox, 1)
     with scope(tenant=tenant):
-        mappings.save_mapping(channel, {status(tenant, SystemStatus.IN_PROGRESS).pk: ""})
-        change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+        mappings.save_mapping(channel, {status_of(tenant, SystemStatus.IN_PROGRESS).pk: ""})
+        change_order_status(order, status_of(tenant, SystemStatus.IN_PROGRESS), admin_user)
     assert pushes_of(order) == []
     assert push_env.sandbox.fulfillment_of(order.external_id)["changes"] == 0
 
@@ -91,7 +93,7 @@ def test_several_pending_changes_send_only_the_latest_status(tenant, admin_user,
     [order] = import_orders(channel, push_env.sandbox, 1)
     with scope(tenant=tenant):
         for code in (SystemStatus.IN_PROGRESS, SystemStatus.READY_TO_SHIP, SystemStatus.SENT):
-            change_order_status(order, status(tenant, code), admin_user)
+            change_order_status(order, status_of(tenant, code), admin_user)
     first, second, third = pushes_of(order)
 
     result = send(order)
@@ -106,12 +108,12 @@ def test_several_pending_changes_send_only_the_latest_status(tenant, admin_user,
 def test_no_put_when_allegro_already_has_the_status(tenant, admin_user, channel, push_env):
     [order] = import_orders(channel, push_env.sandbox, 1)
     with scope(tenant=tenant):
-        change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+        change_order_status(order, status_of(tenant, SystemStatus.IN_PROGRESS), admin_user)
     send(order)
     with scope(tenant=tenant):
         # Another status that maps to the same Allegro status: no second change on Allegro.
-        mappings.save_mapping(channel, {status(tenant, SystemStatus.NEW).pk: "PROCESSING"})
-        change_order_status(order, status(tenant, SystemStatus.NEW), admin_user)
+        mappings.save_mapping(channel, {status_of(tenant, SystemStatus.NEW).pk: "PROCESSING"})
+        change_order_status(order, status_of(tenant, SystemStatus.NEW), admin_user)
     result = send(order)
     assert len(result.skipped) == 1 and result.sent == []
     assert push_env.sandbox.fulfillment_of(order.external_id)["changes"] == 1
@@ -122,7 +124,7 @@ def test_a_buyer_change_409_is_reread_and_retried(tenant, admin_user, channel, p
     old_revision = order.revision
     push_env.sandbox.advance_order(order.external_id, "MODIFY")  # new revision at Allegro
     with scope(tenant=tenant):
-        change_order_status(order, status(tenant, SystemStatus.READY_TO_SHIP), admin_user)
+        change_order_status(order, status_of(tenant, SystemStatus.READY_TO_SHIP), admin_user)
 
     result = send(order)
 
@@ -148,7 +150,7 @@ def test_a_422_is_permanent_shown_and_the_order_stays_workable(
         path_prefix=f"/order/checkout-forms/{order.external_id}/fulfillment",
     )
     with scope(tenant=tenant):
-        change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+        change_order_status(order, status_of(tenant, SystemStatus.IN_PROGRESS), admin_user)
     result = send(order)
     [push] = pushes_of(order)
     assert result.failed == [push.pk]
@@ -161,7 +163,7 @@ def test_a_422_is_permanent_shown_and_the_order_stays_workable(
     # The order stays workable: the next change goes out once Allegro accepts again.
     push_env.sandbox.clear_faults()
     with scope(tenant=tenant):
-        change_order_status(order, status(tenant, SystemStatus.SENT), admin_user)
+        change_order_status(order, status_of(tenant, SystemStatus.SENT), admin_user)
     assert len(send(order).sent) == 1
     assert push_env.sandbox.fulfillment_of(order.external_id)["status"] == "SENT"
     assert [e["outcome"] for e in push_events(order)] == ["failed", "sent"]
@@ -173,7 +175,7 @@ def test_a_5xx_keeps_the_push_pending_with_backoff_and_the_queue_in_order(
     [order] = import_orders(channel, push_env.sandbox, 1)
     push_env.sandbox.set_faults(seller=push_env.seller, error_5xx=1.0)
     with scope(tenant=tenant):
-        change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+        change_order_status(order, status_of(tenant, SystemStatus.IN_PROGRESS), admin_user)
     result = send(order)
     [push] = pushes_of(order)
     assert result.retry_in is not None and result.sent == []
@@ -187,7 +189,7 @@ def test_our_own_change_coming_back_through_the_journal_does_not_echo(
 ):
     [order] = import_orders(channel, push_env.sandbox, 1)
     with scope(tenant=tenant):
-        change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+        change_order_status(order, status_of(tenant, SystemStatus.IN_PROGRESS), admin_user)
     send(order)
     journal = push_env.sandbox.journal(push_env.seller)["events"]
     assert journal[-1]["type"] == "FULFILLMENT_STATUS_CHANGED"
@@ -333,7 +335,7 @@ def test_without_pass_shipment_info_a_shipment_tells_allegro_nothing(
 
     # A status picked by hand still follows its mapping ("Wysłane" → SENT).
     with scope(tenant=tenant):
-        change_order_status(by_hand, status(tenant, SystemStatus.SENT), admin_user)
+        change_order_status(by_hand, status_of(tenant, SystemStatus.SENT), admin_user)
     [push] = pushes_of(by_hand)
     assert (push.kind, push.target_status) == (PushKind.STATUS, "SENT")
     assert send(by_hand).sent == [push.pk]
@@ -363,7 +365,7 @@ def test_a_duplicate_shipment_is_refused(tenant, admin_user, channel, push_env):
 def test_bulk_status_change_pushes_each_order(tenant, admin_user, channel, push_env):
     orders = import_orders(channel, push_env.sandbox, 3)
     bulk_change_status(
-        tenant, [o.pk for o in orders], status(tenant, SystemStatus.READY_TO_SHIP), admin_user
+        tenant, [o.pk for o in orders], status_of(tenant, SystemStatus.READY_TO_SHIP), admin_user
     )
     for order in orders:
         assert [p.target_status for p in pushes_of(order)] == ["READY_FOR_SHIPMENT"]
@@ -374,7 +376,7 @@ def test_bulk_status_change_pushes_each_order(tenant, admin_user, channel, push_
 def test_a_push_waits_while_the_channel_is_not_connected(tenant, admin_user, channel, push_env):
     [order] = import_orders(channel, push_env.sandbox, 1)
     with scope(tenant=tenant):
-        change_order_status(order, status(tenant, SystemStatus.CANCELLED), admin_user)
+        change_order_status(order, status_of(tenant, SystemStatus.CANCELLED), admin_user)
     with scopes_disabled():
         type(channel).objects.filter(pk=channel.pk).update(connection_state="needs_reauth")
     result = send(order)
@@ -388,7 +390,7 @@ def test_the_sweeper_finds_due_pushes_only(tenant, admin_user, channel, push_env
     [order] = import_orders(channel, push_env.sandbox, 1)
     settings.FULFILLMENT_REDISPATCH_AFTER_SECONDS = 0
     with scope(tenant=tenant):
-        change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+        change_order_status(order, status_of(tenant, SystemStatus.IN_PROGRESS), admin_user)
     assert sweep_due() == [(tenant.pk, order.pk)]
     send(order)
     assert sweep_due() == []
@@ -399,7 +401,7 @@ def test_the_sweeper_finds_due_pushes_only(tenant, admin_user, channel, push_env
 def test_a_form_read_before_our_push_does_not_undo_it(tenant, admin_user, channel, push_env):
     [order] = import_orders(channel, push_env.sandbox, 1)
     with scope(tenant=tenant):
-        change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+        change_order_status(order, status_of(tenant, SystemStatus.IN_PROGRESS), admin_user)
     # A poll or sweep already under way reads the form (still NEW) ...
     read_before = timezone.now()
     stale = push_env.sandbox.order(order.external_id)["checkoutForm"]
@@ -426,7 +428,7 @@ def test_a_form_read_before_our_push_does_not_undo_it(tenant, admin_user, channe
 def test_a_form_read_after_our_push_is_allegros_word(tenant, admin_user, channel, push_env):
     [order] = import_orders(channel, push_env.sandbox, 1)
     with scope(tenant=tenant):
-        change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+        change_order_status(order, status_of(tenant, SystemStatus.IN_PROGRESS), admin_user)
     send(order)
     # The seller then changes it in Allegro's own panel; the next read brings that in.
     form = push_env.sandbox.order(order.external_id)["checkoutForm"]

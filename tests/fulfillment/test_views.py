@@ -12,7 +12,8 @@ from fulfillment.models import FulfillmentPush, PushState, Shipment, StatusMappi
 from fulfillment.services.push import process_order
 from orders.models import Order, SystemStatus
 from orders.order_services import change_order_status
-from tests.fulfillment.conftest import import_orders, pushes_of, status
+from tests.fulfillment.helpers import pushes_of
+from tests.support.orders import import_orders, status_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,20 +50,20 @@ def send(order):
 
 def test_the_mapping_page_shows_the_defaults_and_no_returned(web, channel, tenant):
     page = web.get(settings_url(channel)).content.decode()
-    in_progress = status(tenant, SystemStatus.IN_PROGRESS)
+    in_progress = status_of(tenant, SystemStatus.IN_PROGRESS)
     form = web.get(settings_url(channel)).context["form"]
     assert form[f"status_{in_progress.pk}"].initial == "PROCESSING"
-    assert form[f"status_{status(tenant, SystemStatus.READY_TO_SHIP).pk}"].initial == (
+    assert form[f"status_{status_of(tenant, SystemStatus.READY_TO_SHIP).pk}"].initial == (
         "READY_FOR_SHIPMENT"
     )
-    assert form[f"status_{status(tenant, SystemStatus.SENT).pk}"].initial == "SENT"
-    assert form[f"status_{status(tenant, SystemStatus.CANCELLED).pk}"].initial == "CANCELLED"
-    assert form[f"status_{status(tenant, SystemStatus.NEW).pk}"].initial == ""
+    assert form[f"status_{status_of(tenant, SystemStatus.SENT).pk}"].initial == "SENT"
+    assert form[f"status_{status_of(tenant, SystemStatus.CANCELLED).pk}"].initial == "CANCELLED"
+    assert form[f"status_{status_of(tenant, SystemStatus.NEW).pk}"].initial == ""
     assert 'value="RETURNED"' not in page
     assert (
         "Buyers can cancel an order on Allegro only while its fulfillment status is “New”" in page
     )
-    assert form["shipment_status"].initial == status(tenant, SystemStatus.SENT).pk
+    assert form["shipment_status"].initial == status_of(tenant, SystemStatus.SENT).pk
 
 
 @pytest.mark.parametrize("passes", [True, False])
@@ -91,10 +92,10 @@ def test_the_mapping_page_says_what_a_shipment_tells_allegro(web, admin_user, ch
 def test_saving_the_mapping_stores_every_status(web, channel, tenant):
     form = web.get(settings_url(channel)).context["form"]
     data = {name: field.initial or "" for name, field in form.fields.items()}
-    new = status(tenant, SystemStatus.NEW)
+    new = status_of(tenant, SystemStatus.NEW)
     data[f"status_{new.pk}"] = "PROCESSING"
     data["shipment_status"] = ""
-    data["import_status"] = status(tenant, SystemStatus.IN_PROGRESS).pk
+    data["import_status"] = status_of(tenant, SystemStatus.IN_PROGRESS).pk
     response = web.post(settings_url(channel), data)
     assert response.status_code == 302
     with scopes_disabled():
@@ -106,7 +107,7 @@ def test_saving_the_mapping_stores_every_status(web, channel, tenant):
         channel.refresh_from_db()
     assert rows["new"] == "PROCESSING" and rows["in_progress"] == "PROCESSING"
     assert rows["returned"] == ""
-    assert channel.import_status_id == status(tenant, SystemStatus.IN_PROGRESS).pk
+    assert channel.import_status_id == status_of(tenant, SystemStatus.IN_PROGRESS).pk
     page = web.get(settings_url(channel))
     assert page.context["form"]["shipment_status"].initial is None
 
@@ -114,7 +115,7 @@ def test_saving_the_mapping_stores_every_status(web, channel, tenant):
 def test_returned_cannot_be_chosen(web, channel, tenant):
     form = web.get(settings_url(channel)).context["form"]
     data = {name: field.initial or "" for name, field in form.fields.items()}
-    data[f"status_{status(tenant, SystemStatus.RETURNED).pk}"] = "RETURNED"
+    data[f"status_{status_of(tenant, SystemStatus.RETURNED).pk}"] = "RETURNED"
     response = web.post(settings_url(channel), data)
     assert response.status_code == 400
     with scopes_disabled():
@@ -132,7 +133,7 @@ def test_a_permanent_422_shows_on_the_order_and_the_channel_and_retry_sends_agai
         path_prefix=f"/order/checkout-forms/{order.external_id}/fulfillment",
     )
     with scope(tenant=tenant):
-        change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+        change_order_status(order, status_of(tenant, SystemStatus.IN_PROGRESS), admin_user)
     send(order)
     [push] = pushes_of(order)
     assert push.state == PushState.FAILED
@@ -225,7 +226,7 @@ def test_the_shipment_form_explains_what_is_wrong(web, channel, push_env):
 def test_a_member_retries_a_push_from_the_order(tenant, staff_user, channel, push_env, admin_user):
     [order] = import_orders(channel, push_env.sandbox, 1)
     with scope(tenant=tenant):
-        change_order_status(order, status(tenant, SystemStatus.IN_PROGRESS), admin_user)
+        change_order_status(order, status_of(tenant, SystemStatus.IN_PROGRESS), admin_user)
     [push] = pushes_of(order)
     with scopes_disabled():
         FulfillmentPush.objects.filter(pk=push.pk).update(
@@ -239,7 +240,7 @@ def test_a_member_retries_a_push_from_the_order(tenant, staff_user, channel, pus
 
 
 def test_another_tenants_push_answers_404(web, other_tenant, other_admin):
-    from tests.fulfillment.builders import push_of
+    from tests.support.fulfillment import push_of
 
     foreign = push_of(other_tenant)
     url = reverse("fulfillment:retry_push", kwargs={"tenant_slug": "alfa", "push_id": foreign.pk})

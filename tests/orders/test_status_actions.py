@@ -15,7 +15,8 @@ from orders.models import Order
 from orders.order_services import change_order_status
 from orders.services import create_status
 from tests.factories import in_scope
-from tests.orders_domain.builders import channel_of, checkout_form
+from tests.support.channels import channel_of
+from tests.support.orders import checkout_form
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.orders_domain.builders import channel_of, checkout_form
+from tests.support.channels import channel_of
+from tests.support.orders import checkout_form
 
 
 @pytest.fixture

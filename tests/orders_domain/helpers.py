@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 from core.models import Tenant
-from orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from orders.models import Order, OrderEvent, OrderLine
 from tests.factories import in_scope
-
-
-def status_of(tenant: Tenant, code: str) -> OrderStatus:
-    with in_scope(tenant):
-        return OrderStatus.objects.get(tenant=tenant, system_code=code)
 
 
 def order_by_external(tenant: Tenant, external_id: str) -> Order:

@@ -16,7 +16,7 @@ from orders.allegro_form import (
     parse_checkout_form,
     payment_status,
 )
-from tests.orders_domain.builders import example_form
+from tests.support.orders import example_form
 
 UTC = dt.UTC
 

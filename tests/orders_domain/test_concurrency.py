@@ -19,7 +19,7 @@ from orders import ingest
 from orders.ingest import Outcome, allocate_order_numbers, upsert_orders_from_checkout_forms
 from orders.models import Order
 from tests.factories import in_scope
-from tests.orders_domain.builders import checkout_form
+from tests.support.orders import checkout_form
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -21,16 +21,15 @@ from orders.ingest import (
 from orders.models import Order
 from orders.order_services import change_order_status
 from tests.factories import in_scope
-from tests.orders_domain.builders import checkout_form
 from tests.orders_domain.helpers import (
     assert_status_counts_exact,
     counts,
     kinds,
     lines_of,
     order_by_external,
-    status_of,
     timeline,
 )
+from tests.support.orders import checkout_form, status_of
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +114,7 @@ def test_a_changed_form_updates_the_order_and_its_lines_without_duplicates(tenan
 
 
 def test_same_form_id_in_two_channels_is_two_orders(tenant, channel, form):
-    from tests.orders_domain.builders import channel_of
+    from tests.support.channels import channel_of
 
     second = channel_of(tenant, "XY", "Drugie konto")
     a = upsert_order_from_checkout_form(channel, form)

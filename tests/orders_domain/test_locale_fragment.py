@@ -1,16 +1,17 @@
-"""The Polish translations of this domain (locale_fragments/orders.po, merged by the lead)."""
+"""The Polish translations of the orders app (locale_fragments/orders.po, in the catalogue)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from tests.support.po import read_po
+
 FRAGMENT = Path(__file__).resolve().parents[2] / "locale_fragments" / "orders.po"
 
 
 def singular_translations() -> dict[str, str]:
-    text = FRAGMENT.read_text(encoding="utf-8")
-    return dict(re.findall(r'^msgid "(.+)"\nmsgstr "(.*)"$', text, re.M))
+    return {e.msgid: e.msgstrs[0] for e in read_po(FRAGMENT) if not e.msgid_plural}
 
 
 def test_the_tabs_read_as_in_apilo():

@@ -15,13 +15,9 @@ from orders.ingest import upsert_order_from_checkout_form, upsert_orders_from_ch
 from orders.models import DeliveryMethod, Order
 from orders.order_services import bulk_change_status
 from tests.factories import in_scope
-from tests.orders_domain.builders import channel_of, checkout_form, form_bought_at
-from tests.orders_domain.helpers import (
-    assert_status_counts_exact,
-    order_by_external,
-    status_of,
-    timeline,
-)
+from tests.orders_domain.helpers import assert_status_counts_exact, order_by_external, timeline
+from tests.support.channels import channel_of
+from tests.support.orders import checkout_form, form_bought_at, status_of
 
 pytestmark = pytest.mark.django_db
 
@@ -247,7 +243,7 @@ def test_bulk_change_without_a_selection_says_so(staff_client, tenant, spread):
     assert order_by_external(tenant, spread["new1"].external_id).status == status_of(tenant, "new")
 
 
-# --- Tenant isolation (the issue requires these) -------------------------------------------------
+# --- Tenant isolation: another tenant's orders are never listed, counted or found ---------------
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from orders.ingest import upsert_orders_from_checkout_forms
 from orders.queries import Cursor, Sort
-from tests.orders_domain.builders import form_bought_at
+from tests.support.orders import form_bought_at
 
 pytestmark = pytest.mark.django_db
 

@@ -18,8 +18,9 @@ from orders.ingest import upsert_order_from_checkout_form, upsert_orders_from_ch
 from orders.models import Order
 from orders.search import fold, order_search_text
 from tests.factories import in_scope
-from tests.orders_domain.builders import channel_of, checkout_form, form_bought_at
-from tests.orders_domain.helpers import order_by_external, status_of
+from tests.orders_domain.helpers import order_by_external
+from tests.support.channels import channel_of
+from tests.support.orders import checkout_form, form_bought_at, status_of
 
 pytestmark = pytest.mark.django_db
 

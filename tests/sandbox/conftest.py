@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import pytest
 
-from tests.sandbox.helpers import REDIRECT, Api
+from tests.sandbox.helpers import REDIRECT, Api, Connected
 from tests.sandbox_support import SandboxControl
-
-
-@dataclass
-class Connected:
-    sandbox: SandboxControl
-    api: Api
-    tokens: dict[str, Any]
-    login: str = "anna"
-    seller_id: str = "50000001"
-    client_id: str = "app-1"
-    secret: str = "secret-1"
-
-    def api_for(self, token: str | None) -> Api:
-        return Api(self.sandbox.base_url, token)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Spec validation and a tiny Allegro API client used by the sandbox tests.
+"""Spec validation, a tiny Allegro API client and a connected seller, used by the sandbox tests.
 
 Every API response seen through ``Api`` is validated against the official spec copy in
 ``allegro_sandbox/spec/openapi-orders-offers.yaml`` (OAS 3.0, ``$ref``s resolved).
@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 import requests
 import yaml
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
+
+from tests.sandbox_support import SandboxControl
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "allegro_sandbox/spec/openapi-orders-offers.yaml"
 PUBLIC_V1 = "application/vnd.allegro.public.v1+json"
@@ -130,3 +133,19 @@ def one_error(resp: requests.Response) -> dict[str, Any]:
     body = resp.json()
     assert len(body["errors"]) == 1
     return body["errors"][0]
+
+
+@dataclass
+class Connected:
+    """A seller connected through a client app (the ``connected`` fixture)."""
+
+    sandbox: SandboxControl
+    api: Api
+    tokens: dict[str, Any]
+    login: str = "anna"
+    seller_id: str = "50000001"
+    client_id: str = "app-1"
+    secret: str = "secret-1"
+
+    def api_for(self, token: str | None) -> Api:
+        return Api(self.sandbox.base_url, token)

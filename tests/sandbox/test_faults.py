@@ -7,8 +7,7 @@ from datetime import datetime
 import pytest
 import requests
 
-from tests.sandbox.conftest import Connected
-from tests.sandbox.helpers import PUBLIC_V1, REDIRECT, one_error
+from tests.sandbox.helpers import PUBLIC_V1, REDIRECT, Connected, one_error
 
 
 def raw_get(connected: Connected, path: str, timeout: float = 5) -> requests.Response:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from tests.sandbox.conftest import Connected
-from tests.sandbox.helpers import REDIRECT, one_error
+from tests.sandbox.helpers import REDIRECT, Connected, one_error
 
 NOT_ACCEPTABLE = {
     "errors": [

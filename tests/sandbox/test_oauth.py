@@ -10,8 +10,7 @@ import jwt
 import pytest
 import requests
 
-from tests.sandbox.conftest import Connected
-from tests.sandbox.helpers import REDIRECT, Api, jwt_claims, one_error
+from tests.sandbox.helpers import REDIRECT, Api, Connected, jwt_claims, one_error
 from tests.sandbox_support import SandboxControl
 
 VERIFIER = "v" * 20 + "-verifier-0123456789abcdef"  # 45 chars

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tests.sandbox.conftest import Connected
-from tests.sandbox.helpers import one_error
+from tests.sandbox.helpers import Connected, one_error
 
 
 def test_offer_list_paging_and_filters(connected: Connected) -> None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tests.sandbox.conftest import Connected
-from tests.sandbox.helpers import REDIRECT, one_error
+from tests.sandbox.helpers import REDIRECT, Connected, one_error
 
 ZERO_UUID = "00000000-0000-4000-8000-000000000000"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.sandbox.conftest import Connected
+from tests.sandbox.helpers import Connected
 from tests.sandbox_support import REPO_ROOT, SandboxControl
 
 DEMO_REDIRECT = "http://127.0.0.1:8000/channels/allegro/callback/"

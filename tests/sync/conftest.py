@@ -8,23 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django_scopes import scope, scopes_disabled
 
-from channels.models import ChannelSyncState, SalesChannel
-from channels.services.channels import create_channel
-from core.models import Tenant
-from tests.allegro_support import SandboxApp, register_sandbox_app
-from tests.allegro_support import connect as connect_channel
-from tests.celery_support import (
-    wait_until,  # noqa: F401 - the tests import it from here
-)
+from channels.models import SalesChannel
 from tests.sandbox_support import SandboxControl
-
-CLIENT_ID = "apilo-sync-test"
-REDIRECT_URI = "http://testserver/channels/allegro/callback/"
-SELLER = "sync-seller"
-SELLER_PASSWORD = "sync-password-1"
-SELLER_ID = "60000001"
+from tests.support.channels import make_channel
+from tests.support.connect import REDIRECT_URI, SandboxApp, connect, register_sandbox_app
+from tests.sync.helpers import CHANNEL, CLIENT_ID, SELLER, SELLER_ID, SELLER_PASSWORD
 
 
 @dataclass
@@ -53,35 +42,7 @@ def sync_env(allegro_sandbox: SandboxControl, settings, allegro_app_options) -> 
     return SyncEnv(app.sandbox, app.client_id, app.client_secret, app.redirect_uri)
 
 
-def make_channel(tenant: Tenant, **overrides: Any) -> SalesChannel:
-    data = {
-        "name": "Allegro sync",
-        "alias": "AS",
-        "allegro_login": SELLER,
-        "allegro_environment": "local",
-        "backfill_days": 0,
-    }
-    data.update(overrides)
-    with scope(tenant=tenant):
-        return create_channel(tenant=tenant, data=data)
-
-
-def connect(channel: SalesChannel, admin_user, login: str = SELLER) -> SalesChannel:
-    """Authorize the channel through the real flow: Authorize → sandbox login → callback."""
-    return connect_channel(channel, admin_user, login, SELLER_PASSWORD)
-
-
 @pytest.fixture
 def channel(tenant, admin_user, sync_env) -> SalesChannel:
     """A channel of tenant "alfa" connected to the sandbox seller (no backfill)."""
-    return connect(make_channel(tenant), admin_user)
-
-
-def state_of(channel: SalesChannel) -> ChannelSyncState:
-    with scopes_disabled():
-        return ChannelSyncState.objects.get(channel_id=channel.pk)
-
-
-def state_or_none(channel: SalesChannel) -> ChannelSyncState | None:
-    with scopes_disabled():
-        return ChannelSyncState.objects.filter(channel_id=channel.pk).first()
+    return connect(make_channel(tenant, CHANNEL), admin_user, SELLER_PASSWORD)

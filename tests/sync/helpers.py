@@ -1,5 +1,6 @@
-"""Helpers of the sync tests: run services in the tenant's scope, read orders, and compare an
-order with the sandbox's checkout form field by field."""
+"""Helpers of the sync tests: the sandbox seller and the channel form, run services in the
+tenant's scope, read orders and sync states, and compare an order with the sandbox's checkout
+form field by field."""
 
 from __future__ import annotations
 
@@ -8,11 +9,28 @@ from typing import Any
 
 from django_scopes import scope, scopes_disabled
 
-from channels.models import SalesChannel
+from channels.models import ChannelSyncState, SalesChannel
 from channels.services.backfill import run_backfill
 from channels.services.reconcile import reconcile_channel
 from channels.services.sync import poll_channel
 from orders.models import Order, OrderLine
+
+CLIENT_ID = "apilo-sync-test"
+SELLER = "sync-seller"
+SELLER_PASSWORD = "sync-password-1"
+SELLER_ID = "60000001"
+# The channel form of these tests (tests.support.channels.make_channel).
+CHANNEL = {"name": "Allegro sync", "alias": "AS", "allegro_login": SELLER, "backfill_days": 0}
+
+
+def state_of(channel: SalesChannel) -> ChannelSyncState:
+    with scopes_disabled():
+        return ChannelSyncState.objects.get(channel_id=channel.pk)
+
+
+def state_or_none(channel: SalesChannel) -> ChannelSyncState | None:
+    with scopes_disabled():
+        return ChannelSyncState.objects.filter(channel_id=channel.pk).first()
 
 
 def poll(channel: SalesChannel):

@@ -12,13 +12,19 @@ from django_scopes import scope, scopes_disabled
 from channels.models import BackfillState
 from channels.services.backfill import BackfillRejected, request_reimport
 from orders.models import Order
-from tests.sync.conftest import SELLER, connect, make_channel, state_of, wait_until
+from tests.celery_support import wait_until
+from tests.support.channels import make_channel
+from tests.support.connect import connect
 from tests.sync.helpers import (
+    CHANNEL,
+    SELLER,
+    SELLER_PASSWORD,
     backfill_to_the_end,
     external_ids,
     mismatches,
     orders_by_external_id,
     poll,
+    state_of,
 )
 
 
@@ -35,7 +41,7 @@ def test_first_connection_imports_the_chosen_days_with_progress(
     sandbox.create_orders(SELLER, 2, bought_at=_days_ago(40))
     inside = sandbox.create_orders(SELLER, 3, bought_at=_days_ago(20))
     inside += sandbox.create_orders(SELLER, 150, spread_seconds=86400)
-    channel = connect(make_channel(tenant, backfill_days=30), admin_user)
+    channel = connect(make_channel(tenant, CHANNEL, backfill_days=30), admin_user, SELLER_PASSWORD)
 
     first = poll(channel)  # bootstraps the cursor and schedules the backfill
 

@@ -21,8 +21,8 @@ from django_scopes import scopes_disabled
 
 from fulfillment.models import FulfillmentPush, PushState
 from orders.models import Order
-from tests.sync.conftest import SELLER, state_of, wait_until
-from tests.sync.helpers import mismatches, orders_by_external_id
+from tests.celery_support import wait_until
+from tests.sync.helpers import SELLER, mismatches, orders_by_external_id, state_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,8 +13,7 @@ from django_scopes import scopes_disabled
 
 from channels.models import SalesChannel
 from channels.services.sync import lag_in_words, stored_text_in_words
-from tests.sync.conftest import SELLER
-from tests.sync.helpers import poll
+from tests.sync.helpers import SELLER, poll
 
 
 @pytest.mark.parametrize(

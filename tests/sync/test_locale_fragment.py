@@ -1,4 +1,4 @@
-"""The Polish translations of the sync engine (locale_fragments/sync.po, merged by the lead)."""
+"""The Polish translations of the sync engine (locale_fragments/sync.po, in the catalogue)."""
 
 from __future__ import annotations
 
@@ -6,29 +6,14 @@ import re
 from pathlib import Path
 
 from channels.services import backfill, sync
+from tests.support.po import read_po
 
 FRAGMENT = Path(__file__).resolve().parents[2] / "locale_fragments" / "sync.po"
 
 
 def entries() -> list[tuple[str, list[str]]]:
-    """(msgid, [msgstr…]) of every entry, multi-line strings joined."""
-    text = FRAGMENT.read_text(encoding="utf-8")
-    out = []
-    for block in text.strip().split("\n\n")[1:]:
-        parts: dict[str, str] = {}
-        key = None
-        for line in block.splitlines():
-            if line.startswith("#"):
-                continue
-            match = re.match(r'^(msgid|msgid_plural|msgstr(?:\[\d\])?) "(.*)"$', line)
-            if match:
-                key = match.group(1)
-                parts[key] = match.group(2)
-            elif line.startswith('"') and key:
-                parts[key] += line[1:-1]
-        strs = [v for k, v in sorted(parts.items()) if k.startswith("msgstr")]
-        out.append((parts["msgid"], strs))
-    return out
+    """(msgid, [msgstr…]) of every entry."""
+    return [(entry.msgid, entry.msgstrs) for entry in read_po(FRAGMENT)]
 
 
 def test_every_entry_is_translated_and_keeps_its_placeholders():

@@ -13,8 +13,15 @@ from django_scopes import scope, scopes_disabled
 from channels.models import ChannelSyncState, ConnectionState, PollOutcome, SalesChannel
 from channels.services.sync import dispatch_due_polls
 from orders.models import OrderEvent, SystemStatus
-from tests.sync.conftest import SELLER, state_of
-from tests.sync.helpers import external_ids, mismatches, orders_by_external_id, poll, reconcile
+from tests.sync.helpers import (
+    SELLER,
+    external_ids,
+    mismatches,
+    orders_by_external_id,
+    poll,
+    reconcile,
+    state_of,
+)
 
 pytestmark = pytest.mark.django_db
 

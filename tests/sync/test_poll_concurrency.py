@@ -12,8 +12,7 @@ from django_scopes import scope, scopes_disabled
 
 from channels.services import sync
 from orders.models import OrderEvent
-from tests.sync.conftest import SELLER, state_of
-from tests.sync.helpers import external_ids, poll
+from tests.sync.helpers import SELLER, external_ids, poll, state_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,8 +9,15 @@ from django_scopes import scope
 from channels.services import reconcile as reconcile_module
 from channels.services.reconcile import reconcile_channel
 from orders.models import SystemStatus
-from tests.sync.conftest import SELLER, state_of
-from tests.sync.helpers import external_ids, mismatches, orders_by_external_id, poll, reconcile
+from tests.sync.helpers import (
+    SELLER,
+    external_ids,
+    mismatches,
+    orders_by_external_id,
+    poll,
+    reconcile,
+    state_of,
+)
 
 pytestmark = pytest.mark.django_db
 

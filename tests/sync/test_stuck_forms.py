@@ -13,8 +13,19 @@ from django_scopes import scope, scopes_disabled
 
 from channels.models import PollOutcome, StuckCheckoutForm
 from channels.services.sync import health_of
-from tests.sync.conftest import SELLER, connect, make_channel, state_of
-from tests.sync.helpers import external_ids, mismatches, orders_by_external_id, poll, reconcile
+from tests.support.channels import make_channel
+from tests.support.connect import connect
+from tests.sync.helpers import (
+    CHANNEL,
+    SELLER,
+    SELLER_PASSWORD,
+    external_ids,
+    mismatches,
+    orders_by_external_id,
+    poll,
+    reconcile,
+    state_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -176,7 +187,9 @@ def test_a_stuck_form_that_is_merged_away_leaves_the_list(channel, sync_env):
 def test_the_stuck_list_is_per_tenant_and_channel(channel, sync_env, other_tenant, other_admin):
     """Two companies connected to the same Allegro account: each has its own list."""
     sandbox = sync_env.sandbox
-    other = connect(make_channel(other_tenant, name="Beta", alias="BE"), other_admin)
+    other = connect(
+        make_channel(other_tenant, CHANNEL, name="Beta", alias="BE"), other_admin, SELLER_PASSWORD
+    )
     poll(channel)
     poll(other)
     ids = sandbox.create_orders(SELLER, 2)

@@ -10,8 +10,15 @@ from django.utils import timezone
 
 from channels.models import BackfillState
 from channels.services.sync import AUTH_REVOKED_TEXT
-from tests.sync.conftest import SELLER, connect, state_of
-from tests.sync.helpers import backfill_to_the_end, poll, reconcile
+from tests.support.connect import connect
+from tests.sync.helpers import (
+    SELLER,
+    SELLER_PASSWORD,
+    backfill_to_the_end,
+    poll,
+    reconcile,
+    state_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +75,9 @@ def test_authorizing_again_clears_the_revocation_error_at_once(
     revoked_words = "authorize the channel again (no order will be missed)."
     assert revoked_words in admin_client.get(url("sync_health", channel)).content.decode()
 
-    connect(channel, admin_user)  # no poll runs in between (no worker in this test)
+    connect(
+        channel, admin_user, SELLER_PASSWORD
+    )  # no poll runs in between (no worker in this test)
 
     state = state_of(channel)
     assert (state.last_error, state.consecutive_failures) == ("", 0)

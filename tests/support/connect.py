@@ -17,6 +17,9 @@ from django_scopes import scope
 from channels.models import SalesChannel
 from tests.sandbox_support import SandboxControl
 
+# Where Allegro sends the seller back to: the test client's back office.
+REDIRECT_URI = "http://testserver/channels/allegro/callback/"
+
 
 @dataclass
 class SandboxApp:
@@ -112,10 +115,30 @@ def start(client: Client, channel: SalesChannel) -> str:
     return response["Location"]
 
 
-def connect(channel: SalesChannel, admin_user, login: str, password: str) -> SalesChannel:
-    """The whole flow for an administrator; returns the channel, connected."""
+def callback_path(redirect_location: str) -> str:
+    """The path of our callback that the sandbox sent the browser back to."""
+    parts = urlsplit(redirect_location)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == REDIRECT_URI
+    return f"{parts.path}?{parts.query}"
+
+
+def authorize(client: Client, channel: SalesChannel, password: str, login: str | None = None):
+    """The whole flow in ``client``'s session: Authorize → sandbox login (as the channel's
+    Allegro login, or ``login``) + confirm → callback. Returns the callback's response
+    (followed)."""
+    login = channel.allegro_login if login is None else login
+    location = sandbox_login(start(client, channel), login, password)
+    return client.get(callback_path(location), follow=True)
+
+
+def connect(
+    channel: SalesChannel, admin_user, password: str, login: str | None = None
+) -> SalesChannel:
+    """The whole flow for an administrator, signing in on the sandbox as the channel's Allegro
+    login (or ``login``); returns the channel, connected."""
     client = Client()
     client.force_login(admin_user)
+    login = channel.allegro_login if login is None else login
     back = urlsplit(sandbox_login(start(client, channel), login, password))
     client.get(f"{back.path}?{back.query}")
     with scope(tenant=channel.tenant):
