@@ -50,8 +50,11 @@ def burst(config: dict[str, Any], calls: int, start_at: float) -> dict[str, int]
 
 
 def until_unpaused(config: dict[str, Any], successes: int) -> dict[str, int]:
-    """Call until `successes` calls went through; count the calls refused while paused."""
+    """Call until `successes` calls went through; count the calls refused while paused. With a
+    barrier, every process starts together, each with one item."""
     client = _client(config)
+    if _barrier is not None:
+        _barrier.wait(timeout=120)
     from channels.clients.allegro import AllegroRateLimited
 
     counts = {"ok": 0, "paused": 0, "429": 0}
@@ -65,8 +68,14 @@ def until_unpaused(config: dict[str, Any], successes: int) -> dict[str, int]:
     return counts
 
 
-def setup_django() -> None:
+# Set by the pool initializer: one party per process of the pool.
+_barrier: Any = None
+
+
+def setup_django(barrier: Any = None) -> None:
     """Pool initializer: Django is set up before the test starts its clock."""
+    global _barrier
+    _barrier = barrier
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "apilo.settings_test")
     import django
 
@@ -74,6 +83,7 @@ def setup_django() -> None:
 
 
 def ready(_: int) -> int:
-    """Occupies a process for a moment, so a map of one item per process reaches them all."""
-    time.sleep(0.5)
+    """Holds its process until every process of the pool holds one item, so a map of one item
+    per process reaches them all (however slowly the machine spawns them)."""
+    _barrier.wait(timeout=120)
     return os.getpid()

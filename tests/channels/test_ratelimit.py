@@ -87,7 +87,10 @@ def test_a_429_from_allegro_pauses_every_worker(allegro):
         block_seconds=block,
     )
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(PROCESSES, initializer=ratelimit_workers.setup_django) as pool:
+    barrier = ctx.Barrier(PROCESSES)
+    with ctx.Pool(
+        PROCESSES, initializer=ratelimit_workers.setup_django, initargs=(barrier,)
+    ) as pool:
         # Every worker process is up before the block starts (spawning takes seconds).
         pids = pool.map(ratelimit_workers.ready, range(PROCESSES), chunksize=1)
         assert len(set(pids)) == PROCESSES
