@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "core",
     "channels.apps.ChannelsConfig",
     "orders",
+    "sync",
     "fulfillment",
     "notifications",
 ]

@@ -5,11 +5,18 @@ only (also enforced by the middleware)."""
 from django.contrib import admin
 from django.urls import include, path
 
+from channels import urls_administration as channel_administration
 from core import views as core_views
 from orders import views as order_views
+from sync import urls_administration as sync_administration
 
 administration_patterns = [
-    path("channels/", include(("channels.urls_administration", "channels"))),
+    # A channel's pages and its order sync's parts (sync/, a floor above channels) share the
+    # prefix and the "channels" namespace.
+    path(
+        "channels/",
+        include((channel_administration.urlpatterns + sync_administration.urlpatterns, "channels")),
+    ),
     path("statuses/", include(("orders.urls_administration", "statuses"))),
     path("users/", include(("core.urls_administration", "users"))),
     path("fulfillment/", include(("fulfillment.urls_administration", "fulfillment"))),

@@ -1,4 +1,5 @@
-"""Keep per-tenant cached views of sales channels fresh."""
+"""Signals of sales channels: the hook floors above channels listen to, and the receivers that
+keep per-tenant cached views of sales channels fresh."""
 
 from __future__ import annotations
 
@@ -7,10 +8,15 @@ from typing import Any
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from channels.context_processors import reauth_banner_key
 from channels.models import SalesChannel
+
+# Sent (with ``channel=``, inside the tenant's scope, after the OAuth callback's transaction) when
+# a channel has been connected or re-authorized. The sync engine (sync/receivers.py) starts
+# fetching its orders at once; channels itself knows nothing of the sync engine.
+channel_connected = Signal()
 
 
 @receiver(post_save, sender=SalesChannel)

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from django_scopes import scope, scopes_disabled
 
-from channels.models import ChannelSyncState, SalesChannel
+from channels.models import SalesChannel
 from channels.services.channels import create_channel
 from core.models import Tenant
+from sync.models import ChannelSyncState
 from tests.allegro_support import SandboxApp, register_sandbox_app
 from tests.allegro_support import connect as connect_channel
 from tests.celery_support import (

@@ -9,10 +9,10 @@ from typing import Any
 from django_scopes import scope, scopes_disabled
 
 from channels.models import SalesChannel
-from channels.services.backfill import run_backfill
-from channels.services.reconcile import reconcile_channel
-from channels.services.sync import poll_channel
 from orders.models import Order, OrderLine
+from sync.backfill import run_backfill
+from sync.poll import poll_channel
+from sync.reconcile import reconcile_channel
 
 
 def poll(channel: SalesChannel):

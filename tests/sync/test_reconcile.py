@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from django_scopes import scope
 
-from channels.services import reconcile as reconcile_module
-from channels.services.reconcile import reconcile_channel
 from orders.models import SystemStatus
+from sync import reconcile as reconcile_module
+from sync.reconcile import reconcile_channel
 from tests.sync.conftest import SELLER, state_of
 from tests.sync.helpers import external_ids, mismatches, orders_by_external_id, poll, reconcile
 

@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from channels.models import PollOutcome, StuckCheckoutForm
-from channels.services.sync import health_of
+from sync.health import health_of
+from sync.models import PollOutcome, StuckCheckoutForm
 from tests.sync.conftest import SELLER, connect, make_channel, state_of
 from tests.sync.helpers import external_ids, mismatches, orders_by_external_id, poll, reconcile
 

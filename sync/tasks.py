@@ -1,4 +1,4 @@
-"""Celery tasks of the order sync (thin: the logic is in channels/services/sync.py, backfill.py
+"""Celery tasks of the order sync (thin: the logic is in sync/poll.py, schedule.py, backfill.py
 and reconcile.py). Tasks take ids, enter the tenant's scope themselves, and are safe to run
 twice (acks_late redelivery): every step is single-flight per channel and idempotent."""
 
@@ -11,6 +11,7 @@ from django_scopes import scope, scopes_disabled
 
 from channels.models import SalesChannel
 from core.models import Tenant
+from sync import backfill, poll, reconcile, schedule
 
 logger = logging.getLogger(__name__)
 
@@ -22,26 +23,22 @@ def _tenant(tenant_id: int) -> Tenant | None:
     return tenant
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="channels.tasks.poll_due_channels", ignore_result=True)
 def poll_due_channels() -> int:
     """Beat, every SYNC_POLL_TICK_SECONDS: enqueue a poll for every account that is due."""
-    from channels.services.sync import dispatch_due_polls
-
-    return len(dispatch_due_polls())
+    return len(schedule.dispatch_due_polls())
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="channels.tasks.poll_channel", ignore_result=True)
 def poll_channel(tenant_id: int, channel_id: int) -> str:
-    from channels.services.sync import poll_channel as poll
-
     tenant = _tenant(tenant_id)
     if tenant is None:
         return "gone"
     with scope(tenant=tenant):
-        return poll(channel_id).status
+        return poll.poll_channel(channel_id).status
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="channels.tasks.reconcile_all_channels", ignore_result=True)
 def reconcile_all_channels(window_hours: int) -> int:
     """Beat, hourly (48 h) and nightly (7 days): one sweep task per pollable account."""
     with scopes_disabled():
@@ -51,27 +48,23 @@ def reconcile_all_channels(window_hours: int) -> int:
     return len(targets)
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="channels.tasks.reconcile_channel", ignore_result=True)
 def reconcile_channel(tenant_id: int, channel_id: int, window_hours: int) -> str:
-    from channels.services.reconcile import reconcile_channel as reconcile
-
     tenant = _tenant(tenant_id)
     if tenant is None:
         return "gone"
     with scope(tenant=tenant):
-        return reconcile(channel_id, window_hours).status
+        return reconcile.reconcile_channel(channel_id, window_hours).status
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="channels.tasks.backfill_channel", ignore_result=True)
 def backfill_channel(tenant_id: int, channel_id: int, run: int) -> str:
     """A few pages of a backfill run, then the next task of the chain."""
-    from channels.services.backfill import run_backfill
-
     tenant = _tenant(tenant_id)
     if tenant is None:
         return "gone"
     with scope(tenant=tenant):
-        step = run_backfill(channel_id, run)
+        step = backfill.run_backfill(channel_id, run)
     if step.status in ("continue", "retry"):
         backfill_channel.apply_async((tenant_id, channel_id, run), countdown=step.countdown)
     return step.status

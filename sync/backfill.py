@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -37,16 +38,19 @@ from channels.clients.allegro import (
     AllegroRateLimited,
     AllegroTransientError,
 )
-from channels.models import BackfillState, ChannelSyncState, SalesChannel
-from channels.services.sync import (
+from channels.models import SalesChannel
+from orders.ingest import Outcome, upsert_orders_from_checkout_forms
+from sync.models import BackfillState, ChannelSyncState
+from sync.runkit import (
+    BACKFILL_CHANNEL_TASK,
     Meter,
-    _iso,
-    _parse_time,
     allegro_get,
     ensure_state,
     error_in_words,
     forget_stuck_forms,
+    iso,
     lock_state,
+    parse_time,
     record_bad_forms,
     try_lock,
 )
@@ -71,8 +75,6 @@ def start_backfill_locked(
 ) -> None:
     """Start a new backfill run (caller holds the state row lock); its task is enqueued after
     commit."""
-    from channels.tasks import backfill_channel
-
     now = timezone.now()
     state.backfill_run += 1
     state.backfill_state = BackfillState.PENDING
@@ -101,6 +103,7 @@ def start_backfill_locked(
             "backfill_error",
         ]
     )
+    backfill_channel = current_app.tasks[BACKFILL_CHANNEL_TASK]
     transaction.on_commit(
         partial(backfill_channel.delay, channel.tenant_id, channel.pk, state.backfill_run)
     )
@@ -210,12 +213,10 @@ def _one_page(
     channel: SalesChannel, state: ChannelSyncState, meter: Meter, step: BackfillStep
 ) -> bool:
     """Import one page; False when the run is finished (or was replaced)."""
-    from orders.ingest import Outcome, upsert_orders_from_checkout_forms
-
     position = state.backfill_position or state.backfill_from
     params: dict[str, Any] = {
-        "lineItems.boughtAt.gte": _iso(position),
-        "lineItems.boughtAt.lte": _iso(state.backfill_to),
+        "lineItems.boughtAt.gte": iso(position),
+        "lineItems.boughtAt.lte": iso(state.backfill_to),
         "sort": "lineItems.boughtAt",
         "limit": PAGE_SIZE,
         "offset": state.backfill_position_offset,
@@ -290,7 +291,7 @@ def _advance(
 def _bought_at(form: Any) -> dt.datetime | None:
     items = form.get("lineItems") if isinstance(form, dict) else None
     moments = [
-        _parse_time(i.get("boughtAt"))
+        parse_time(i.get("boughtAt"))
         for i in (items if isinstance(items, list) else [])
         if isinstance(i, dict)
     ]

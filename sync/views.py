@@ -1,6 +1,7 @@
 """Order sync on the channel page (Administracja → Kanały sprzedaży → channel): the sync-health
 partial, the backfill progress partial (htmx polling) and the "re-import a date range" action.
-Thin: reads go through channels.services.sync, the write through channels.services.backfill."""
+Thin: reads go through sync.health, the write through sync.backfill. The URLs are in the
+channels namespace (sync/urls_administration.py, joined in apilo/urls.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import datetime as dt
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,9 +17,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from channels.models import ChannelSyncState
-from channels.services.backfill import MAX_DAYS_BACK, BackfillRejected, request_reimport
-from channels.views import _channel
+from channels.models import SalesChannel
+from sync.backfill import MAX_DAYS_BACK, BackfillRejected, request_reimport
+from sync.models import ChannelSyncState
+
+
+def _channel(channel_id: int) -> SalesChannel:
+    # The scoped manager: another tenant's id is a 404, exactly like a missing one.
+    channel = SalesChannel.objects.filter(pk=channel_id).first()
+    if channel is None:
+        raise Http404("No such sales channel.")
+    return channel
 
 
 class ReimportForm(forms.Form):
