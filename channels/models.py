@@ -186,13 +186,6 @@ class SalesChannel(TenantOwnedModel):
 
         return reauth_reason_in_words(self.needs_reauth_reason)[1]
 
-    @property
-    def sync_health(self):
-        """The order sync's health for the channel page (sync.health.health_of)."""
-        from sync.health import health_of
-
-        return health_of(self)
-
 
 class AllegroCredential(TenantOwnedModel):
     """The OAuth token pair of one channel; tokens encrypted at rest.
