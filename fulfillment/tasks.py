@@ -1,12 +1,13 @@
-"""Celery tasks of the push outbox. Thin: ids in, scope entered, services called."""
+"""Celery tasks of the push outbox. Thin: ids in, the tenant's scope entered
+(core.tasks.TenantTask), services called."""
 
 from __future__ import annotations
 
 import logging
 
 from celery import shared_task
-from django_scopes import scope
 
+from core.tasks import TenantTask
 from fulfillment import conf
 from fulfillment.services import push
 
@@ -16,24 +17,22 @@ logger = logging.getLogger("fulfillment.push")
 SELF_RETRY_MAX_SECONDS = 30.0
 
 
-@shared_task(ignore_result=True)
+@shared_task(base=TenantTask, ignore_result=True)
 def push_order(tenant_id: int, order_id: int) -> None:
     """Send the order's pending pushes to Allegro (in order; only the latest status), and those
     of other orders of the tenant whose own tasks are overdue in the queue."""
     push_orders(tenant_id, [order_id])
 
 
-@shared_task(ignore_result=True)
+@shared_task(base=TenantTask, ignore_result=True)
 def push_orders(tenant_id: int, order_ids: list[int]) -> None:
     """push_order for several orders of one tenant (a bulk change, a sweep): one task start-up
     and one scope for the batch; each order is still sent under its own lock. An order that
     fails unexpectedly does not hold up the rest (its rows stay pending for the sweeper); the
     first such error is raised at the end."""
-    # The tenant's id is its scope (no query: a deleted tenant's pushes went with it).
-    with scope(tenant=tenant_id):
-        results = push.process_orders(
-            tenant_id, order_ids, take_waiting=int(conf.get("FULFILLMENT_TAKE_WAITING"))
-        )
+    results = push.process_orders(
+        tenant_id, order_ids, take_waiting=int(conf.get("FULFILLMENT_TAKE_WAITING"))
+    )
     for order_id, result in results.items():
         if result.retry_in is not None and result.retry_in <= SELF_RETRY_MAX_SECONDS:
             push_order.apply_async((tenant_id, order_id), countdown=result.retry_in)

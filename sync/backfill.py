@@ -23,10 +23,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
-from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -39,6 +37,7 @@ from channels.clients.allegro import (
     AllegroTransientError,
 )
 from channels.models import SalesChannel
+from core.tasks import dispatch_after_commit
 from orders.ingest import Outcome, upsert_orders_from_checkout_forms
 from sync.models import BackfillState, ChannelSyncState
 from sync.runkit import (
@@ -103,10 +102,7 @@ def start_backfill_locked(
             "backfill_error",
         ]
     )
-    backfill_channel = current_app.tasks[BACKFILL_CHANNEL_TASK]
-    transaction.on_commit(
-        partial(backfill_channel.delay, channel.tenant_id, channel.pk, state.backfill_run)
-    )
+    dispatch_after_commit(BACKFILL_CHANNEL_TASK, channel.tenant_id, channel.pk, state.backfill_run)
 
 
 def request_reimport(

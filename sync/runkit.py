@@ -33,10 +33,10 @@ from channels.services.api import call
 from core.locking import try_lock as named_lock
 from sync.models import ChannelSyncState, StuckCheckoutForm
 
-# The tasks services dispatch, by name: the tasks module imports the services, so the services
-# name the tasks instead of importing them (Celery looks them up when they are sent).
-POLL_CHANNEL_TASK = "channels.tasks.poll_channel"
-BACKFILL_CHANNEL_TASK = "channels.tasks.backfill_channel"
+# The tasks the services dispatch (core.tasks.dispatch_after_commit), by name: sync/tasks.py
+# imports the services, so the services name the tasks instead of importing them.
+POLL_CHANNEL_TASK = "sync.tasks.poll_channel"
+BACKFILL_CHANNEL_TASK = "sync.tasks.backfill_channel"
 
 
 # --------------------------------------------------------------------------- time

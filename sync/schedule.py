@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from functools import partial
 
-from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, Value
@@ -18,6 +16,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from channels.models import SalesChannel
+from core.tasks import dispatch_after_commit
 from sync.models import BackfillState, ChannelSyncState
 from sync.runkit import BACKFILL_CHANNEL_TASK, POLL_CHANNEL_TASK, ensure_state
 
@@ -30,8 +29,6 @@ def dispatch_due_polls(*, limit: int = 1000) -> list[tuple[int, int]]:
     enqueue a channel twice while its poll waits in the queue, and a lost message (broker
     restart, killed worker) only delays the account until the claim expires. Also restarts
     backfills that stopped making progress (crash recovery)."""
-    poll_channel = current_app.tasks[POLL_CHANNEL_TASK]
-    backfill_channel = current_app.tasks[BACKFILL_CHANNEL_TASK]
     now = timezone.now()
     claim = timedelta(seconds=max(settings.SYNC_POLL_BUSY_SECONDS, settings.SYNC_POLL_TICK_SECONDS))
     dispatched: list[tuple[int, int]] = []
@@ -67,9 +64,7 @@ def dispatch_due_polls(*, limit: int = 1000) -> list[tuple[int, int]]:
                 )
             for _pk, tenant_id, channel_id, next_poll_at in due:
                 countdown = max(0.0, (next_poll_at - now).total_seconds()) if next_poll_at else 0
-                transaction.on_commit(
-                    partial(poll_channel.apply_async, (tenant_id, channel_id), countdown=countdown)
-                )
+                dispatch_after_commit(POLL_CHANNEL_TASK, tenant_id, channel_id, countdown=countdown)
                 dispatched.append((tenant_id, channel_id))
 
             stale = now - timedelta(seconds=settings.SYNC_BACKFILL_STALE_SECONDS)
@@ -89,7 +84,7 @@ def dispatch_due_polls(*, limit: int = 1000) -> list[tuple[int, int]]:
                 )
             for _pk, tenant_id, channel_id, run in backfills:
                 logger.info("Restarting the stalled backfill of channel %s", channel_id)
-                transaction.on_commit(partial(backfill_channel.delay, tenant_id, channel_id, run))
+                dispatch_after_commit(BACKFILL_CHANNEL_TASK, tenant_id, channel_id, run)
     return dispatched
 
 
@@ -100,9 +95,8 @@ def channel_connected(channel: SalesChannel) -> None:
 
     A fresh authorization also ends the error the account was in (typically the revocation
     that asked for it): the channel page stops showing it at once, not after the next fetch."""
-    poll_task = current_app.tasks[POLL_CHANNEL_TASK]
     ensure_state(channel)
     ChannelSyncState.objects.filter(channel=channel).update(
         next_poll_at=timezone.now(), last_error="", consecutive_failures=0
     )
-    transaction.on_commit(partial(poll_task.delay, channel.tenant_id, channel.pk))
+    dispatch_after_commit(POLL_CHANNEL_TASK, channel.tenant_id, channel.pk)
