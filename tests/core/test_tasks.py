@@ -14,26 +14,26 @@ from channels.models import SalesChannel
 from core.tasks import TenantTask, dispatch_after_commit
 from tests.factories import TenantFactory
 
-RUNS: list[object] = []
+ran: list[object] = []
 
 
 @shared_task(base=TenantTask, name="tests.core.channels_seen")
 def channels_seen(tenant_id: int) -> list[str]:
     """The names of the channels this task can read, and the scope it ran in."""
-    RUNS.append(get_scope().get("tenant"))
+    ran.append(get_scope().get("tenant"))
     return list(SalesChannel.objects.order_by("name").values_list("name", flat=True))
 
 
 @shared_task(name="tests.core.remember")
 def remember(value: int, *, twice: bool = False) -> None:
-    RUNS.extend([value] * (2 if twice else 1))
+    ran.extend([value] * (2 if twice else 1))
 
 
 @pytest.fixture(autouse=True)
 def _fresh_runs():
-    RUNS.clear()
+    ran.clear()
     yield
-    RUNS.clear()
+    ran.clear()
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def test_a_tenant_task_reads_its_tenant_only(tenant, other_tenant):
 
     assert channels_seen(tenant.pk) == ["Alfa Allegro"]
     assert channels_seen(tenant_id=other_tenant.pk) == ["Beta Allegro"]
-    assert RUNS == [tenant.pk, other_tenant.pk]
+    assert ran == [tenant.pk, other_tenant.pk]
     # Outside any task, the same read is refused: the scope came from the task.
     with pytest.raises(ScopeError):
         list(SalesChannel.objects.all())
@@ -72,9 +72,9 @@ def test_a_task_dispatched_in_a_transaction_waits_for_the_commit(eager):
     with transaction.atomic():
         dispatch_after_commit(remember, 1)
         dispatch_after_commit("tests.core.remember", 2, twice=True, countdown=5)
-        assert RUNS == []
+        assert ran == []
 
-    assert RUNS == [1, 2, 2]
+    assert ran == [1, 2, 2]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -83,6 +83,6 @@ def test_a_task_dispatched_in_a_rolled_back_transaction_never_runs(eager):
         dispatch_after_commit(remember, 1)
         raise RuntimeError("the write failed")
 
-    assert RUNS == []
+    assert ran == []
     dispatch_after_commit(remember, 3)  # outside a transaction: at once
-    assert RUNS == [3]
+    assert ran == [3]
