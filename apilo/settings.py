@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "core",
     "channels.apps.ChannelsConfig",
     "orders",
+    "sync",
     "fulfillment",
     "notifications",
 ]
@@ -449,18 +450,18 @@ def _sync_beat_schedule() -> dict:
     hour, _sep, minute = SYNC_RECONCILE_NIGHTLY_AT.partition(":")
     return {
         "sync-poll-tick": {
-            "task": "channels.tasks.poll_due_channels",
+            "task": "sync.tasks.poll_due_channels",
             "schedule": SYNC_POLL_TICK_SECONDS,
             "options": {"expires": SYNC_POLL_TICK_SECONDS},
         },
         "sync-reconcile-recent": {
-            "task": "channels.tasks.reconcile_all_channels",
+            "task": "sync.tasks.reconcile_all_channels",
             "schedule": SYNC_RECONCILE_INTERVAL_SECONDS,
             "kwargs": {"window_hours": SYNC_RECONCILE_WINDOW_HOURS},
             "options": {"expires": SYNC_RECONCILE_INTERVAL_SECONDS},
         },
         "sync-reconcile-nightly": {
-            "task": "channels.tasks.reconcile_all_channels",
+            "task": "sync.tasks.reconcile_all_channels",
             "schedule": crontab(hour=int(hour), minute=int(minute or 0)),
             "kwargs": {"window_hours": SYNC_RECONCILE_NIGHTLY_WINDOW_HOURS},
             "options": {"expires": 3600.0},

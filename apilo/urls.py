@@ -5,20 +5,35 @@ only (also enforced by the middleware)."""
 from django.contrib import admin
 from django.urls import include, path
 
+from channels import urls_administration as channel_administration
 from core import views as core_views
-from orders import views as order_views
+from orders import urls as order_urls
+from sync import urls_administration as sync_administration
+from sync import views as sync_views
 
 administration_patterns = [
-    path("channels/", include(("channels.urls_administration", "channels"))),
+    # A channel's pages and its order sync's parts (sync/, a floor above channels) share the
+    # prefix and the "channels" namespace.
+    path(
+        "channels/",
+        include((channel_administration.urlpatterns + sync_administration.urlpatterns, "channels")),
+    ),
     path("statuses/", include(("orders.urls_administration", "statuses"))),
     path("users/", include(("core.urls_administration", "users"))),
     path("fulfillment/", include(("fulfillment.urls_administration", "fulfillment"))),
 ]
 
+# The dashboard is sync's (the floor that sees orders and their sync) and keeps its name in the
+# orders namespace.
+order_patterns = [
+    path("dashboard/", sync_views.dashboard, name="dashboard"),
+    *order_urls.urlpatterns,
+]
+
 tenant_patterns = [
     # A company's home is its dashboard: orders per day and the health of its channels.
-    path("", order_views.dashboard, name="tenant_home"),
-    path("orders/", include(("orders.urls", "orders"))),
+    path("", sync_views.dashboard, name="tenant_home"),
+    path("orders/", include((order_patterns, "orders"))),
     path("fulfillment/", include(("fulfillment.urls", "fulfillment"))),
     path("administration/", include((administration_patterns, "administration"))),
 ]

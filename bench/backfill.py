@@ -1,6 +1,6 @@
 """Benchmark: backfill of 20 000 orders from allegro_sandbox, against a naive importer.
 
-Ours: channels.services.backfill (pages of 100 from GET /order/checkout-forms, one batch upsert
+Ours: sync.backfill (pages of 100 from GET /order/checkout-forms, one batch upsert
 per page through orders.ingest), run in this process page after page as the Celery tasks would.
 Baseline, same process, same sandbox: the naive importer — list the ids (100 per page), then per
 order GET /order/checkout-forms/{id} and `update_or_create` of the order and of each line.
@@ -43,8 +43,8 @@ def run_ours(channel, days: int) -> dict:
     from django.utils import timezone
     from django_scopes import scope
 
-    from channels.models import ChannelSyncState
-    from channels.services.backfill import request_reimport, run_backfill
+    from sync.backfill import request_reimport, run_backfill
+    from sync.models import ChannelSyncState
 
     today = timezone.localdate()
     with scope(tenant=channel.tenant):

@@ -3,7 +3,7 @@ worker process keeps at 60 s intervals.
 
 An idle poll is the common case: most accounts have no new event most of the time. Measured in
 this process against allegro_sandbox over HTTP: Allegro requests, SQL queries, CPU ms and wall
-ms per poll (channels.services.sync.poll_channel: lock, state, one GET /order/events, the
+ms per poll (sync.poll.poll_channel: lock, state, one GET /order/events, the
 bookkeeping). Baseline in the same run: the bare GET /order/events through the same client with
 no database work at all, i.e. the floor any poll pays.
 
@@ -46,8 +46,8 @@ def main() -> None:
         from django.conf import settings
         from django_scopes import scope
 
-        from channels.services.sync import poll_channel
         from channels.services.tokens import client_for, get_access_token
+        from sync.poll import poll_channel
 
         with scope(tenant=channel.tenant):
             first = poll_channel(channel.pk)  # bootstrap at the newest event

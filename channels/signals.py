@@ -1,5 +1,5 @@
-"""Keep per-tenant cached views of sales channels fresh, and tell the apps above when an
-account is connected."""
+"""Signals of sales channels: the hook floors above channels listen to, and the receivers that
+keep per-tenant cached views of sales channels fresh."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from django.dispatch import Signal, receiver
 from channels.context_processors import reauth_banner_key
 from channels.models import SalesChannel
 
-# Sent (with ``channel``) when an OAuth callback has connected or re-authorized a channel, after
-# the new tokens are committed. The hook through which apps above channels start their own work
-# for the account (fulfillment fetches its carriers) without channels importing them.
+# Sent (with ``channel=``, inside the tenant's scope, after the OAuth callback's transaction) when
+# a channel has been connected or re-authorized: the hook through which the floors above start
+# their own work for the account (sync/receivers.py fetches its orders at once, fulfillment its
+# carriers) while channels itself knows nothing of them.
 channel_connected = Signal()
 
 

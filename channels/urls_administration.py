@@ -1,10 +1,11 @@
 """Administracja → Kanały sprzedaży, under /app/<tenant>/administration/channels/ (namespace
 "administration:channels"). ``channel_id`` is a SalesChannel id, looked up via the scoped
-manager."""
+manager. The order sync's parts of a channel's page (sync/urls_administration.py) join these in
+apilo/urls.py."""
 
 from django.urls import path
 
-from channels import views, views_sync
+from channels import views
 
 urlpatterns = [
     path("", views.channel_list, name="list"),
@@ -15,8 +16,4 @@ urlpatterns = [
     path("<int:channel_id>/deactivate/", views.channel_deactivate, name="deactivate"),
     path("<int:channel_id>/activate/", views.channel_activate, name="activate"),
     path("<int:channel_id>/delete/", views.channel_delete, name="delete"),
-    # Order sync: health partial, backfill progress partial, re-import of a range.
-    path("<int:channel_id>/sync/", views_sync.sync_health, name="sync_health"),
-    path("<int:channel_id>/sync/backfill/", views_sync.backfill_progress, name="backfill_progress"),
-    path("<int:channel_id>/sync/reimport/", views_sync.reimport, name="reimport"),
 ]

@@ -1,5 +1,5 @@
-"""Celery tasks of the push outbox and of the carriers list. Thin: ids in, scope entered,
-services called."""
+"""Celery tasks of the push outbox and of the carriers list. Thin: ids in, the tenant's scope
+entered (core.tasks.TenantTask), services called."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django_scopes import scope
 
+from core.tasks import TenantTask
 from fulfillment.services import carriers, push
 
 logger = logging.getLogger("fulfillment.push")
@@ -17,24 +17,22 @@ logger = logging.getLogger("fulfillment.push")
 SELF_RETRY_MAX_SECONDS = 30.0
 
 
-@shared_task(ignore_result=True)
+@shared_task(base=TenantTask, ignore_result=True)
 def push_order(tenant_id: int, order_id: int) -> None:
     """Send the order's pending pushes to Allegro (in order; only the latest status), and those
     of other orders of the tenant whose own tasks are overdue in the queue."""
     push_orders(tenant_id, [order_id])
 
 
-@shared_task(ignore_result=True)
+@shared_task(base=TenantTask, ignore_result=True)
 def push_orders(tenant_id: int, order_ids: list[int]) -> None:
     """push_order for several orders of one tenant (a bulk change, a sweep): one task start-up
     and one scope for the batch; each order is still sent under its own lock. An order that
     fails unexpectedly does not hold up the rest (its rows stay pending for the sweeper); the
     first such error is raised at the end."""
-    # The tenant's id is its scope (no query: a deleted tenant's pushes went with it).
-    with scope(tenant=tenant_id):
-        results = push.process_orders(
-            tenant_id, order_ids, take_waiting=settings.FULFILLMENT_TAKE_WAITING
-        )
+    results = push.process_orders(
+        tenant_id, order_ids, take_waiting=settings.FULFILLMENT_TAKE_WAITING
+    )
     for order_id, result in results.items():
         if result.retry_in is not None and result.retry_in <= SELF_RETRY_MAX_SECONDS:
             push_order.apply_async((tenant_id, order_id), countdown=result.retry_in)
@@ -68,12 +66,11 @@ def sweep_pushes() -> int:
     return len(due)
 
 
-@shared_task(ignore_result=True)
+@shared_task(base=TenantTask, ignore_result=True)
 def refresh_carriers(tenant_id: int, channel_id: int) -> bool:
     """Fetch the channel's carriers from Allegro and store them (a channel connected, a page
     found no list, beat found it due)."""
-    with scope(tenant=tenant_id):
-        return carriers.refresh_carriers(channel_id)
+    return carriers.refresh_carriers(channel_id)
 
 
 @shared_task(ignore_result=True)

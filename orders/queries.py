@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -329,47 +329,3 @@ def offset_page(qs: QuerySet[Order], sort: Sort, offset: int, size: int = PAGE_S
         .only(*LIST_COLUMNS)
         .order_by(*ordering)[offset : offset + size]
     )
-
-
-# --- Dashboard ---------------------------------------------------------------------------------
-
-
-def channel_order_health(tenant: Tenant) -> dict[int, dict[str, Any]]:
-    """Per channel id: last import time, orders needing attention, orders with parse warnings.
-    Three small queries on partial/tenant-leading indexes; for the sync-health section."""
-    from channels.models import SalesChannel
-
-    last = dict(
-        SalesChannel.objects.filter(tenant=tenant)
-        .annotate(
-            last_import=Subquery(
-                Order.objects.filter(tenant=tenant, channel=OuterRef("pk"))
-                .order_by("-imported_at")
-                .values("imported_at")[:1]
-            )
-        )
-        .values_list("pk", "last_import")
-    )
-    attention = dict(
-        Order.objects.filter(tenant=tenant, needs_attention=True)
-        .order_by()
-        .values_list("channel_id")
-        .annotate(n=Count("id"))
-        .values_list("channel_id", "n")
-    )
-    warnings = dict(
-        Order.objects.filter(tenant=tenant)
-        .exclude(parse_warnings=[])
-        .order_by()
-        .values_list("channel_id")
-        .annotate(n=Count("id"))
-        .values_list("channel_id", "n")
-    )
-    return {
-        pk: {
-            "last_import": last_import,
-            "needs_attention": attention.get(pk, 0),
-            "with_warnings": warnings.get(pk, 0),
-        }
-        for pk, last_import in last.items()
-    }

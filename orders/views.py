@@ -1,5 +1,6 @@
-"""Order list, order detail and dashboard. Thin: reads through orders.queries, writes through
-orders.order_services. Every view runs inside the tenant's scope (core.middleware)."""
+"""Order list and order detail (the dashboard, which shows sync health too, is sync/views.py).
+Thin: reads through orders.queries, writes through orders.order_services. Every view runs
+inside the tenant's scope (core.middleware)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from channels.models import SalesChannel
-from orders import charts, queries
+from orders import queries
 from orders.allegro_form import warnings_in_words
 from orders.forms_orders import BulkStatusForm, OrderListForm, StatusChoiceForm
 from orders.models import DeliveryMethod, Order, OrderStatus
@@ -220,20 +221,3 @@ def resolve_alert(request: HttpRequest, tenant_slug: str, order_id: int) -> Http
     if resolve_attention(order, request.user):
         messages.success(request, _("The alert is marked as handled."))
     return redirect("orders:detail", tenant_slug=request.tenant.slug, order_id=order.pk)
-
-
-@require_GET
-def dashboard(request: HttpRequest, tenant_slug: str) -> HttpResponse:
-    tenant = request.tenant
-    series = charts.orders_per_day(tenant)
-    channels = list(SalesChannel.objects.filter(tenant=tenant).order_by("name", "pk"))
-    health = queries.channel_order_health(tenant)
-    return render(
-        request,
-        "orders/dashboard.html",
-        {
-            "chart": charts.bar_chart_svg(series),
-            "total_30_days": sum(n for _day, n in series),
-            "channels": [(channel, health.get(channel.pk, {})) for channel in channels],
-        },
-    )

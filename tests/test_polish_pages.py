@@ -42,10 +42,8 @@ from django.utils.http import urlsafe_base64_encode
 from django_scopes import scope, scopes_disabled
 
 from channels import allegro_names
-from channels.models import ChannelSyncState, SalesChannel
-from channels.services.backfill import request_reimport
+from channels.models import SalesChannel
 from channels.services.channels import create_channel
-from channels.services.sync import poll_channel, record_bad_forms
 from core import services as core_services
 from core.models import Invitation, Membership, Role
 from fulfillment.models import FulfillmentPush, PushState
@@ -55,6 +53,10 @@ from orders.ingest import upsert_order_from_checkout_form
 from orders.models import Order, OrderStatus, SystemStatus
 from orders.order_services import change_order_status
 from orders.queries import TAB_LABELS
+from sync.backfill import request_reimport
+from sync.models import ChannelSyncState
+from sync.poll import poll_channel
+from sync.runkit import record_bad_forms
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 from tests.sandbox_support import SandboxControl
 from tests.support.connect import connect, register_sandbox_app

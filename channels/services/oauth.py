@@ -40,7 +40,6 @@ from channels.clients.allegro import (
     get_environment,
 )
 from channels.models import AllegroCredential, ConnectionState, SalesChannel
-from channels.services import sync
 from channels.services.locking import lock_channel
 from channels.services.tokens import store_pair_locked
 from channels.signals import channel_connected
@@ -300,9 +299,8 @@ def _store(
     logger.info(
         "Channel %s of tenant %s connected to Allegro seller %s", channel_id, tenant.pk, seller_id
     )
-    # Start fetching now (cursor bootstrap, backfill on first connection) instead of waiting
-    # for the next beat tick.
+    # The floors above start their work now (the sync engine fetches orders, fulfillment the
+    # carriers) instead of waiting for the next beat tick.
     with scope(tenant=tenant):
-        sync.channel_connected(channel)
         channel_connected.send(sender=SalesChannel, channel=channel)
     return Connected(channel=channel, tenant_slug=tenant.slug, reauthorized=reauthorized)

@@ -127,6 +127,8 @@ def refresh_when_connected(sender: Any, channel: SalesChannel, **kwargs: Any) ->
 
 
 def _dispatch(tenant_id: int, channel_id: int) -> None:
+    # Imported here: fulfillment.tasks imports this module. Not dispatch_after_commit: callers
+    # already run after commit, and a broker that is down must not fail the page.
     from fulfillment.tasks import refresh_carriers as refresh_task
 
     try:

@@ -6,8 +6,9 @@ Writing (inside the caller's transaction):
     came from Allegro's own state, through the import, is never pushed back);
     ``queue_shipment_push`` — from ``services.shipments.add_shipment`` when the channel passes
     shipment information.
-Each dispatches ``fulfillment.tasks.push_order`` with ``transaction.on_commit``; the beat
-sweeper (``sweep_due``) re-dispatches rows that are due, so a lost message only delays a push.
+Each dispatches ``fulfillment.tasks.push_order`` after commit (core.tasks.dispatch_after_commit);
+the beat sweeper (``sweep_due``) re-dispatches rows that are due, so a lost message only delays
+a push.
 
 Sending (``process_orders``, in a task, outside any transaction): one sender per order at a
 time, under a PostgreSQL session advisory lock keyed by (tenant, order) and held across the HTTP
@@ -68,6 +69,7 @@ from channels.clients.allegro import (
 from channels.models import SalesChannel
 from channels.services.api import call, call_batch
 from core.locking import lock_name, try_locks
+from core.tasks import dispatch_after_commit
 from fulfillment.models import FulfillmentPush, PushKind, PushState, Shipment
 from fulfillment.services.mappings import default_for, mapped_targets
 from orders.allegro_form import form_hash
@@ -145,9 +147,9 @@ def dispatch_many(tenant_id: int, order_ids: list[int]) -> None:
     for start in range(0, len(ids), size):
         chunk = ids[start : start + size]
         if len(chunk) == 1:
-            transaction.on_commit(lambda order_id=chunk[0]: push_order.delay(tenant_id, order_id))
+            dispatch_after_commit(push_order, tenant_id, chunk[0])
         else:
-            transaction.on_commit(lambda chunk=chunk: push_orders.delay(tenant_id, chunk))
+            dispatch_after_commit(push_orders, tenant_id, chunk)
 
 
 def _first_sweep_at() -> Any:

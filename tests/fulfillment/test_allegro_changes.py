@@ -1,6 +1,6 @@
 """A status change that comes from Allegro's own state pushes nothing back to Allegro.
 
-The journal is read by the real poll (channels.services.sync.poll_channel) against
+The journal is read by the real poll (sync.poll.poll_channel) against
 allegro_sandbox over HTTP; the sandbox counts every request it serves, so "nothing pushed" is
 checked on both sides: no outbox row here, no PUT …/fulfillment there. Staff moving an order to
 the same status still pushes."""
@@ -10,12 +10,12 @@ from __future__ import annotations
 import pytest
 from django_scopes import scope, scopes_disabled
 
-from channels.services.sync import poll_channel
 from fulfillment.models import PushKind, PushState
 from fulfillment.services import mappings
 from fulfillment.services.push import process_order
 from orders.models import Order, SystemStatus
 from orders.order_services import change_order_status
+from sync.poll import poll_channel
 from tests.fulfillment.helpers import SELLER, pushes_of
 from tests.support.orders import status_of
 

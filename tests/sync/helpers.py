@@ -9,11 +9,12 @@ from typing import Any
 
 from django_scopes import scope, scopes_disabled
 
-from channels.models import ChannelSyncState, SalesChannel
-from channels.services.backfill import run_backfill
-from channels.services.reconcile import reconcile_channel
-from channels.services.sync import poll_channel
+from channels.models import SalesChannel
 from orders.models import Order, OrderLine
+from sync.backfill import run_backfill
+from sync.models import ChannelSyncState
+from sync.poll import poll_channel
+from sync.reconcile import reconcile_channel
 
 CLIENT_ID = "apilo-sync-test"
 SELLER = "sync-seller"

@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from channels.models import BackfillState
-from channels.services.backfill import BackfillRejected, request_reimport
 from orders.models import Order
+from sync.backfill import BackfillRejected, request_reimport
+from sync.models import BackfillState
 from tests.celery_support import wait_until
 from tests.support.channels import make_channel
 from tests.support.connect import connect
@@ -137,7 +137,7 @@ def test_reimport_dates_are_validated(channel, start, end, message):
         request_reimport(channel, today - dt.timedelta(days=start), today - dt.timedelta(days=end))
     assert refused.value.message == message
     with scopes_disabled():
-        from channels.models import ChannelSyncState
+        from sync.models import ChannelSyncState
 
         assert not ChannelSyncState.objects.filter(
             channel_id=channel.pk, backfill_run__gt=0

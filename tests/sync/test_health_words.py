@@ -12,7 +12,8 @@ from django.utils import translation
 from django_scopes import scopes_disabled
 
 from channels.models import SalesChannel
-from channels.services.sync import lag_in_words, stored_text_in_words
+from sync.health import lag_in_words
+from sync.runkit import stored_text_in_words
 from tests.sync.helpers import SELLER, poll
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from channels.services import backfill, sync
+from sync import backfill, runkit
 from tests.support.po import read_po
 
 FRAGMENT = Path(__file__).resolve().parents[2] / "locale_fragments" / "sync.po"
@@ -30,11 +30,11 @@ def test_every_entry_is_translated_and_keeps_its_placeholders():
 def test_the_stored_messages_are_translated():
     translated = {msgid for msgid, _ in entries()}
     stored = [
-        sync.AUTH_REVOKED_TEXT,
-        sync.RATE_LIMITED_TEXT,
-        sync.TRANSIENT_TEXT,
-        sync.INTERNAL_TEXT,
-        sync.GONE_TEXT,
+        runkit.AUTH_REVOKED_TEXT,
+        runkit.RATE_LIMITED_TEXT,
+        runkit.TRANSIENT_TEXT,
+        runkit.INTERNAL_TEXT,
+        runkit.GONE_TEXT,
         "The start date must not be after the end date.",
         "The end date must not be in the future.",
         "Allegro keeps orders for 12 months: choose a start date within the last 12 months.",

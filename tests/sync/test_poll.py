@@ -10,9 +10,10 @@ import pytest
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from channels.models import ChannelSyncState, ConnectionState, PollOutcome, SalesChannel
-from channels.services.sync import dispatch_due_polls
+from channels.models import ConnectionState, SalesChannel
 from orders.models import OrderEvent, SystemStatus
+from sync.models import ChannelSyncState, PollOutcome
+from sync.schedule import dispatch_due_polls
 from tests.sync.helpers import (
     SELLER,
     external_ids,
@@ -286,7 +287,7 @@ def test_the_interval_adapts_to_traffic(channel, sync_env, settings):
 
 
 def test_the_tick_enqueues_each_due_channel_once(channel, other_tenant, sync_env):
-    # Connecting made the channel due at once (channels.services.sync.channel_connected).
+    # Connecting made the channel due at once (sync.schedule.channel_connected).
     assert dispatch_due_polls() == [(channel.tenant_id, channel.pk)]
     # Claimed: the next tick leaves it alone until its next poll is due.
     assert dispatch_due_polls() == []

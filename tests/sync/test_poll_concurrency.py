@@ -10,8 +10,8 @@ import pytest
 from django.db import connection
 from django_scopes import scope, scopes_disabled
 
-from channels.services import sync
 from orders.models import OrderEvent
+from sync import poll as journal_poll
 from tests.sync.helpers import SELLER, external_ids, poll, state_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,7 +26,7 @@ def _two_polls_together(channel) -> list:
         try:
             barrier.wait(timeout=10)
             with scope(tenant=channel.tenant):
-                results.append(sync.poll_channel(channel.pk))
+                results.append(journal_poll.poll_channel(channel.pk))
         except Exception as exc:  # pragma: no cover - surfaced below
             errors.append(exc)
         finally:
@@ -76,7 +76,7 @@ def test_two_polls_started_together_do_the_work_once(channel, sync_env):
 
 def test_without_the_poll_lock_both_polls_do_the_work(channel, sync_env, monkeypatch):
     """What the lock prevents (this is the previous test with the lock switched off)."""
-    monkeypatch.setattr(sync, "_LOCK_POLL", False)
+    monkeypatch.setattr(journal_poll, "_LOCK_POLL", False)
     sandbox = sync_env.sandbox
     ids = _prepare(channel, sandbox)
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from django_scopes import scope
 
-from channels.services import reconcile as reconcile_module
-from channels.services.reconcile import reconcile_channel
 from orders.models import SystemStatus
+from sync import reconcile as reconcile_module
+from sync.reconcile import reconcile_channel
 from tests.sync.helpers import (
     SELLER,
     external_ids,

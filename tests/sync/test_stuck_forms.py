@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from channels.models import PollOutcome, StuckCheckoutForm
-from channels.services.sync import health_of
+from sync.health import health_of
+from sync.models import PollOutcome, StuckCheckoutForm
 from tests.support.channels import make_channel
 from tests.support.connect import connect
 from tests.sync.helpers import (

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from channels.models import BackfillState
-from channels.services.sync import AUTH_REVOKED_TEXT
+from sync.models import BackfillState
+from sync.runkit import AUTH_REVOKED_TEXT
 from tests.support.connect import connect
 from tests.sync.helpers import (
     SELLER,
@@ -156,7 +156,7 @@ def test_reimport_refuses_bad_dates(admin_client, channel, sync_env, start, end,
     assert [str(m) for m in response.context["messages"]] == [message]
     from django_scopes import scopes_disabled
 
-    from channels.models import ChannelSyncState
+    from sync.models import ChannelSyncState
 
     with scopes_disabled():
         # No re-import was requested (the state row itself exists since the connection).
@@ -172,7 +172,7 @@ def test_only_administrators_reimport(client, staff_user, channel, sync_env):
     assert response.status_code == 403
     from django_scopes import scopes_disabled
 
-    from channels.models import ChannelSyncState
+    from sync.models import ChannelSyncState
 
     with scopes_disabled():
         # No re-import was requested (the state row itself exists since the connection).

@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -37,16 +36,20 @@ from channels.clients.allegro import (
     AllegroRateLimited,
     AllegroTransientError,
 )
-from channels.models import BackfillState, ChannelSyncState, SalesChannel
-from channels.services.sync import (
+from channels.models import SalesChannel
+from core.tasks import dispatch_after_commit
+from orders.ingest import Outcome, upsert_orders_from_checkout_forms
+from sync.models import BackfillState, ChannelSyncState
+from sync.runkit import (
+    BACKFILL_CHANNEL_TASK,
     Meter,
-    _iso,
-    _parse_time,
     allegro_get,
     ensure_state,
     error_in_words,
     forget_stuck_forms,
+    iso,
     lock_state,
+    parse_time,
     record_bad_forms,
     try_lock,
 )
@@ -71,8 +74,6 @@ def start_backfill_locked(
 ) -> None:
     """Start a new backfill run (caller holds the state row lock); its task is enqueued after
     commit."""
-    from channels.tasks import backfill_channel
-
     now = timezone.now()
     state.backfill_run += 1
     state.backfill_state = BackfillState.PENDING
@@ -101,9 +102,7 @@ def start_backfill_locked(
             "backfill_error",
         ]
     )
-    transaction.on_commit(
-        partial(backfill_channel.delay, channel.tenant_id, channel.pk, state.backfill_run)
-    )
+    dispatch_after_commit(BACKFILL_CHANNEL_TASK, channel.tenant_id, channel.pk, state.backfill_run)
 
 
 def request_reimport(
@@ -210,12 +209,10 @@ def _one_page(
     channel: SalesChannel, state: ChannelSyncState, meter: Meter, step: BackfillStep
 ) -> bool:
     """Import one page; False when the run is finished (or was replaced)."""
-    from orders.ingest import Outcome, upsert_orders_from_checkout_forms
-
     position = state.backfill_position or state.backfill_from
     params: dict[str, Any] = {
-        "lineItems.boughtAt.gte": _iso(position),
-        "lineItems.boughtAt.lte": _iso(state.backfill_to),
+        "lineItems.boughtAt.gte": iso(position),
+        "lineItems.boughtAt.lte": iso(state.backfill_to),
         "sort": "lineItems.boughtAt",
         "limit": PAGE_SIZE,
         "offset": state.backfill_position_offset,
@@ -290,7 +287,7 @@ def _advance(
 def _bought_at(form: Any) -> dt.datetime | None:
     items = form.get("lineItems") if isinstance(form, dict) else None
     moments = [
-        _parse_time(i.get("boughtAt"))
+        parse_time(i.get("boughtAt"))
         for i in (items if isinstance(items, list) else [])
         if isinstance(i, dict)
     ]

@@ -1,6 +1,12 @@
-"""Order sync on the channel page (Administracja → Kanały sprzedaży → channel): the sync-health
-partial, the backfill progress partial (htmx polling) and the "re-import a date range" action.
-Thin: reads go through channels.services.sync, the write through channels.services.backfill."""
+"""Pages that show the order sync. The dashboard (the company's home: orders per day and the
+health of every channel) lives here, above orders, because it shows both. On the channel page
+(Administracja → Kanały sprzedaży → channel): the refreshing sync-health card, the backfill
+progress partial (htmx polling) and the "re-import a date range" action; the channel page itself
+draws the card through the ``channel_health`` template tag (sync/templatetags/sync.py).
+
+Thin: reads go through sync.health, the write through sync.backfill. The URLs keep their names:
+``tenant_home`` and ``orders:dashboard``, and the channel's parts in ``administration:channels``
+(sync/urls_administration.py), all joined in apilo/urls.py."""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ import datetime as dt
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,9 +22,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from channels.models import ChannelSyncState
-from channels.services.backfill import MAX_DAYS_BACK, BackfillRejected, request_reimport
-from channels.views import _channel
+from channels.models import SalesChannel
+from orders import charts
+from sync.backfill import MAX_DAYS_BACK, BackfillRejected, request_reimport
+from sync.health import health_of, health_of_channels
+from sync.models import ChannelSyncState
+
+
+def _channel(channel_id: int) -> SalesChannel:
+    # The scoped manager: another tenant's id is a 404, exactly like a missing one.
+    channel = SalesChannel.objects.filter(pk=channel_id).first()
+    if channel is None:
+        raise Http404("No such sales channel.")
+    return channel
 
 
 class ReimportForm(forms.Form):
@@ -56,17 +72,34 @@ def _detail_url(tenant_slug: str, channel_id: int) -> str:
 
 
 @require_GET
+def dashboard(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    tenant = request.tenant
+    series = charts.orders_per_day(tenant)
+    channels = list(SalesChannel.objects.filter(tenant=tenant).order_by("name", "pk"))
+    return render(
+        request,
+        "sync/dashboard.html",
+        {
+            "chart": charts.bar_chart_svg(series),
+            "total_30_days": sum(n for _day, n in series),
+            "channels": [(health.channel, health) for health in health_of_channels(channels)],
+        },
+    )
+
+
+@require_GET
 def sync_health(request: HttpRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
     """The refreshing body of the sync-health card."""
     channel = _channel(channel_id)
-    return render(request, "channels/_sync_health.html", {"channel": channel, "body_only": True})
+    context = {"channel": channel, "health": health_of(channel), "body_only": True}
+    return render(request, "sync/_health.html", context)
 
 
 @require_GET
 def backfill_progress(request: HttpRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
     channel = _channel(channel_id)
     sync = ChannelSyncState.objects.filter(channel=channel).first()
-    return render(request, "channels/_backfill_progress.html", {"channel": channel, "sync": sync})
+    return render(request, "sync/_backfill_progress.html", {"channel": channel, "sync": sync})
 
 
 @require_POST

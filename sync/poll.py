@@ -1,4 +1,5 @@
-"""Orders in: polling Allegro's order journal, one account at a time (docs/adr/0003-order-sync.md).
+"""The journal poll: orders in from Allegro's order journal, one account at a time
+(docs/adr/0003-order-sync.md).
 
 A poll of one channel:
 
@@ -25,9 +26,9 @@ A poll of one channel:
    poll: busy accounts again after ``SYNC_POLL_BUSY_SECONDS``, idle ones ever later up to
    ``SYNC_POLL_IDLE_MAX_SECONDS``, failing ones with exponential backoff.
 
-Calls to Allegro never happen inside a transaction (token refresh needs its own durable one,
-ADR 0002); each committed batch holds the sync-state row lock only for its database writes.
-Lock order everywhere: sync-state row, then the ingest's channel lock, then order rows.
+Calls to Allegro never happen inside a transaction (sync/runkit.py); each committed batch holds
+the sync-state row lock only for its database writes. The beat tick that decides which account
+is due is sync/schedule.py; the search for merged purchases is sync/merges.py.
 """
 
 from __future__ import annotations
@@ -37,17 +38,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import partial
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop, ngettext_lazy
-from django_scopes import scopes_disabled
 
 from channels.clients.allegro import (
     AllegroAuthRevoked,
@@ -56,15 +53,23 @@ from channels.clients.allegro import (
     AllegroRateLimited,
     AllegroTransientError,
 )
-from channels.models import (
-    BackfillState,
-    ChannelSyncState,
-    PollOutcome,
-    SalesChannel,
-    StuckCheckoutForm,
+from channels.models import SalesChannel
+from orders.ingest import Outcome, mark_order_merged, upsert_orders_from_checkout_forms
+from sync import merges
+from sync.backfill import start_backfill_locked
+from sync.models import BackfillState, ChannelSyncState, PollOutcome, StuckCheckoutForm
+from sync.runkit import (
+    GONE_TEXT,
+    Meter,
+    allegro_get,
+    ensure_state,
+    error_in_words,
+    forget_stuck_forms,
+    lock_state,
+    parse_time,
+    record_bad_forms,
+    try_lock,
 )
-from channels.services.api import call
-from core.locking import try_lock as named_lock
 
 logger = logging.getLogger(__name__)
 
@@ -76,19 +81,6 @@ class CursorMoved(Exception):
     """The cursor changed under a poll (only possible without the poll lock)."""
 
 
-# --------------------------------------------------------------------------- locks
-def lock_key(kind: str, tenant_id: int, channel_id: int) -> str:
-    return f"apilo:sync:{kind}:{tenant_id}:{channel_id}"
-
-
-@contextmanager
-def try_lock(kind: str, tenant_id: int, channel_id: int) -> Iterator[bool]:
-    """Hold the (kind, tenant, channel) lock while the block runs; yields False at once if
-    someone else holds it (core.locking: a PostgreSQL advisory lock, a cache key elsewhere)."""
-    with named_lock(lock_key(kind, tenant_id, channel_id)) as acquired:
-        yield acquired
-
-
 @contextmanager
 def _poll_lock(channel: SalesChannel) -> Iterator[bool]:
     if not _LOCK_POLL:
@@ -96,121 +88,6 @@ def _poll_lock(channel: SalesChannel) -> Iterator[bool]:
         return
     with try_lock("poll", channel.tenant_id, channel.pk) as acquired:
         yield acquired
-
-
-def lock_state(state_id: int) -> ChannelSyncState:
-    """The sync-state row, locked until the transaction ends (``FOR NO KEY UPDATE OF self``)."""
-    return ChannelSyncState.objects.select_for_update(no_key=True, of=("self",)).get(pk=state_id)
-
-
-# --------------------------------------------------------------------------- state
-def ensure_state(channel: SalesChannel) -> ChannelSyncState:
-    """The channel's sync-state row, created on first use (race-safe: unique (tenant, channel))."""
-    state = ChannelSyncState.objects.filter(channel=channel).first()
-    if state is not None:
-        return state
-    ChannelSyncState.objects.bulk_create(
-        [
-            ChannelSyncState(
-                tenant_id=channel.tenant_id,
-                channel=channel,
-                poll_interval_seconds=int(settings.SYNC_POLL_BUSY_SECONDS),
-            )
-        ],
-        ignore_conflicts=True,
-    )
-    return ChannelSyncState.objects.get(channel=channel)
-
-
-def record_bad_forms(state: ChannelSyncState, problems: list[tuple[str, str]]) -> None:
-    """Remember forms that could not be imported (caller holds the state row lock)."""
-    if not problems:
-        return
-    at = timezone.now().isoformat(timespec="seconds")
-    entries = [{"id": form_id[:64], "error": error[:300], "at": at} for form_id, error in problems]
-    state.bad_forms = (entries[::-1] + list(state.bad_forms or []))[: state.BAD_FORMS_KEPT]
-    state.bad_forms_total += len(problems)
-
-
-# --------------------------------------------------------------------------- Allegro access
-@dataclass
-class Meter:
-    """What one poll/sweep/backfill step cost: Allegro requests (incl. retries)."""
-
-    requests: int = 0
-
-
-def allegro_get(
-    channel: SalesChannel, path: str, meter: Meter, params: dict[str, Any] | None = None
-) -> Any:
-    """GET through channels.services.api.call(), retrying network errors and 5xx a few times
-    (SYNC_GET_RETRIES) with a short pause. A 429 (or our limiter saying no) is not retried here:
-    it ends the caller's run, and the account is polled again after the block."""
-    attempts = settings.SYNC_GET_RETRIES + 1
-    for attempt in range(attempts):
-        meter.requests += 1
-        try:
-            return call(channel, "GET", path, params=params).data
-        except AllegroTransientError:
-            if attempt + 1 >= attempts:
-                raise
-            time.sleep(0.2 * (2**attempt))
-    raise AssertionError("unreachable")
-
-
-# The channel page shows these stored texts translated ({% translate %} of the stored English).
-AUTH_REVOKED_TEXT = gettext_noop(
-    "Allegro no longer accepts apilo's authorization for this account; authorize the channel "
-    "again (no order will be missed)."
-)
-RATE_LIMITED_TEXT = gettext_noop(
-    "Allegro's request limit was reached; fetching pauses and continues by itself."
-)
-TRANSIENT_TEXT = gettext_noop("Allegro did not answer properly; apilo tries again by itself.")
-INTERNAL_TEXT = gettext_noop(
-    "An internal error interrupted fetching orders; it is logged for the engineers and retried."
-)
-GONE_TEXT = gettext_noop(
-    "Allegro no longer has this order (removed, or merged into an order that was not found); "
-    "the order was left as it is."
-)
-
-
-# Stored texts with a variable tail: the fixed part is translated when shown.
-_STORED_WITH_DETAIL = (
-    ("Allegro refused a request: ", gettext_noop("Allegro refused a request: %(detail)s")),
-    ("Allegro error: ", gettext_noop("Allegro error: %(detail)s")),
-    # orders.ingest: the parser itself failed (for the engineers; the detail is Python's).
-    ("Parser error: ", gettext_noop("Parser error: %(detail)s")),
-)
-
-
-def stored_text_in_words(text: str) -> str:
-    """A stored problem text (English, from error_in_words or the ingest) in the language of
-    the page: the fixed texts through the catalogue, "Allegro refused a request: …" with its
-    detail kept as Allegro sent it."""
-    if not text:
-        return ""
-    for prefix, message in _STORED_WITH_DETAIL:
-        if text.startswith(prefix):
-            return gettext(message) % {"detail": text[len(prefix) :]}
-    return gettext(text)
-
-
-def error_in_words(exc: BaseException) -> str:
-    """What went wrong, for the channel page (never a token or a response body)."""
-    if isinstance(exc, AllegroAuthRevoked):
-        return AUTH_REVOKED_TEXT
-    if isinstance(exc, AllegroRateLimited):
-        return RATE_LIMITED_TEXT
-    if isinstance(exc, AllegroTransientError):
-        return TRANSIENT_TEXT
-    if isinstance(exc, AllegroPermanentError):
-        detail = exc.user_message or exc.code or str(exc.status or "")
-        return f"Allegro refused a request: {detail}"[:500]
-    if isinstance(exc, AllegroError):
-        return f"Allegro error: {exc}"[:500]
-    return INTERNAL_TEXT
 
 
 # --------------------------------------------------------------------------- poll
@@ -329,21 +206,6 @@ def _form_id(event: dict) -> str:
     return str(value).strip() if isinstance(value, str | int) and str(value).strip() else ""
 
 
-def _event_line_ids(event: dict) -> set[str]:
-    order = event.get("order")
-    items = order.get("lineItems") if isinstance(order, dict) else None
-    if not isinstance(items, list):
-        return set()
-    return {str(i["id"]) for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)}
-
-
-def _form_line_ids(form: Any) -> set[str]:
-    items = form.get("lineItems") if isinstance(form, dict) else None
-    if not isinstance(items, list):
-        return set()
-    return {str(i["id"]) for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)}
-
-
 def _processable(chunk: list[dict], stopped_at: str | None) -> list[dict]:
     """The events before the first one whose form could not be read."""
     if stopped_at is None:
@@ -362,8 +224,6 @@ def _fetch_forms(
     """Re-read every distinct form of the chunk (HTTP, outside any transaction). Up to
     ``set_aside_left`` forms answering 5xx are noted as unreadable and skipped; any other
     failure to read (network, 429, revoked grant, a 5xx beyond the allowance) stops here."""
-    from orders.models import Order
-
     fetched = _Fetched(fetched_at=timezone.now())
     order_ids: list[str] = []
     for event in chunk:
@@ -392,79 +252,16 @@ def _fetch_forms(
     if not fetched.gone:
         return fetched
     # A 404: the purchase was merged into a new form (same line-item ids) or removed (§3.3).
-    known = {
-        o.external_id: o
-        for o in Order.objects.filter(channel=channel, external_id__in=fetched.gone).only(
-            "id", "external_id", "bought_at", "buyer_login", "merged_into_id"
-        )
-    }
-    for form_id in fetched.gone:
-        order = known.get(form_id)
-        if order is None or order.merged_into_id is not None:
-            continue  # never imported (its successor brings the lines) or already linked
-        line_ids = set(order.lines.values_list("external_id", flat=True))
-        successor = _successor_in(fetched.forms, line_ids, exclude=form_id)
-        if successor is None:
-            if fetched.error is not None:
-                # Reading stopped at a later form: stop before this one too (gone forms are in
-                # order of first appearance); the next poll resolves it.
-                fetched.stopped_at = form_id
-                break
-            try:
-                successor_form = find_successor(channel, order, line_ids, meter)
-            except (AllegroTransientError, AllegroRateLimited, AllegroAuthRevoked) as exc:
-                fetched.stopped_at, fetched.error = form_id, exc
-                break
-            except AllegroPermanentError:
-                successor_form = None  # the search was refused: recorded as not found below
-            if successor_form is not None:
-                successor = str(successor_form["id"])
-                fetched.forms[successor] = successor_form
-        if successor is None:
-            fetched.problems.append((form_id, GONE_TEXT))
-        else:
-            fetched.merges.append((form_id, successor))
+    successors = merges.find_successors(
+        channel, fetched.gone, fetched.forms, meter, may_search=fetched.error is None
+    )
+    fetched.forms.update(successors.found)
+    fetched.merges = successors.merges
+    fetched.problems += [(form_id, GONE_TEXT) for form_id in successors.not_found]
+    if successors.stopped_at is not None:
+        fetched.stopped_at = successors.stopped_at
+        fetched.error = successors.error or fetched.error
     return fetched
-
-
-def _successor_in(forms: dict[str, Any], line_ids: set[str], *, exclude: str) -> str | None:
-    for form_id, form in forms.items():
-        if form_id != exclude and line_ids & _form_line_ids(form):
-            return form_id
-    return None
-
-
-def find_successor(
-    channel: SalesChannel, order: Any, line_ids: set[str], meter: Meter
-) -> dict | None:
-    """The checkout form Allegro merged ``order`` into: a form holding one of its line items.
-    Looked for among the buyer's forms, then among forms bought up to 7 days before it."""
-    if not line_ids:
-        return None
-    bought = order.bought_at
-    window = {
-        "lineItems.boughtAt.lte": _iso(bought + timedelta(seconds=1)),
-        "lineItems.boughtAt.gte": _iso(bought - timedelta(days=7)),
-        "sort": "-lineItems.boughtAt",
-        "limit": 100,
-    }
-    attempts: list[dict[str, Any]] = []
-    if order.buyer_login:
-        attempts.append({**window, "buyer.login": order.buyer_login, "offset": 0})
-    attempts += [{**window, "offset": offset} for offset in (0, 100, 200)]
-    for params in attempts:
-        data = allegro_get(channel, "/order/checkout-forms", meter, params)
-        forms = data.get("checkoutForms") if isinstance(data, dict) else None
-        for form in forms if isinstance(forms, list) else []:
-            if isinstance(form, dict) and form.get("id") and line_ids & _form_line_ids(form):
-                return form
-        if (not forms or len(forms) < 100) and "buyer.login" not in params:
-            break
-    return None
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _commit(
@@ -487,7 +284,7 @@ def _commit(
         set_aside = _store_batch(channel, locked, ids, fetched, result)
         result.set_aside += set_aside
         locked.cursor = new_cursor
-        occurred = _parse_time(last.get("occurredAt"))
+        occurred = parse_time(last.get("occurredAt"))
         if occurred is not None:
             locked.last_event_occurred_at = occurred
         locked.cursor_advances = F("cursor_advances") + 1
@@ -518,8 +315,6 @@ def _store_batch(
     set aside the forms Allegro could not serve and forget the set-aside ones it now served or
     no longer has. The caller holds the sync-state row lock (``locked``) and saves its
     bad-form fields. Returns how many forms were set aside."""
-    from orders.ingest import Outcome, mark_order_merged, upsert_orders_from_checkout_forms
-
     forms = [form for form_id, form in fetched.forms.items() if form_id in ids]
     # A successor found by search belongs to this batch too (its merge is committed here).
     successors = [new for old, new in fetched.merges if old in ids and new not in ids]
@@ -597,14 +392,6 @@ def set_forms_aside(channel: SalesChannel, unreadable: list[tuple[str, int]]) ->
         )
 
 
-def forget_stuck_forms(channel: SalesChannel, form_ids: list[str]) -> int:
-    """Take these forms off the channel's stuck list (served after all, or gone at Allegro)."""
-    if not form_ids:
-        return 0
-    deleted, _ = StuckCheckoutForm.objects.filter(channel=channel, form_id__in=form_ids).delete()
-    return deleted
-
-
 def retry_stuck_forms(
     channel: SalesChannel, state: ChannelSyncState, meter: Meter, result: PollResult
 ) -> None:
@@ -630,16 +417,6 @@ def retry_stuck_forms(
             locked.save(update_fields=["bad_forms", "bad_forms_total"])
     if fetched.error is not None:
         raise fetched.error
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _finish(
@@ -738,8 +515,6 @@ def forget_account(state: ChannelSyncState) -> None:
 def bootstrap_cursor(channel: SalesChannel, state: ChannelSyncState, meter: Meter) -> None:
     """First sight of the account: start the journal at its newest event (event-stats), and
     schedule the first backfill. Never runs again for the channel (cursor_bootstrapped_at)."""
-    from channels.services.backfill import start_backfill_locked
-
     data = allegro_get(channel, "/order/event-stats", meter)
     latest = data.get("latestEvent") if isinstance(data, dict) else None
     cursor = str(latest["id"]) if isinstance(latest, dict) and latest.get("id") else ""
@@ -759,202 +534,3 @@ def bootstrap_cursor(channel: SalesChannel, state: ChannelSyncState, meter: Mete
                 "Channel %s: journal cursor bootstrapped at %r", channel.pk, cursor or "(empty)"
             )
     state.refresh_from_db()
-
-
-def channel_connected(channel: SalesChannel) -> None:
-    """Hook for the OAuth callback: poll (and so bootstrap + backfill) the channel now rather
-    than at the next beat tick. Safe inside or outside a transaction (dispatch on commit).
-
-    A fresh authorization also ends the error the account was in (typically the revocation
-    that asked for it): the channel page stops showing it at once, not after the next fetch."""
-    from channels.tasks import poll_channel as poll_task
-
-    ensure_state(channel)
-    ChannelSyncState.objects.filter(channel=channel).update(
-        next_poll_at=timezone.now(), last_error="", consecutive_failures=0
-    )
-    transaction.on_commit(partial(poll_task.delay, channel.tenant_id, channel.pk))
-
-
-# --------------------------------------------------------------------------- beat tick
-def dispatch_due_polls(*, limit: int = 1000) -> list[tuple[int, int]]:
-    """Beat tick: claim every pollable channel whose poll is due and enqueue its poll (after
-    commit). The claim pushes ``next_poll_at`` one busy interval ahead, so a tick does not
-    enqueue a channel twice while its poll waits in the queue, and a lost message (broker
-    restart, killed worker) only delays the account until the claim expires. Also restarts
-    backfills that stopped making progress (crash recovery)."""
-    from channels.tasks import backfill_channel, poll_channel
-
-    now = timezone.now()
-    claim = timedelta(seconds=max(settings.SYNC_POLL_BUSY_SECONDS, settings.SYNC_POLL_TICK_SECONDS))
-    dispatched: list[tuple[int, int]] = []
-    with scopes_disabled():
-        pollable = SalesChannel.objects.pollable()
-        missing = pollable.exclude(sync_states__isnull=False).values_list("tenant_id", "pk")
-        ChannelSyncState.objects.bulk_create(
-            [
-                ChannelSyncState(
-                    tenant_id=tenant_id,
-                    channel_id=channel_id,
-                    poll_interval_seconds=int(settings.SYNC_POLL_BUSY_SECONDS),
-                )
-                for tenant_id, channel_id in missing
-            ],
-            ignore_conflicts=True,
-        )
-        with transaction.atomic():
-            # Due now, or before the next tick: the latter are enqueued with a countdown, so an
-            # account's rhythm is its interval, not its interval rounded up to the tick.
-            horizon = now + timedelta(seconds=settings.SYNC_POLL_TICK_SECONDS)
-            due = list(
-                ChannelSyncState.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(channel__in=pollable)
-                .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lt=horizon))
-                .order_by("pk")
-                .values_list("pk", "tenant_id", "channel_id", "next_poll_at")[:limit]
-            )
-            if due:
-                ChannelSyncState.objects.filter(pk__in=[d[0] for d in due]).update(
-                    next_poll_at=Greatest(Coalesce(F("next_poll_at"), Value(now)), Value(now))
-                    + claim
-                )
-            for _pk, tenant_id, channel_id, next_poll_at in due:
-                countdown = max(0.0, (next_poll_at - now).total_seconds()) if next_poll_at else 0
-                transaction.on_commit(
-                    partial(poll_channel.apply_async, (tenant_id, channel_id), countdown=countdown)
-                )
-                dispatched.append((tenant_id, channel_id))
-
-            stale = now - timedelta(seconds=settings.SYNC_BACKFILL_STALE_SECONDS)
-            backfills = list(
-                ChannelSyncState.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(
-                    channel__in=pollable,
-                    backfill_state__in=[BackfillState.PENDING, BackfillState.RUNNING],
-                )
-                .filter(Q(backfill_heartbeat_at__isnull=True) | Q(backfill_heartbeat_at__lt=stale))
-                .order_by("pk")
-                .values_list("pk", "tenant_id", "channel_id", "backfill_run")
-            )
-            if backfills:
-                ChannelSyncState.objects.filter(pk__in=[b[0] for b in backfills]).update(
-                    backfill_heartbeat_at=now
-                )
-            for _pk, tenant_id, channel_id, run in backfills:
-                logger.info("Restarting the stalled backfill of channel %s", channel_id)
-                transaction.on_commit(partial(backfill_channel.delay, tenant_id, channel_id, run))
-    return dispatched
-
-
-# --------------------------------------------------------------------------- health
-# Each unit with the amount below which it is used, then days; the plural form is chosen by
-# "count" when the text is formatted.
-_LAG_UNITS = (
-    (
-        1,
-        60,
-        ngettext_lazy(
-            "orders up to date as of %(count)s second ago",
-            "orders up to date as of %(count)s seconds ago",
-            "count",
-        ),
-    ),
-    (
-        60,
-        60,
-        ngettext_lazy(
-            "orders up to date as of %(count)s minute ago",
-            "orders up to date as of %(count)s minutes ago",
-            "count",
-        ),
-    ),
-    (
-        3600,
-        48,
-        ngettext_lazy(
-            "orders up to date as of %(count)s hour ago",
-            "orders up to date as of %(count)s hours ago",
-            "count",
-        ),
-    ),
-)
-_LAG_DAYS = ngettext_lazy(
-    "orders up to date as of %(count)s day ago",
-    "orders up to date as of %(count)s days ago",
-    "count",
-)
-
-
-def lag_in_words(seconds: int) -> str:
-    """How fresh the channel's orders are, e.g. "orders up to date as of 26 seconds ago" (in
-    Polish "zamówienia aktualne: sprzed 26 sekund"), in the largest unit that fits."""
-    for size, below, text in _LAG_UNITS:
-        amount = seconds // size
-        if amount < below:
-            return str(text % {"count": amount})
-    return str(_LAG_DAYS % {"count": seconds // 86400})
-
-
-STUCK_FORMS_SHOWN = 10
-
-
-@dataclass(frozen=True)
-class BadForm:
-    form_id: str
-    problem: str  # in the language of the page
-    at: datetime | None
-
-
-@dataclass(frozen=True)
-class SyncHealth:
-    state: ChannelSyncState | None
-    orders_today: int
-    lag_seconds: int | None  # since the last successful poll
-    event_lag_seconds: int | None  # last poll vs. the newest event processed
-    stale: bool  # no successful poll for a long time while connected
-    stuck_forms: list[StuckCheckoutForm] = field(default_factory=list)  # oldest first
-    stuck_total: int = 0
-
-    @property
-    def lag_words(self) -> str:
-        return lag_in_words(self.lag_seconds) if self.lag_seconds is not None else ""
-
-    @property
-    def last_error_words(self) -> str:
-        return stored_text_in_words(self.state.last_error) if self.state is not None else ""
-
-    @property
-    def bad_forms(self) -> list[BadForm]:
-        entries = self.state.bad_forms if self.state is not None else []
-        return [
-            BadForm(
-                str(entry.get("id", "")),
-                stored_text_in_words(str(entry.get("error", ""))),
-                _parse_time(entry.get("at")),
-            )
-            for entry in entries or []
-            if isinstance(entry, dict)
-        ]
-
-
-def health_of(channel: SalesChannel) -> SyncHealth:
-    """What the channel page shows about the sync (scoped read)."""
-    from orders.models import Order
-
-    state = ChannelSyncState.objects.filter(channel=channel).first()
-    now = timezone.now()
-    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    orders_today = Order.objects.filter(channel=channel, bought_at__gte=midnight).count()
-    lag = event_lag = None
-    stale = False
-    if state is not None and state.last_success_at is not None:
-        lag = max(0, int((now - state.last_success_at).total_seconds()))
-        stale = channel.is_connected and lag > 3 * settings.SYNC_POLL_IDLE_MAX_SECONDS + 60
-        if state.last_event_occurred_at is not None:
-            event_lag = max(
-                0, int((state.last_success_at - state.last_event_occurred_at).total_seconds())
-            )
-    stuck = StuckCheckoutForm.objects.filter(channel=channel).order_by("first_failed_at", "pk")
-    stuck_forms = list(stuck[:STUCK_FORMS_SHOWN])
-    stuck_total = len(stuck_forms) if len(stuck_forms) < STUCK_FORMS_SHOWN else stuck.count()
-    return SyncHealth(state, orders_today, lag, event_lag, stale, stuck_forms, stuck_total)

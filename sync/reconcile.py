@@ -28,16 +28,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from channels.clients.allegro import AllegroError
-from channels.models import ChannelSyncState, SalesChannel
-from channels.services.sync import (
+from channels.models import SalesChannel
+from orders.ingest import Outcome, upsert_orders_from_checkout_forms
+from orders.models import Order
+from sync.models import ChannelSyncState
+from sync.runkit import (
     Meter,
-    _iso,
-    _parse_time,
     allegro_get,
     ensure_state,
     error_in_words,
     forget_stuck_forms,
+    iso,
     lock_state,
+    parse_time,
     record_bad_forms,
     try_lock,
 )
@@ -156,8 +159,8 @@ def sweep(
             )
             return
         params = {
-            "lineItems.boughtAt.gte": _iso(gte),
-            "lineItems.boughtAt.lte": _iso(lte),
+            "lineItems.boughtAt.gte": iso(gte),
+            "lineItems.boughtAt.lte": iso(lte),
             "sort": "lineItems.boughtAt",
             "limit": limit,
             "offset": offset,
@@ -193,9 +196,6 @@ def _reconcile_page(
     grace_before: dt.datetime,
     result: ReconcileResult,
 ) -> None:
-    from orders.ingest import Outcome, upsert_orders_from_checkout_forms
-    from orders.models import Order
-
     ids = [str(f["id"]) for f in forms if isinstance(f, dict) and isinstance(f.get("id"), str)]
     with transaction.atomic():
         locked = lock_state(state.pk)
@@ -243,10 +243,10 @@ def _state_of(form: dict) -> tuple[str, str]:
 
 def _recent(form: dict, grace_before: dt.datetime) -> bool:
     """Changed at Allegro so recently that the journal may simply not have been polled yet."""
-    moments = [_parse_time(form.get("updatedAt"))]
+    moments = [parse_time(form.get("updatedAt"))]
     items = form.get("lineItems")
     for item in items if isinstance(items, list) else []:
         if isinstance(item, dict):
-            moments.append(_parse_time(item.get("boughtAt")))
+            moments.append(parse_time(item.get("boughtAt")))
     known = [m for m in moments if m is not None]
     return bool(known) and max(known) > grace_before

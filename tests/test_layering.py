@@ -1,0 +1,55 @@
+"""The floors of the code (DESIGN §1): core < channels < orders < sync. A floor imports only from
+floors below it, so channels and orders never import the sync engine, not even inside a
+function; and the sync engine hides no import inside a function without a comment saying why
+(a hidden import is how an import circle used to go unnoticed)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PROJECT = {path.parent.name for path in REPO.glob("*/__init__.py") if path.parent.name != "tests"}
+
+
+def imports(path: Path) -> list[tuple[int, str, bool]]:
+    """(line, imported module, inside a function?) of every absolute import of the file."""
+    found: list[tuple[int, str, bool]] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Import):
+                found.extend((child.lineno, alias.name, in_function) for alias in child.names)
+            elif isinstance(child, ast.ImportFrom) and child.level == 0 and child.module:
+                found.append((child.lineno, child.module, in_function))
+            inner = in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
+            visit(child, inner)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")), False)
+    return found
+
+
+def modules_of(app: str) -> list[Path]:
+    return sorted((REPO / app).rglob("*.py"))
+
+
+def test_the_floors_below_the_sync_engine_never_import_it():
+    upward = [
+        f"{path.relative_to(REPO)}:{line} imports {module}"
+        for app in ("core", "channels", "orders")
+        for path in modules_of(app)
+        for line, module, _local in imports(path)
+        if module == "sync" or module.startswith("sync.")
+    ]
+    assert upward == []
+
+
+def test_the_sync_engine_says_why_it_imports_inside_a_function():
+    unexplained = []
+    for path in modules_of("sync"):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for line, module, local in imports(path):
+            explained = "#" in lines[line - 1] or lines[line - 2].strip().startswith("#")
+            if local and module.split(".")[0] in PROJECT and not explained:
+                unexplained.append(f"{path.relative_to(REPO)}:{line} imports {module}")
+    assert unexplained == []
