@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -39,9 +40,7 @@ def check_cache() -> dict[str, Any]:
 
 
 def check_broker() -> dict[str, Any]:
-    from apilo.celery import app
-
-    with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
+    with current_app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
         return {"ok": True, "transport": conn.transport_cls}
 

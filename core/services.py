@@ -22,7 +22,7 @@ from django_scopes import scope, scopes_disabled
 from core.emails import canonical_email, email_in_use, users_with_email
 from core.mail import send_templated_mail
 from core.models import Invitation, Membership, Role, Tenant
-from orders.services import seed_default_statuses
+from core.signals import tenant_created
 
 INVITATION_SALT = "apilo.invitation"
 
@@ -76,10 +76,11 @@ def email_taken_message() -> str:
 
 @transaction.atomic
 def create_tenant(*, name: str, slug: str, owner: AbstractBaseUser) -> Tenant:
-    """A new seller company with its owner as administrator and the default statuses."""
+    """A new seller company with its owner as administrator; the apps above add what a company
+    starts with (the default statuses) through core.signals.tenant_created."""
     tenant = Tenant.objects.create(name=name.strip(), slug=slug)
     Membership.objects.create(tenant=tenant, user=owner, role=Role.ADMINISTRATOR)
-    seed_default_statuses(tenant)
+    tenant_created.send(sender=Tenant, tenant=tenant)
     return tenant
 
 

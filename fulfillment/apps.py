@@ -9,7 +9,13 @@ class FulfillmentConfig(AppConfig):
     verbose_name = _("Fulfillment")
 
     def ready(self) -> None:
+        # Imported here: an app's modules load only once every app is registered.
         from channels.signals import channel_connected
+        from fulfillment.receivers import queue_pushes_of_status_changes
         from fulfillment.services.carriers import refresh_when_connected
+        from orders.signals import status_changes_to_tell
 
         channel_connected.connect(refresh_when_connected, dispatch_uid="fulfillment.carriers")
+        status_changes_to_tell.connect(
+            queue_pushes_of_status_changes, dispatch_uid="fulfillment.status_pushes"
+        )

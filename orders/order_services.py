@@ -26,6 +26,7 @@ from django_scopes import scope
 
 from core.models import Tenant
 from orders.models import Order, OrderEvent, OrderEventKind, OrderStatus, OrderStatusCount
+from orders.signals import status_changes_to_tell
 
 
 class ChangeSource(StrEnum):
@@ -103,10 +104,8 @@ def after_status_changes(
 ) -> None:
     """after_status_change for many orders at once (imports and bulk changes): the same steps,
     with each lookup done once per batch rather than once per order."""
-    from fulfillment.services.push import queue_status_pushes
-
     if tell_allegro and source != ChangeSource.ALLEGRO:
-        queue_status_pushes(changes, actor, source)
+        status_changes_to_tell.send(sender=Order, changes=changes, actor=actor, source=source)
 
 
 def adjust_status_counts(tenant_id: int, deltas: dict[int, int]) -> None:
