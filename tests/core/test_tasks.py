@@ -46,7 +46,7 @@ def eager():
 
 @pytest.mark.django_db
 def test_a_tenant_task_reads_its_tenant_only(tenant, other_tenant):
-    from tests.orders_domain.builders import channel_of
+    from tests.support.channels import channel_of
 
     channel_of(tenant, "AL", "Alfa Allegro")
     channel_of(other_tenant, "BE", "Beta Allegro")

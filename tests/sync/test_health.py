@@ -14,7 +14,8 @@ from django_scopes import scope
 
 from orders.ingest import upsert_order_from_checkout_form
 from sync.models import ChannelSyncState, StuckCheckoutForm
-from tests.orders_domain.builders import channel_of, form_bought_at
+from tests.support.channels import channel_of
+from tests.support.orders import form_bought_at
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from django.conf import settings
 from apilo.celery import app
 from core.tasks import TenantTask
 from sync import tasks
-from tests.sync.conftest import SELLER, state_of, wait_until
-from tests.sync.helpers import external_ids
+from tests.celery_support import wait_until
+from tests.sync.helpers import SELLER, external_ids, state_of
 
 OLD_TO_NEW = {
     "channels.tasks.poll_due_channels": "sync.tasks.poll_due_channels",
