@@ -216,7 +216,7 @@ class FulfillmentPush(TenantOwnedModel):
     requests = models.PositiveIntegerField(default=0)
     # When the sweeper should look at it again (a pending row only).
     next_attempt_at = models.DateTimeField()
-    # Why the last try did not finish it: our code (put in words by services.push.reason_text)
+    # Why the last try did not finish it: our code (put in words by services.push.reasons)
     # and Allegro's own words, if any. Shown on the order and the channel.
     error_code = models.CharField(max_length=40, blank=True, default="")
     error_detail = models.CharField(max_length=500, blank=True, default="")
