@@ -12,7 +12,7 @@ from django.utils import timezone
 from channels.clients.allegro import AllegroClient, AllegroConflict, AllegroShipment
 from channels.models import SalesChannel
 from channels.services.api import on_behalf
-from fulfillment.models import FulfillmentPush, PushKind, PushState, Shipment
+from fulfillment.models import FulfillmentPush, PushError, PushKind, PushState, Shipment
 from fulfillment.services.push.outcomes import Finisher
 from orders.models import Order
 
@@ -50,14 +50,14 @@ def _confirmed_status(push: FulfillmentPush) -> str | None:
 
 def send_status(
     push: FulfillmentPush, order: Order, channel: SalesChannel, finish: Finisher
-) -> str:
+) -> PushState:
     target = push.target_status
     # Only PUT when the status actually changes (100 changes per order, ever). The order's
     # field alone could be a stale read of Allegro; our own last confirmed push must agree
     # (looked up only when the field says Allegro has the target already).
     if order.fulfillment_status == target and _confirmed_status(push) in (None, target):
         finish.add(push, PushState.SKIPPED, fulfillment_status=target)
-        return "skipped"
+        return PushState.SKIPPED
     revision = order.revision
     for _conflict in range(MAX_CONFLICT_RETRIES):
         try:
@@ -75,10 +75,10 @@ def send_status(
             current = (form.get("fulfillment") or {}).get("status")
             if current == target:
                 finish.add(push, PushState.SKIPPED, fulfillment_status=target)
-                return "skipped"
+                return PushState.SKIPPED
             continue
         finish.add(push, PushState.SENT, fulfillment_status=target)
-        return "sent"
+        return PushState.SENT
     raise AllegroConflict("revision kept changing")
 
 
@@ -105,7 +105,7 @@ def _find_shipment(
 
 def send_shipment(
     push: FulfillmentPush, order: Order, channel: SalesChannel, finish: Finisher
-) -> str:
+) -> PushState:
     shipment = push.shipment
     assert shipment is not None
     if push.attempts > 1:
@@ -113,7 +113,7 @@ def send_shipment(
         found = _find_shipment(push, channel, order, shipment)
         if found is not None:
             finish.add(push, PushState.SENT, shipment_external_id=found.id)
-            return "sent"
+            return PushState.SENT
     try:
         shipment_id = _allegro(
             push,
@@ -130,8 +130,8 @@ def send_shipment(
         found = _find_shipment(push, channel, order, shipment)
         if found is not None:
             finish.add(push, PushState.SENT, shipment_external_id=found.id)
-            return "sent"
-        finish.add(push, PushState.FAILED, code="waybill_used", detail=exc.user_message)
-        return "failed"
+            return PushState.SENT
+        finish.add(push, PushState.FAILED, code=PushError.WAYBILL_USED, detail=exc.user_message)
+        return PushState.FAILED
     finish.add(push, PushState.SENT, shipment_external_id=shipment_id)
-    return "sent"
+    return PushState.SENT

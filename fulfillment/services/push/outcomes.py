@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
-from fulfillment.models import FulfillmentPush, PushKind, PushState, Shipment
+from fulfillment.models import FulfillmentPush, PushError, PushKind, PushState, Shipment
 from orders.allegro_form import form_hash
 from orders.models import Order, OrderEvent, OrderEventKind
 
@@ -68,8 +68,8 @@ def _event(push: FulfillmentPush, outcome: str, now: Any, **data: Any) -> OrderE
 @dataclass
 class Outcome:
     push: FulfillmentPush
-    state: str
-    code: str = ""
+    state: PushState
+    code: PushError | str = ""
     detail: str = ""
     # What Allegro's fulfillment status now is (a status push that went through).
     fulfillment_status: str = ""
@@ -85,7 +85,7 @@ class Finisher:
     write_each: bool = False
     outcomes: list[Outcome] = field(default_factory=list)
 
-    def add(self, push: FulfillmentPush, state: str, **kw: Any) -> None:
+    def add(self, push: FulfillmentPush, state: PushState, **kw: Any) -> None:
         self.outcomes.append(Outcome(push, state, **kw))
         if self.write_each:
             self.write()

@@ -25,7 +25,7 @@ from channels.clients.allegro import (
 from channels.models import SalesChannel
 from channels.services.api import call_batch
 from core.locking import lock_name, try_locks
-from fulfillment.models import FulfillmentPush, PushKind, PushState
+from fulfillment.models import FulfillmentPush, PushError, PushKind, PushState
 from fulfillment.services.push.kinds import send_shipment, send_status
 from fulfillment.services.push.outcomes import Finisher, supersede_older
 from fulfillment.services.push.reasons import permanent_code
@@ -71,6 +71,16 @@ class ProcessResult:
     retry_in: float | None = None
     # An unexpected error while sending this order (its rows stay pending for the sweeper).
     error: Exception | None = None
+
+    def add(self, outcome: PushState, push_id: int) -> None:
+        """Note how one of the order's pushes ended."""
+        by_outcome = {
+            PushState.SENT: self.sent,
+            PushState.SKIPPED: self.skipped,
+            PushState.SUPERSEDED: self.superseded,
+            PushState.FAILED: self.failed,
+        }
+        by_outcome[outcome].append(push_id)
 
 
 class _Stop(Exception):
@@ -218,7 +228,7 @@ def _send_orders(
                 try:
                     for row in rows:
                         outcome = _send(row, order, order.channel, deferred)
-                        getattr(results[order_id], outcome).append(row.pk)
+                        results[order_id].add(outcome, row.pk)
                 except _Stop as stop:
                     results[order_id].retry_in = stop.retry_in
                     stopped.add(order_id)
@@ -244,11 +254,11 @@ def _begin_attempt(push: FulfillmentPush) -> None:
 
 def _send(
     push: FulfillmentPush, order: Order, channel: SalesChannel, finisher: Finisher | None
-) -> str:
+) -> PushState:
     """Send one row. Its outcome is written now, or (a status row with a ``finisher``) with the
     batch's others at the end."""
     if not channel.is_connected:
-        _defer(push, "not_connected", settings.FULFILLMENT_NOT_CONNECTED_WAIT_SECONDS)
+        _defer(push, PushError.NOT_CONNECTED, settings.FULFILLMENT_NOT_CONNECTED_WAIT_SECONDS)
     finish = finisher or Finisher(write_each=True)
     _begin_attempt(push)
     try:
@@ -256,19 +266,19 @@ def _send(
             return send_status(push, order, channel, finish)
         return send_shipment(push, order, channel, finish)
     except AllegroRateLimited as exc:
-        _defer(push, "rate_limited", max(1.0, float(exc.retry_after)), detail="")
+        _defer(push, PushError.RATE_LIMITED, max(1.0, float(exc.retry_after)), detail="")
     except AllegroAuthRevoked:
-        _defer(push, "not_connected", settings.FULFILLMENT_NOT_CONNECTED_WAIT_SECONDS)
+        _defer(push, PushError.NOT_CONNECTED, settings.FULFILLMENT_NOT_CONNECTED_WAIT_SECONDS)
     except (AllegroTransientError, AllegroConflict) as exc:
-        code = "conflict" if isinstance(exc, AllegroConflict) else "transient"
+        code = PushError.CONFLICT if isinstance(exc, AllegroConflict) else PushError.TRANSIENT
         _defer(push, code, _backoff(push.attempts))
     except AllegroPermanentError as exc:
         finish.add(
             push, PushState.FAILED, code=permanent_code(exc, push.kind), detail=exc.user_message
         )
-        return "failed"
+        return PushState.FAILED
     except UnknownEnvironment:
-        _defer(push, "configuration", settings.FULFILLMENT_NOT_CONNECTED_WAIT_SECONDS)
+        _defer(push, PushError.CONFIGURATION, settings.FULFILLMENT_NOT_CONNECTED_WAIT_SECONDS)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -278,7 +288,7 @@ def _backoff(attempts: int) -> float:
     return delay * random.uniform(0.8, 1.2)
 
 
-def _defer(push: FulfillmentPush, code: str, seconds: float, detail: str = "") -> None:
+def _defer(push: FulfillmentPush, code: PushError, seconds: float, detail: str = "") -> None:
     now = timezone.now()
     FulfillmentPush.objects.filter(
         tenant_id=push.tenant_id, pk=push.pk, state=PushState.PENDING
