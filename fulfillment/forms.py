@@ -10,11 +10,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from channels import allegro_names
-from fulfillment.models import SettableFulfillment
 from fulfillment.services.carriers import OTHER, carriers_for, proposed_carrier
 from fulfillment.services.shipments import comment_prefill
 from notifications.renderer import validate_shipment_comment
-from orders.models import Order, OrderLine, OrderStatus, SystemStatus
+from orders.models import Order, OrderLine, OrderStatus, SettableFulfillment, SystemStatus
 
 NONE_LABEL = _("— no change on Allegro —")
 NO_CARRIER_LABEL = _("— choose the carrier —")

@@ -21,19 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from core.models import TenantOwnedModel
-
-
-class SettableFulfillment(models.TextChoices):
-    """Allegro fulfillment statuses a seller can set. RETURNED is Allegro's own (422 if sent)."""
-
-    NEW = "NEW", "NEW"
-    PROCESSING = "PROCESSING", "PROCESSING"
-    READY_FOR_SHIPMENT = "READY_FOR_SHIPMENT", "READY_FOR_SHIPMENT"
-    READY_FOR_PICKUP = "READY_FOR_PICKUP", "READY_FOR_PICKUP"
-    SENT = "SENT", "SENT"
-    PICKED_UP = "PICKED_UP", "PICKED_UP"
-    CANCELLED = "CANCELLED", "CANCELLED"
-    SUSPENDED = "SUSPENDED", "SUSPENDED"
+from orders.models import SettableFulfillment
 
 
 class StatusMapping(TenantOwnedModel):
@@ -192,6 +180,49 @@ class PushState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class PushError(models.TextChoices):
+    """Why a push's last try did not finish it, in the seller's words (shown on the order and
+    the channel; Allegro's own words, if any, go beside it in ``error_detail``)."""
+
+    TRANSIENT = (
+        "transient",
+        _("Allegro did not answer or had an error. apilo tries again by itself."),
+    )
+    RATE_LIMITED = (
+        "rate_limited",
+        _("Allegro's request limit was reached; apilo waits for it and tries again."),
+    )
+    NOT_CONNECTED = (
+        "not_connected",
+        _(
+            "The sales channel is not connected to Allegro. The change is sent once the "
+            "channel is authorized again."
+        ),
+    )
+    CONFLICT = "conflict", _("The buyer kept changing the order on Allegro; apilo tries again.")
+    CHANGE_LIMIT = (
+        "change_limit",
+        _(
+            "Allegro refused: this order's status was already changed on Allegro the maximum "
+            "number of times (100). Set it in Allegro's own panel if needed."
+        ),
+    )
+    REFUSED = "refused", _("Allegro refused the change.")
+    NOT_FOUND = (
+        "not_found",
+        _("Allegro no longer knows this order (it may have been merged into another purchase)."),
+    )
+    WAYBILL_REFUSED = "waybill_refused", _("Allegro refused the tracking number.")
+    WAYBILL_USED = (
+        "waybill_used",
+        _("Allegro refused the tracking number: it is already used on too many orders."),
+    )
+    CONFIGURATION = (
+        "configuration",
+        _("The channel's Allegro environment is not configured on this server."),
+    )
+
+
 class FulfillmentPush(TenantOwnedModel):
     order = models.ForeignKey(
         "orders.Order", on_delete=models.CASCADE, related_name="+", db_index=False
@@ -216,9 +247,9 @@ class FulfillmentPush(TenantOwnedModel):
     requests = models.PositiveIntegerField(default=0)
     # When the sweeper should look at it again (a pending row only).
     next_attempt_at = models.DateTimeField()
-    # Why the last try did not finish it: our code (put in words by services.push.reason_text)
-    # and Allegro's own words, if any. Shown on the order and the channel.
-    error_code = models.CharField(max_length=40, blank=True, default="")
+    # Why the last try did not finish it (put in words by services.push.reasons.reason_text,
+    # with Allegro's own words, if any). Shown on the order and the channel.
+    error_code = models.CharField(max_length=40, choices=PushError.choices, blank=True, default="")
     error_detail = models.CharField(max_length=500, blank=True, default="")
     error_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -121,6 +121,17 @@ class FulfillmentStatus(models.TextChoices):
     RETURNED = "RETURNED", FULFILLMENT_STATUSES["RETURNED"]
 
 
+# The fulfillment statuses a seller can set: all but RETURNED, Allegro's own (422 if sent).
+SettableFulfillment = models.TextChoices(
+    "SettableFulfillment",
+    [
+        (status.name, (status.value, status.label))
+        for status in FulfillmentStatus
+        if status != FulfillmentStatus.RETURNED
+    ],
+)
+
+
 class PaymentStatus(models.TextChoices):
     """How much of the total the buyer has paid: an axis of its own, next to the status."""
 

@@ -20,7 +20,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -159,6 +159,15 @@ class AllegroResponse:
     data: Any
     headers: Mapping[str, str]
     trace_id: str
+
+
+@dataclass(frozen=True)
+class AllegroShipment:
+    """A shipment (waybill) on a checkout form, as Allegro lists it."""
+
+    id: str
+    carrier_id: str
+    waybill: str
 
 
 # --------------------------------------------------------------------------- sessions
@@ -356,6 +365,90 @@ class AllegroClient:
         if not isinstance(data, dict) or not data.get("id") or not data.get("login"):
             raise AllegroTransientError("Malformed /me response")
         return data
+
+    # ------------------------------------------------------------------ orders
+    def get_checkout_form(
+        self, form_id: str, *, access_token: str, log_context: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The checkout form as Allegro has it now."""
+        data = self.request(
+            "GET",
+            f"/order/checkout-forms/{form_id}",
+            access_token=access_token,
+            log_context=log_context,
+        ).data
+        if not isinstance(data, dict):
+            raise AllegroTransientError("Malformed checkout form")
+        return data
+
+    def set_fulfillment_status(
+        self,
+        form_id: str,
+        status: str,
+        revision: str = "",
+        *,
+        access_token: str,
+        log_context: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Set the order's fulfillment status. With the form's ``revision``, Allegro answers
+        409 (AllegroConflict) when the buyer changed the order since."""
+        self.request(
+            "PUT",
+            f"/order/checkout-forms/{form_id}/fulfillment",
+            access_token=access_token,
+            params={"checkoutForm.revision": revision} if revision else None,
+            json={"status": status},
+            log_context=log_context,
+        )
+
+    def list_shipments(
+        self, form_id: str, *, access_token: str, log_context: Mapping[str, Any] | None = None
+    ) -> list[AllegroShipment]:
+        """The shipments (waybills) already on the order."""
+        data = self.request(
+            "GET",
+            f"/order/checkout-forms/{form_id}/shipments",
+            access_token=access_token,
+            log_context=log_context,
+        ).data
+        entries = data.get("shipments") if isinstance(data, dict) else None
+        return [
+            AllegroShipment(
+                id=str(entry.get("id") or ""),
+                carrier_id=str(entry.get("carrierId") or ""),
+                waybill=str(entry.get("waybill") or ""),
+            )
+            for entry in entries or []
+            if isinstance(entry, dict)
+        ]
+
+    def add_shipment(
+        self,
+        form_id: str,
+        *,
+        carrier_id: str,
+        waybill: str,
+        carrier_name: str = "",
+        line_ids: Sequence[str] = (),
+        access_token: str,
+        log_context: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Add a waybill to the order (``carrier_name`` only for carrier OTHER; no
+        ``line_ids``: every line). Returns Allegro's id of the shipment ("" if it gave none).
+        409 (AllegroConflict): already on the order, or the waybill is used too often."""
+        body: dict[str, Any] = {"carrierId": carrier_id, "waybill": waybill}
+        if carrier_id == "OTHER":
+            body["carrierName"] = carrier_name[:30]  # Allegro's limit
+        if line_ids:
+            body["lineItems"] = [{"id": line_id} for line_id in line_ids]
+        data = self.request(
+            "POST",
+            f"/order/checkout-forms/{form_id}/shipments",
+            access_token=access_token,
+            json=body,
+            log_context=log_context,
+        ).data
+        return str(data.get("id") or "") if isinstance(data, dict) else ""
 
     def _classify(self, response: requests.Response) -> AllegroResponse:
         status = response.status_code

@@ -1,7 +1,8 @@
 """Calling the Allegro REST API on behalf of a channel: the token dance around the client.
 
-``call()`` gets a valid token (refreshing when due), makes the call, and on a 401 refreshes once
-(single-flight) and retries; a second 401 means the grant is dead and the account moves to
+``call()`` (and ``on_behalf()``, for the client's typed endpoints) gets a valid token
+(refreshing when due), makes the call, and on a 401 refreshes once (single-flight) and
+retries; a second 401 means the grant is dead and the account moves to
 "re-authorization needed". A successful call records ``last_contact_at`` (at most once a minute
 per channel, so a busy account does not write on every call).
 
@@ -11,12 +12,12 @@ channel's token is read once and the contact recorded once, when the block ends.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import Q
 from django.utils import timezone
@@ -39,6 +40,8 @@ from channels.services.tokens import (
 CONTACT_RESOLUTION = timedelta(seconds=60)
 # A token kept by call_batch() is read again when it has less than this left.
 BATCH_TOKEN_MIN_VALIDITY = timedelta(seconds=60)
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -84,14 +87,26 @@ def call(
 ) -> AllegroResponse:
     """One API call for the channel. Raises the client's error classes (AllegroAuthRevoked when
     the account needs re-authorization). Must not run inside a transaction."""
+    return on_behalf(
+        channel, AllegroClient.request, method, path, params=params, json=json, client=client
+    )
+
+
+def on_behalf(
+    channel: SalesChannel,
+    endpoint: Callable[..., T],
+    *args: Any,
+    client: AllegroClient | None = None,
+    **kwargs: Any,
+) -> T:
+    """Call one of the client's endpoints (``AllegroClient.set_fulfillment_status``, …) for the
+    channel: its token and log context are passed in, a 401 refreshes once. As ``call()``."""
     client = client or client_for(channel)
     context = {"tenant": channel.tenant_id, "channel": channel.pk}
     batch = _current_batch.get()
     token = _token_for(channel.pk, client, batch)
     try:
-        response = client.request(
-            method, path, access_token=token.value, params=params, json=json, log_context=context
-        )
+        result = endpoint(client, *args, access_token=token.value, log_context=context, **kwargs)
     except AllegroUnauthorized:
         if batch is not None:
             batch.tokens.pop(channel.pk, None)
@@ -101,13 +116,8 @@ def call(
         if batch is not None:
             batch.tokens[channel.pk] = token
         try:
-            response = client.request(
-                method,
-                path,
-                access_token=token.value,
-                params=params,
-                json=json,
-                log_context=context,
+            result = endpoint(
+                client, *args, access_token=token.value, log_context=context, **kwargs
             )
         except AllegroUnauthorized as exc:
             if batch is not None:
@@ -120,7 +130,7 @@ def call(
         batch.contacted.add(channel.pk)
     else:
         record_contact(channel.pk)
-    return response
+    return result
 
 
 def record_contact(channel_id: int) -> None:

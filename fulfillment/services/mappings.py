@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from django.db import transaction
 
 from channels.models import SalesChannel
-from fulfillment.models import ChannelFulfillmentSettings, SettableFulfillment, StatusMapping
-from orders.models import OrderStatus, SystemStatus
+from fulfillment.models import ChannelFulfillmentSettings, StatusMapping
+from orders.models import OrderStatus, SettableFulfillment, SystemStatus
 
 DEFAULTS: dict[str, str] = {
     SystemStatus.IN_PROGRESS: SettableFulfillment.PROCESSING,

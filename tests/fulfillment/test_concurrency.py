@@ -1,4 +1,4 @@
-"""The per-order sender lock, proven (fulfillment.services.push.order_locks).
+"""The per-order sender lock, proven (fulfillment.services.push.sender.order_locks).
 
 Two workers dispatch the pushes of one order at the same moment (a task from the change's
 on-commit and one from the sweeper, say). With the lock, one of them sends — the shipment first,
@@ -16,8 +16,8 @@ from django.db import connection
 from django_scopes import scope, scopes_disabled
 
 from fulfillment.models import PushState
-from fulfillment.services import push as push_module
 from fulfillment.services.push import process_order
+from fulfillment.services.push import sender as push_module
 from fulfillment.services.shipments import add_shipment
 from orders.models import Order, SystemStatus
 from orders.order_services import change_order_status
