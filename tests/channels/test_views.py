@@ -471,7 +471,7 @@ def test_the_seller_reads_the_count_in_polish(client, admin_user, channel, alleg
 
 
 def test_confirming_deletes_the_channel(admin_client, channel, allegro):
-    authorize(admin_client, channel)
+    authorize(admin_client, channel, SELLER_PASSWORD)
     assert admin_client.get(f"{LIST}{channel.pk}/delete/").status_code == 200
     response = admin_client.post(f"{LIST}{channel.pk}/delete/", follow=True)
     assert response.redirect_chain == [(LIST, 302)]
