@@ -70,8 +70,9 @@ from channels.services.api import call, call_batch
 from core.locking import lock_name, try_locks
 from fulfillment.models import FulfillmentPush, PushKind, PushState, Shipment
 from fulfillment.services.mappings import default_for, mapped_targets
+from orders import events
 from orders.allegro_form import form_hash
-from orders.models import Order, OrderEvent, OrderEventKind, OrderStatus
+from orders.models import Order, OrderEvent, OrderStatus
 
 logger = logging.getLogger("fulfillment.push")
 
@@ -440,7 +441,7 @@ def _supersede_older(
             pk__in=[row.pk for row, _latest in older],
             state=PushState.PENDING,
         ).update(state=PushState.SUPERSEDED, finished_at=now)
-        OrderEvent.objects.bulk_create(
+        events.record_all(
             [
                 _event(row, "superseded", now, replaced_by=latest.target_status)
                 for row, latest in older
@@ -449,19 +450,21 @@ def _supersede_older(
 
 
 def _event(push: FulfillmentPush, outcome: str, now: Any, **data: Any) -> OrderEvent:
-    body: dict[str, Any] = {"push": push.pk, "kind": push.kind, "outcome": outcome}
+    carried: dict[str, Any] = {}
     if push.kind == PushKind.STATUS:
-        body["target"] = push.target_status
+        carried["target"] = push.target_status
     elif push.shipment is not None:
-        body["waybill"] = push.shipment.waybill
-        body["carrier"] = push.shipment.carrier_label
-    body.update(data)
-    return OrderEvent(
+        carried["waybill"] = push.shipment.waybill
+        carried["carrier"] = push.shipment.carrier_label
+    return events.push_outcome(
         tenant_id=push.tenant_id,
         order_id=push.order_id,
-        kind=OrderEventKind.FULFILLMENT_PUSH,
-        data=body,
-        created_at=now,
+        push_id=push.pk,
+        push_kind=push.kind,
+        outcome=outcome,
+        at=now,
+        **carried,
+        **data,
     )
 
 
@@ -566,7 +569,7 @@ class _Finisher:
         now = timezone.now()
         with transaction.atomic():
             outcomes = _mark_finished(tenant_id, outcomes, now)
-            OrderEvent.objects.bulk_create(
+            events.record_all(
                 [
                     _event(
                         o.push,
