@@ -22,7 +22,7 @@ from django_scopes import scope, scopes_disabled
 from core.emails import canonical_email, email_in_use, users_with_email
 from core.mail import send_templated_mail
 from core.models import Invitation, Membership, Role, Tenant
-from orders.services import seed_default_statuses
+from orders.statuses import seed_default_statuses
 
 INVITATION_SALT = "apilo.invitation"
 

@@ -20,7 +20,7 @@ A form whose sha256 equals the stored one is skipped without any write.
 
 Order states in (DESIGN §4): see `_initial_status` and `_apply_allegro_changes`. Every status
 change made here comes from Allegro's own state and is followed up with source ALLEGRO, so none
-of them is pushed back to Allegro (orders.order_services.after_status_change).
+of them is pushed back to Allegro (orders.changes.after_status_change).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from django_scopes import get_scope, scope
 
 from core.locking import lock_name, lock_until_commit
 from core.models import CrossTenantWrite, Tenant
-from orders import events, order_services
+from orders import events
 from orders.allegro_form import (
     FormRejected,
     ParsedForm,
@@ -48,6 +48,7 @@ from orders.allegro_form import (
     form_hash,
     parse_checkout_form,
 )
+from orders.changes import ChangeSource, adjust_status_counts, after_status_changes
 from orders.models import (
     AllegroStatus,
     DeliveryMethod,
@@ -59,7 +60,6 @@ from orders.models import (
     StatusGroup,
     SystemStatus,
 )
-from orders.order_services import ChangeSource
 from orders.search import order_search_text
 
 if TYPE_CHECKING:
@@ -194,7 +194,7 @@ def _load_statuses(tenant: Tenant, channel: SalesChannel) -> _Statuses:
         if all(code in by_code for code in _NEEDED_CODES):
             break
         # A tenant without its built-ins (never seeded): seed them, as the import needs them.
-        from orders.services import seed_default_statuses
+        from orders.statuses import seed_default_statuses
 
         seed_default_statuses(tenant)
     chosen = next((s for s in rows if chosen_id and s.pk == chosen_id), None)
@@ -487,9 +487,9 @@ def _upsert(
     if work.deleted_line_ids:
         OrderLine.objects.filter(tenant=tenant, pk__in=work.deleted_line_ids).delete()
     events.record_all(work.events)
-    order_services.adjust_status_counts(tenant.pk, _count_deltas(work))
+    adjust_status_counts(tenant.pk, _count_deltas(work))
     _remember_delivery_methods(tenant, [*new_items, *changed_items])
-    order_services.after_status_changes(work.hooks, None, ChangeSource.ALLEGRO)
+    after_status_changes(work.hooks, None, ChangeSource.ALLEGRO)
 
     for item in new_items:
         order = by_external[item.external_id]
@@ -688,12 +688,12 @@ def mark_order_merged(
         work = _Work()
         now = timezone.now()
         _merge(old, new, statuses, work, now)
-        order_services.adjust_status_counts(tenant.pk, _count_deltas(work))
+        adjust_status_counts(tenant.pk, _count_deltas(work))
         for event in work.events:
             event.actor = actor
         old.save(update_fields=["merged_into", "status", "needs_attention", "updated_at"])
         events.record_all(work.events)
-        order_services.after_status_changes(work.hooks, actor, ChangeSource.ALLEGRO)
+        after_status_changes(work.hooks, actor, ChangeSource.ALLEGRO)
     return True
 
 

@@ -94,7 +94,7 @@ class OrderStatus(TenantOwnedModel):
 # external_id). Everything the order list filters, searches or sorts by is a column; the rest of
 # the checkout form (addresses, pickup point) is JSON, and the last form as received is kept in
 # `raw_form` for diagnosis. Writes go through orders.ingest (Allegro → order) and
-# orders.order_services (staff operations); nothing else writes these tables.
+# orders.changes (staff operations); nothing else writes these tables.
 
 
 class AllegroStatus(models.TextChoices):
@@ -450,8 +450,8 @@ class DeliveryMethod(TenantOwnedModel):
 class OrderStatusCount(TenantOwnedModel):
     """How many orders of the tenant have each status: the order list's tab counts without
     counting a million rows per page view. Kept exact by the services that set Order.status
-    (orders.ingest, orders.order_services) in the same transaction, through
-    `order_services.adjust_status_counts`; `recount_status_counts` rebuilds it."""
+    (orders.ingest, orders.changes) in the same transaction, through
+    `changes.adjust_status_counts`; `recount_status_counts` rebuilds it."""
 
     status = models.ForeignKey(OrderStatus, on_delete=models.CASCADE, related_name="+")
     count = models.BigIntegerField(default=0)

@@ -29,8 +29,8 @@ from fulfillment.services.mappings import shipment_status_for
 from notifications.catalogue import Context, Objects
 from notifications.renderer import TemplateProblem, problems, render_for
 from orders import events
+from orders.changes import OrderStatusError, change_order_status
 from orders.models import Order, OrderLine
-from orders.order_services import OrderStatusError, change_order_status
 from orders.search import add_tracking_number
 
 WAYBILL = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_/.]{0,63}")

@@ -1,4 +1,5 @@
-"""Staff operations on orders (status changes, alerts) and the status-change hook point.
+"""Staff changes of orders (one order's status, bulk status changes, handled alerts) and the
+status-change hook point.
 
 Every function runs inside the tenant's scope (the request's, or the task's) and locks the
 orders it changes with SELECT … FOR UPDATE (ordered by pk), so a staff change and an Allegro
