@@ -121,7 +121,7 @@ def connected_channel(control, secret: str, *, slug: str = "bench", alias: str =
     from channels.services.channels import create_channel
     from channels.services.tokens import store_pair_locked
     from core.models import Tenant
-    from orders.services import seed_default_statuses
+    from orders.statuses import seed_default_statuses
 
     settings.ALLEGRO_ENVIRONMENTS["local"].update(
         auth_url=control.base_url,

@@ -264,9 +264,9 @@ def build(args: argparse.Namespace) -> dict:
 
     from channels.models import ConnectionState, SalesChannel
     from core.models import Membership, Tenant
+    from orders.changes import recount_status_counts
     from orders.models import DeliveryMethod
-    from orders.order_services import recount_status_counts
-    from orders.services import seed_default_statuses
+    from orders.statuses import seed_default_statuses
 
     tables = ("orders_order", "orders_orderline", "orders_orderevent")
     timings = {}

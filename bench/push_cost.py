@@ -58,8 +58,8 @@ def measure(channel, order_ids: list[int], sandbox, client_id: str) -> dict:
     from fulfillment.models import FulfillmentPush, PushState
     from fulfillment.services.mappings import default_for
     from fulfillment.tasks import push_order, push_orders
+    from orders.changes import bulk_change_status
     from orders.models import OrderStatus, SystemStatus
-    from orders.order_services import bulk_change_status
 
     tenant = channel.tenant
     with scope(tenant=tenant):

@@ -92,8 +92,8 @@ def main() -> None:
     from apilo.celery import app
     from fulfillment.models import FulfillmentPush, PushState
     from fulfillment.services import mappings
+    from orders.changes import bulk_change_status, change_order_status
     from orders.models import Order, OrderStatus
-    from orders.order_services import bulk_change_status, change_order_status
     from tests.celery_support import CeleryProcess
 
     env, channel, user, orders = _common.push_setup(sandbox, args.orders)

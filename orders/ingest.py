@@ -20,7 +20,7 @@ A form whose sha256 equals the stored one is skipped without any write.
 
 Order states in (DESIGN §4): see `_initial_status` and `_apply_allegro_changes`. Every status
 change made here comes from Allegro's own state and is followed up with source ALLEGRO, so none
-of them is pushed back to Allegro (orders.order_services.after_status_change).
+of them is pushed back to Allegro (orders.changes.after_status_change).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from django_scopes import get_scope, scope
 
 from core.locking import lock_name, lock_until_commit
 from core.models import CrossTenantWrite, Tenant
-from orders import order_services
+from orders import events
 from orders.allegro_form import (
     FormRejected,
     ParsedForm,
@@ -48,19 +48,18 @@ from orders.allegro_form import (
     form_hash,
     parse_checkout_form,
 )
+from orders.changes import ChangeSource, adjust_status_counts, after_status_changes
 from orders.models import (
     AllegroStatus,
     DeliveryMethod,
     Order,
     OrderEvent,
-    OrderEventKind,
     OrderLine,
     OrderNumberCounter,
     OrderStatus,
     StatusGroup,
     SystemStatus,
 )
-from orders.order_services import ChangeSource
 from orders.search import order_search_text
 
 if TYPE_CHECKING:
@@ -195,7 +194,7 @@ def _load_statuses(tenant: Tenant, channel: SalesChannel) -> _Statuses:
         if all(code in by_code for code in _NEEDED_CODES):
             break
         # A tenant without its built-ins (never seeded): seed them, as the import needs them.
-        from orders.services import seed_default_statuses
+        from orders.statuses import seed_default_statuses
 
         seed_default_statuses(tenant)
     chosen = next((s for s in rows if chosen_id and s.pk == chosen_id), None)
@@ -436,9 +435,7 @@ def _upsert(
             order, previous_allegro, previous_fulfillment, statuses, work
         )
         if not changes:
-            work.events.append(
-                _event(order, OrderEventKind.UPDATED, {"revision": order.revision}, now)
-            )
+            work.events.append(events.updated_from_allegro(order, now))
         _sync_lines(order, item.parsed.lines, existing_lines[order.pk], work)
         work.saved_orders.append(order)
         by_external[item.external_id] = order
@@ -465,19 +462,7 @@ def _upsert(
             by_external[item.external_id] = order
         Order.objects.bulk_create(new_orders)
         for order in new_orders:
-            work.events.append(
-                _event(
-                    order,
-                    OrderEventKind.IMPORTED,
-                    {
-                        "number": order.number,
-                        "allegro_status": order.allegro_status,
-                        "status_name": order.status.name,
-                        "warnings": len(order.parse_warnings),
-                    },
-                    now,
-                )
-            )
+            work.events.append(events.imported(order, now))
             work.hooks.append((order, None))
             work.moves.append((None, order.status_id))
         for item in new_items:
@@ -501,11 +486,10 @@ def _upsert(
         OrderLine.objects.bulk_update(work.changed_lines, _LINE_FIELDS)
     if work.deleted_line_ids:
         OrderLine.objects.filter(tenant=tenant, pk__in=work.deleted_line_ids).delete()
-    if work.events:
-        OrderEvent.objects.bulk_create(work.events)
-    order_services.adjust_status_counts(tenant.pk, _count_deltas(work))
+    events.record_all(work.events)
+    adjust_status_counts(tenant.pk, _count_deltas(work))
     _remember_delivery_methods(tenant, [*new_items, *changed_items])
-    order_services.after_status_changes(work.hooks, None, ChangeSource.ALLEGRO)
+    after_status_changes(work.hooks, None, ChangeSource.ALLEGRO)
 
     for item in new_items:
         order = by_external[item.external_id]
@@ -572,17 +556,6 @@ def _sync_lines(
     work.deleted_line_ids.extend(line.pk for key, line in existing.items() if key not in seen)
 
 
-def _event(order: Order, kind: str, data: dict, now: dt.datetime, message: str = "") -> OrderEvent:
-    return OrderEvent(
-        tenant_id=order.tenant_id,
-        order=order,
-        kind=kind,
-        data=data,
-        message=message,
-        created_at=now,
-    )
-
-
 def _initial_status(allegro_status: str, statuses: _Statuses) -> OrderStatus:
     """A new order's status: paid → the channel's import status; cancelled → cancelled;
     bought / filled in / unknown → unconfirmed (its data may still change)."""
@@ -596,16 +569,14 @@ def _initial_status(allegro_status: str, statuses: _Statuses) -> OrderStatus:
 def _set_status(order: Order, new: OrderStatus, work: _Work) -> None:
     previous = order.status
     order.status = new
-    work.events.append(
-        order_services.status_change_event(order, previous, new, None, ChangeSource.ALLEGRO)
-    )
+    work.events.append(events.status_change(order, previous, new, None, ChangeSource.ALLEGRO))
     work.hooks.append((order, previous))
     work.moves.append((previous.pk, new.pk))
 
 
-def _alert(order: Order, code: str, data: dict, work: _Work, now: dt.datetime) -> None:
+def _alert(order: Order, alert: OrderEvent, work: _Work) -> None:
     order.needs_attention = True
-    work.events.append(_event(order, OrderEventKind.ALERT, {"code": code, **data}, now))
+    work.events.append(alert)
 
 
 def _apply_allegro_changes(
@@ -628,12 +599,7 @@ def _apply_allegro_changes(
     if order.allegro_status != previous_allegro:
         said = True
         work.events.append(
-            _event(
-                order,
-                OrderEventKind.ALLEGRO_STATUS_CHANGED,
-                {"from": previous_allegro, "to": order.allegro_status},
-                now,
-            )
+            events.allegro_status_change(order, previous_allegro, order.allegro_status, now)
         )
         if order.allegro_status == AllegroStatus.READY_FOR_PROCESSING:
             if order.status_id == statuses.unconfirmed.pk:
@@ -642,19 +608,14 @@ def _apply_allegro_changes(
             if order.status.system_code == SystemStatus.CANCELLED:
                 pass
             elif _is_shipped(order.status):
-                _alert(
-                    order, "cancelled_after_shipping", {"status_name": order.status.name}, work, now
-                )
+                _alert(order, events.cancelled_after_shipping(order, order.status.name, now), work)
             else:
                 _set_status(order, statuses.cancelled, work)
     if order.fulfillment_status != previous_fulfillment:
         said = True
         work.events.append(
-            _event(
-                order,
-                OrderEventKind.FULFILLMENT_CHANGED,
-                {"from": previous_fulfillment, "to": order.fulfillment_status},
-                now,
+            events.fulfillment_status_change(
+                order, previous_fulfillment, order.fulfillment_status, now
             )
         )
     return said
@@ -687,16 +648,12 @@ def _merge(old: Order, new: Order, statuses: _Statuses, work: _Work, now: dt.dat
     """Link `old` to the order Allegro merged it into and close it."""
     old.merged_into = new
     old.updated_at = now
-    work.events.append(
-        _event(old, OrderEventKind.MERGED, {"into_number": new.number, "into_id": new.pk}, now)
-    )
-    work.events.append(
-        _event(new, OrderEventKind.MERGED, {"from_number": old.number, "from_id": old.pk}, now)
-    )
+    work.events.append(events.merged_into(old, new, now))
+    work.events.append(events.merged_from(new, old, now))
     if old.status.system_code == SystemStatus.CANCELLED:
         return
     if _is_shipped(old.status):
-        _alert(old, "merged_after_shipping", {"into_number": new.number}, work, now)
+        _alert(old, events.merged_after_shipping(old, new.number, now), work)
     else:
         _set_status(old, statuses.cancelled, work)
 
@@ -731,12 +688,12 @@ def mark_order_merged(
         work = _Work()
         now = timezone.now()
         _merge(old, new, statuses, work, now)
-        order_services.adjust_status_counts(tenant.pk, _count_deltas(work))
+        adjust_status_counts(tenant.pk, _count_deltas(work))
         for event in work.events:
             event.actor = actor
         old.save(update_fields=["merged_into", "status", "needs_attention", "updated_at"])
-        OrderEvent.objects.bulk_create(work.events)
-        order_services.after_status_changes(work.hooks, actor, ChangeSource.ALLEGRO)
+        events.record_all(work.events)
+        after_status_changes(work.hooks, actor, ChangeSource.ALLEGRO)
     return True
 
 

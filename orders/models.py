@@ -9,7 +9,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from channels import allegro_names
 from channels.allegro_names import CHECKOUT_FORM_STATUSES, FULFILLMENT_STATUSES, PAYMENT_TYPES
 from core.models import TenantOwnedModel
 
@@ -95,7 +94,7 @@ class OrderStatus(TenantOwnedModel):
 # external_id). Everything the order list filters, searches or sorts by is a column; the rest of
 # the checkout form (addresses, pickup point) is JSON, and the last form as received is kept in
 # `raw_form` for diagnosis. Writes go through orders.ingest (Allegro → order) and
-# orders.order_services (staff operations); nothing else writes these tables.
+# orders.changes (staff operations); nothing else writes these tables.
 
 
 class AllegroStatus(models.TextChoices):
@@ -391,8 +390,9 @@ class OrderEvent(TenantOwnedModel):
     """One entry of an order's timeline: what happened, when, and who did it (null: the system).
 
     `data` holds the facts (e.g. status names from → to, as they were at the time); the text
-    shown is built from kind + data in the reader's language (orders.templatetags-free: see
-    `describe()`), and `message` carries free text such as an alert's explanation.
+    shown is built from kind + data in the reader's language (`describe()`), and `message`
+    carries free text such as an alert's explanation. Rows are built and written only by
+    orders.events, which also holds the words.
     """
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
@@ -414,53 +414,10 @@ class OrderEvent(TenantOwnedModel):
         return f"{self.kind} @ {self.created_at:%Y-%m-%d %H:%M}"
 
     def describe(self) -> str:
-        """The entry as a sentence in the active language."""
-        data = self.data or {}
-        if self.kind == OrderEventKind.STATUS_CHANGED:
-            return _("Status: %(from)s → %(to)s") % {
-                "from": data.get("from_name") or "—",
-                "to": data.get("to_name") or "—",
-            }
-        if self.kind in (OrderEventKind.ALLEGRO_STATUS_CHANGED, OrderEventKind.FULFILLMENT_CHANGED):
-            # Allegro's codes in data, Allegro's names in the sentence.
-            table = (
-                "checkout" if self.kind == OrderEventKind.ALLEGRO_STATUS_CHANGED else "fulfillment"
-            )
-            return _("%(what)s: %(from)s → %(to)s") % {
-                "what": self.get_kind_display(),
-                "from": allegro_names.name(table, data.get("from")) or "—",
-                "to": allegro_names.name(table, data.get("to")) or "—",
-            }
-        if self.kind == OrderEventKind.IMPORTED:
-            return _("Imported from Allegro as %(number)s (Allegro status %(allegro)s).") % {
-                "number": data.get("number", ""),
-                "allegro": allegro_names.name("checkout", data.get("allegro_status")) or "—",
-            }
-        if self.kind == OrderEventKind.UPDATED:
-            # The revision in data is Allegro's version tag: nothing a seller reads.
-            return _("Order details updated from Allegro.")
-        if self.kind == OrderEventKind.ALERT:
-            if data.get("code") == "cancelled_after_shipping":
-                return _(
-                    "Cancelled on Allegro after it was shipped (status “%(status)s”). The status "
-                    "was not changed: stop the parcel or contact the buyer."
-                ) % {"status": data.get("status_name", "")}
-            if data.get("code") == "merged_after_shipping":
-                return _(
-                    "Allegro merged this purchase into order %(number)s after it was shipped. "
-                    "The status was not changed."
-                ) % {"number": data.get("into_number", "")}
-        if self.kind == OrderEventKind.MERGED:
-            if data.get("into_number"):
-                return _("Allegro merged this purchase into order %(number)s.") % {
-                    "number": data["into_number"]
-                }
-            return _("Includes the purchase imported earlier as %(number)s.") % {
-                "number": data.get("from_number", "")
-            }
-        if self.kind == OrderEventKind.ATTENTION_CLEARED:
-            return _("Alert marked as handled.")
-        return self.message or self.get_kind_display()
+        """The entry as a sentence in the active language (the words: orders.events)."""
+        from orders.events import describe
+
+        return describe(self)
 
 
 class OrderNumberCounter(TenantOwnedModel):
@@ -504,8 +461,8 @@ class DeliveryMethod(TenantOwnedModel):
 class OrderStatusCount(TenantOwnedModel):
     """How many orders of the tenant have each status: the order list's tab counts without
     counting a million rows per page view. Kept exact by the services that set Order.status
-    (orders.ingest, orders.order_services) in the same transaction, through
-    `order_services.adjust_status_counts`; `recount_status_counts` rebuilds it."""
+    (orders.ingest, orders.changes) in the same transaction, through
+    `changes.adjust_status_counts`; `recount_status_counts` rebuilds it."""
 
     status = models.ForeignKey(OrderStatus, on_delete=models.CASCADE, related_name="+")
     count = models.BigIntegerField(default=0)

@@ -1,7 +1,7 @@
 """Read side of the order list: tabs, filters, search, sort and keyset pagination.
 
 Every function takes the tenant explicitly and filters by it (besides django-scopes), and every
-id a filter names has already been checked against the tenant's own rows (forms_orders), so a
+id a filter names has already been checked against the tenant's own rows (orders.forms), so a
 filter can only ever narrow the tenant's orders.
 
 Keyset pagination: a page is the `PAGE_SIZE` rows after (or before) a cursor on

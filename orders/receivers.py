@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.models import Tenant
-from orders.services import seed_default_statuses
+from orders.statuses import seed_default_statuses
 
 
 def seed_statuses_of_new_tenant(sender: Any, tenant: Tenant, **kwargs: Any) -> None:

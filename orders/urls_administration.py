@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from orders import views_administration as views
+from orders import views_statuses as views
 
 urlpatterns = [
     path("", views.status_list, name="list"),

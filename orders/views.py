@@ -1,6 +1,6 @@
 """Order list and order detail (the dashboard, which shows sync health too, is sync/views.py).
-Thin: reads through orders.queries, writes through orders.order_services. Every view runs
-inside the tenant's scope (core.middleware)."""
+Thin: reads through orders.queries, writes through orders.changes. Every view runs inside the
+tenant's scope (core.middleware)."""
 
 from __future__ import annotations
 
@@ -19,14 +19,14 @@ from django.views.decorators.http import require_GET, require_POST
 from channels.models import SalesChannel
 from orders import queries
 from orders.allegro_form import warnings_in_words
-from orders.forms_orders import BulkStatusForm, OrderListForm, StatusChoiceForm
-from orders.models import DeliveryMethod, Order, OrderStatus
-from orders.order_services import (
+from orders.changes import (
     OrderStatusError,
     bulk_change_status,
     change_order_status,
     resolve_attention,
 )
+from orders.forms import BulkStatusForm, OrderListForm, StatusChoiceForm
+from orders.models import DeliveryMethod, Order, OrderStatus
 
 # Query-string keys the list understands; everything else is dropped from links.
 _LIST_KEYS = (

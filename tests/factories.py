@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django_scopes import scope
 
 from core.models import Membership, Role, Tenant
-from orders.services import seed_default_statuses
+from orders.statuses import seed_default_statuses
 
 DEFAULT_PASSWORD = "Correct-Horse-42"
 

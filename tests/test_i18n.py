@@ -224,14 +224,14 @@ def test_order_events_name_allegros_statuses(kind, data, polish):
     ],
 )  # fmt: skip
 def test_pushes_read_as_passed_on_to_allegro_not_as_shipped(data, polish):
-    from fulfillment.templatetags.fulfillment import fulfillment_event_text
+    from fulfillment.timeline import fulfillment_event_text
 
     with translation.override("pl"):
         assert fulfillment_event_text(_event("fulfillment_push", **data)) == polish
 
 
 def test_a_shipment_entry_says_it_is_passed_on_to_allegro():
-    from fulfillment.templatetags.fulfillment import fulfillment_event_text
+    from fulfillment.timeline import fulfillment_event_text
 
     event = _event("shipment_added", carrier="InPost", waybill="620999888777", to_allegro=True)
     with translation.override("pl"):

@@ -49,9 +49,9 @@ from core.models import Invitation, Membership, Role
 from fulfillment.models import FulfillmentPush, PushState
 from fulfillment.services.push import process_order
 from fulfillment.services.shipments import add_shipment
+from orders.changes import change_order_status
 from orders.ingest import upsert_order_from_checkout_form
 from orders.models import Order, OrderStatus, SystemStatus
-from orders.order_services import change_order_status
 from orders.queries import TAB_LABELS
 from sync.backfill import request_reimport
 from sync.models import ChannelSyncState

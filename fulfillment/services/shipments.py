@@ -28,8 +28,9 @@ from fulfillment.services.carriers import OTHER, label_of
 from fulfillment.services.mappings import shipment_status_for
 from notifications.catalogue import Context, Objects
 from notifications.renderer import TemplateProblem, problems, render_for
-from orders.models import Order, OrderEvent, OrderEventKind, OrderLine
-from orders.order_services import OrderStatusError, change_order_status
+from orders import events
+from orders.changes import OrderStatusError, change_order_status
+from orders.models import Order, OrderLine
 from orders.search import add_tracking_number
 
 WAYBILL = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_/.]{0,63}")
@@ -150,20 +151,16 @@ def add_shipment(
             ) from None
         add_tracking_number(locked, waybill)
         passes = locked.channel.pass_shipment_info
-        OrderEvent(
-            tenant_id=locked.tenant_id,
-            order=locked,
-            kind=OrderEventKind.SHIPMENT_ADDED,
+        events.record_shipment_added(
+            locked,
+            shipment_id=shipment.pk,
+            carrier=shipment.carrier_label,
+            waybill=waybill,
+            lines=len(chosen) or len(all_lines),
+            to_allegro=passes,
             actor=shipment.created_by,
-            created_at=shipment.created_at,
-            data={
-                "shipment": shipment.pk,
-                "carrier": shipment.carrier_label,
-                "waybill": waybill,
-                "lines": len(chosen) or len(all_lines),
-                "to_allegro": passes,
-            },
-        ).save()
+            at=shipment.created_at,
+        )
         if passes:
             push_service.queue_shipment_push(shipment, actor)
         target = shipment_status_for(locked.channel)

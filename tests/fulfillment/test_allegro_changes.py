@@ -13,8 +13,8 @@ from django_scopes import scope, scopes_disabled
 from fulfillment.models import PushKind, PushState
 from fulfillment.services import mappings
 from fulfillment.services.push import process_order
+from orders.changes import change_order_status
 from orders.models import Order, SystemStatus
-from orders.order_services import change_order_status
 from sync.poll import poll_channel
 from tests.fulfillment.helpers import SELLER, pushes_of
 from tests.support.orders import status_of

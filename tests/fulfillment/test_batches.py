@@ -18,8 +18,8 @@ from apilo.celery import app
 from fulfillment.models import FulfillmentPush, PushState
 from fulfillment.services.shipments import add_shipment
 from fulfillment.tasks import push_order, push_orders, sweep_pushes
+from orders.changes import bulk_change_status, change_order_status
 from orders.models import SystemStatus
-from orders.order_services import bulk_change_status, change_order_status
 from tests.fulfillment.helpers import pushes_of
 from tests.fulfillment.test_push import fresh, push_events
 from tests.support.orders import import_orders, status_of

@@ -19,8 +19,8 @@ from fulfillment.models import PushState
 from fulfillment.services.push import process_order
 from fulfillment.services.push import sender as push_module
 from fulfillment.services.shipments import add_shipment
+from orders.changes import change_order_status
 from orders.models import Order, SystemStatus
-from orders.order_services import change_order_status
 from tests.fulfillment.helpers import pushes_of
 from tests.support.orders import import_orders, status_of
 

@@ -20,8 +20,8 @@ from apilo.celery import app
 from fulfillment.models import FulfillmentPush, PushState
 from fulfillment.services import mappings
 from fulfillment.services.shipments import add_shipment
+from orders.changes import bulk_change_status, change_order_status
 from orders.models import Order, OrderStatus, SystemStatus
-from orders.order_services import bulk_change_status, change_order_status
 from tests.celery_support import wait_until
 from tests.fulfillment.helpers import CLIENT_ID
 from tests.support.orders import import_orders, status_of

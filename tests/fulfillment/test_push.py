@@ -14,13 +14,13 @@ from fulfillment.models import FulfillmentPush, PushKind, PushState, Shipment
 from fulfillment.services import mappings
 from fulfillment.services.push import process_order, sweep_due
 from fulfillment.services.shipments import ShipmentError, add_shipment
+from orders.changes import bulk_change_status, change_order_status
 from orders.ingest import (
     Outcome,
     upsert_order_from_checkout_form,
     upsert_orders_from_checkout_forms,
 )
 from orders.models import Order, OrderEvent, OrderEventKind, SystemStatus
-from orders.order_services import bulk_change_status, change_order_status
 from tests.celery_support import wait_until
 from tests.fulfillment.helpers import pushes_of
 from tests.support.orders import import_orders, status_of

@@ -10,8 +10,8 @@ from django_scopes import scope, scopes_disabled
 
 from fulfillment.models import FulfillmentPush, PushState, Shipment, StatusMapping
 from fulfillment.services.push import process_order
+from orders.changes import change_order_status
 from orders.models import Order, SystemStatus
-from orders.order_services import change_order_status
 from tests.fulfillment.helpers import pushes_of
 from tests.support.orders import import_orders, status_of
 

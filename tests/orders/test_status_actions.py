@@ -10,10 +10,10 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from orders.changes import change_order_status
 from orders.ingest import upsert_order_from_checkout_form
 from orders.models import Order
-from orders.order_services import change_order_status
-from orders.services import create_status
+from orders.statuses import create_status
 from tests.factories import in_scope
 from tests.support.channels import channel_of
 from tests.support.orders import checkout_form
@@ -113,7 +113,7 @@ def test_an_inactive_status_with_one_order_offers_activate(
 ):
     give_orders(tenant, custom, 1, admin_user)
     with in_scope(tenant):
-        from orders.services import set_status_active
+        from orders.statuses import set_status_active
 
         set_status_active(custom, False)
     assert actions_of(page(administrator_client, tenant, "pl"), custom) == (

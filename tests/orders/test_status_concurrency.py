@@ -15,7 +15,7 @@ import time
 import pytest
 from django.db import connection, transaction
 
-from orders.services import move_status
+from orders.statuses import move_status
 from tests.factories import in_scope
 from tests.orders.status_helpers import positions, status_named, status_names
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from channels.models import SalesChannel
 from orders.models import Order
-from orders.services import StatusInUse, delete_status
+from orders.statuses import StatusInUse, delete_status
 from tests.factories import in_scope
 from tests.orders.status_helpers import SEEDED, status_named, status_rows, statuses_url
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orders.models import OrderStatus
-from orders.services import create_status, move_status
+from orders.statuses import create_status, move_status
 from tests.factories import in_scope
 
 moves = st.lists(

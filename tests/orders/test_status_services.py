@@ -1,4 +1,4 @@
-"""orders.services for the tenant's statuses: every write, and every refusal leaving no trace."""
+"""orders.statuses for the tenant's statuses: every write, and every refusal leaving no trace."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from orders.models import OrderStatus
-from orders.services import (
+from orders.statuses import (
     StatusLocked,
     StatusNameTaken,
     create_status,

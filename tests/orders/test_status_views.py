@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from orders.services import create_status
+from orders.statuses import create_status
 from tests.factories import in_scope
 from tests.orders.status_helpers import (
     SEEDED,

@@ -134,8 +134,8 @@ def test_without_the_channel_lock_the_second_import_collides(tenant, channel, ca
 
 
 def test_concurrent_status_changes_keep_the_tab_counts_exact(tenant, channel, staff_user):
+    from orders.changes import bulk_change_status
     from orders.models import OrderStatus
-    from orders.order_services import bulk_change_status
     from tests.orders_domain.helpers import assert_status_counts_exact
 
     forms = [checkout_form() for _ in range(40)]

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from orders.changes import change_order_status
 from orders.ingest import (
     Outcome,
     mark_order_merged,
@@ -19,7 +20,6 @@ from orders.ingest import (
     upsert_orders_from_checkout_forms,
 )
 from orders.models import Order
-from orders.order_services import change_order_status
 from tests.factories import in_scope
 from tests.orders_domain.helpers import (
     assert_status_counts_exact,

@@ -10,9 +10,9 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from orders.changes import OrderStatusError, change_order_status
 from orders.charts import axis_ticks, bar_chart_svg, orders_per_day
 from orders.ingest import upsert_order_from_checkout_form, upsert_orders_from_checkout_forms
-from orders.order_services import OrderStatusError, change_order_status
 from tests.factories import in_scope
 from tests.orders_domain.helpers import order_by_external, timeline
 from tests.support.orders import checkout_form, form_bought_at, status_of

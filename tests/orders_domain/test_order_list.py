@@ -11,9 +11,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from orders.changes import bulk_change_status
 from orders.ingest import upsert_order_from_checkout_form, upsert_orders_from_checkout_forms
 from orders.models import DeliveryMethod, Order
-from orders.order_services import bulk_change_status
 from tests.factories import in_scope
 from tests.orders_domain.helpers import assert_status_counts_exact, order_by_external, timeline
 from tests.support.channels import channel_of

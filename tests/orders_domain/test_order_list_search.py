@@ -209,7 +209,7 @@ def payments(tenant, channel, staff_user):
         orders[kind] = ingest(channel, form)
         assert orders[kind].payment_status == kind
     bulk_change = orders["partial"].pk
-    from orders.order_services import bulk_change_status
+    from orders.changes import bulk_change_status
 
     bulk_change_status(tenant, [bulk_change], status_of(tenant, "sent"), staff_user)
     return orders

@@ -11,8 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from fulfillment.models import FulfillmentPush, PushError, PushKind, PushState, Shipment
+from orders import events
 from orders.allegro_form import form_hash
-from orders.models import Order, OrderEvent, OrderEventKind
+from orders.models import Order, OrderEvent
 
 if TYPE_CHECKING:
     from fulfillment.services.push.sender import ProcessResult
@@ -40,7 +41,7 @@ def supersede_older(
             pk__in=[row.pk for row, _latest in older],
             state=PushState.PENDING,
         ).update(state=PushState.SUPERSEDED, finished_at=now)
-        OrderEvent.objects.bulk_create(
+        events.record_all(
             [
                 _event(row, "superseded", now, replaced_by=latest.target_status)
                 for row, latest in older
@@ -49,19 +50,21 @@ def supersede_older(
 
 
 def _event(push: FulfillmentPush, outcome: str, now: Any, **data: Any) -> OrderEvent:
-    body: dict[str, Any] = {"push": push.pk, "kind": push.kind, "outcome": outcome}
+    carried: dict[str, Any] = {}
     if push.kind == PushKind.STATUS:
-        body["target"] = push.target_status
+        carried["target"] = push.target_status
     elif push.shipment is not None:
-        body["waybill"] = push.shipment.waybill
-        body["carrier"] = push.shipment.carrier_label
-    body.update(data)
-    return OrderEvent(
+        carried["waybill"] = push.shipment.waybill
+        carried["carrier"] = push.shipment.carrier_label
+    return events.push_outcome(
         tenant_id=push.tenant_id,
         order_id=push.order_id,
-        kind=OrderEventKind.FULFILLMENT_PUSH,
-        data=body,
-        created_at=now,
+        push_id=push.pk,
+        push_kind=push.kind,
+        outcome=outcome,
+        at=now,
+        **carried,
+        **data,
     )
 
 
@@ -98,7 +101,7 @@ class Finisher:
         now = timezone.now()
         with transaction.atomic():
             outcomes = _mark_finished(tenant_id, outcomes, now)
-            OrderEvent.objects.bulk_create(
+            events.record_all(
                 [
                     _event(
                         o.push,

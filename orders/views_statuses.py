@@ -2,7 +2,7 @@
 
 TenantMiddleware has already resolved the tenant, checked the administrator role and entered the
 tenant's scope, so OrderStatus.objects only sees this tenant's rows: another tenant's status id
-answers 404 exactly like a missing one. Every change goes through orders.services.
+answers 404 exactly like a missing one. Every change goes through orders.statuses.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from orders import queries, services
-from orders.forms import StatusForm
+from orders import queries, statuses
+from orders.forms_statuses import StatusForm
 from orders.models import OrderStatus
 
 LIST = "administration:statuses:list"
@@ -38,8 +38,8 @@ def _back_to_list(tenant_slug: str) -> HttpResponse:
 @require_http_methods(["GET"])
 def status_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
     # With each status's order count: the page offers only the actions the rules allow.
-    statuses = queries.statuses_with_counts(request.tenant)
-    return render(request, "orders/administration/status_list.html", {"statuses": statuses})
+    listed = queries.statuses_with_counts(request.tenant)
+    return render(request, "orders/administration/status_list.html", {"statuses": listed})
 
 
 @require_http_methods(["GET", "POST"])
@@ -47,8 +47,8 @@ def status_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
     form = StatusForm(_posted(request), tenant=request.tenant)
     if request.method == "POST" and form.is_valid():
         try:
-            status = services.create_status(request.tenant, **form.cleaned_data)
-        except services.StatusError as error:
+            status = statuses.create_status(request.tenant, **form.cleaned_data)
+        except statuses.StatusError as error:
             form.add_error("name", error.message)
         else:
             messages.success(request, _("Status “%(name)s” added.") % {"name": status.name})
@@ -63,8 +63,8 @@ def status_edit(request: HttpRequest, tenant_slug: str, status_id: int) -> HttpR
     form = StatusForm(_posted(request), instance=status, tenant=request.tenant)
     if request.method == "POST" and form.is_valid():
         try:
-            status = services.update_status(status, **form.cleaned_data)
-        except services.StatusError as error:
+            status = statuses.update_status(status, **form.cleaned_data)
+        except statuses.StatusError as error:
             form.add_error("name", error.message)
         except OrderStatus.DoesNotExist as gone:
             raise Http404("No such status.") from gone
@@ -82,7 +82,7 @@ def _run(request: HttpRequest, action: Callable[[], OrderStatus], success: str) 
     """Run a service call; show `success` or the reason the rules refused it."""
     try:
         status = action()
-    except services.StatusError as error:
+    except statuses.StatusError as error:
         messages.error(request, error.message)
     except OrderStatus.DoesNotExist as gone:
         raise Http404("No such status.") from gone
@@ -95,7 +95,7 @@ def status_delete(request: HttpRequest, tenant_slug: str, status_id: int) -> Htt
     status = _get_status(status_id)
 
     def delete() -> OrderStatus:
-        services.delete_status(status)
+        statuses.delete_status(status)
         return status
 
     _run(request, delete, _("Status “%(name)s” deleted."))
@@ -107,7 +107,7 @@ def status_deactivate(request: HttpRequest, tenant_slug: str, status_id: int) ->
     status = _get_status(status_id)
     _run(
         request,
-        lambda: services.set_status_active(status, False),
+        lambda: statuses.set_status_active(status, False),
         _("Status “%(name)s” is no longer offered for orders."),
     )
     return _back_to_list(tenant_slug)
@@ -118,7 +118,7 @@ def status_activate(request: HttpRequest, tenant_slug: str, status_id: int) -> H
     status = _get_status(status_id)
     _run(
         request,
-        lambda: services.set_status_active(status, True),
+        lambda: statuses.set_status_active(status, True),
         _("Status “%(name)s” is offered for orders again."),
     )
     return _back_to_list(tenant_slug)
@@ -128,11 +128,11 @@ def status_activate(request: HttpRequest, tenant_slug: str, status_id: int) -> H
 def status_move(request: HttpRequest, tenant_slug: str, status_id: int) -> HttpResponse:
     status = _get_status(status_id)
     try:
-        direction = services.MoveDirection(request.POST.get("direction", ""))
+        direction = statuses.MoveDirection(request.POST.get("direction", ""))
     except ValueError:
         return HttpResponseBadRequest(_("Move a status up or down."))
     try:
-        services.move_status(status, direction)
+        statuses.move_status(status, direction)
     except OrderStatus.DoesNotExist as gone:
         raise Http404("No such status.") from gone
     return _back_to_list(tenant_slug)

@@ -1,4 +1,5 @@
-"""Every write to orders and order statuses goes through a function here."""
+"""The tenant's own order statuses: seeding, administration and their order. Every write to
+them goes through a function here (orders themselves change in orders.changes and orders.ingest)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Staff operations on orders (status changes, alerts) and the status-change hook point.
+"""Staff changes of orders (one order's status, bulk status changes, handled alerts) and the
+status-change hook point.
 
 Every function runs inside the tenant's scope (the request's, or the task's) and locks the
 orders it changes with SELECT … FOR UPDATE (ordered by pk), so a staff change and an Allegro
@@ -25,7 +26,8 @@ from django.utils.translation import gettext as _
 from django_scopes import scope
 
 from core.models import Tenant
-from orders.models import Order, OrderEvent, OrderEventKind, OrderStatus, OrderStatusCount
+from orders import events
+from orders.models import Order, OrderStatus, OrderStatusCount
 from orders.signals import status_changes_to_tell
 
 
@@ -42,30 +44,6 @@ class OrderStatusError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-def status_change_event(
-    order: Order,
-    previous: OrderStatus | None,
-    new: OrderStatus,
-    actor: AbstractBaseUser | None,
-    source: ChangeSource,
-) -> OrderEvent:
-    """The (unsaved) timeline entry of a status change: names as they are now, who, and why."""
-    return OrderEvent(
-        tenant_id=order.tenant_id,
-        order=order,
-        kind=OrderEventKind.STATUS_CHANGED,
-        actor=actor,
-        created_at=timezone.now(),
-        data={
-            "from_id": previous.pk if previous else None,
-            "from_name": previous.name if previous else None,
-            "to_id": new.pk,
-            "to_name": new.name,
-            "source": str(source),
-        },
-    )
 
 
 def after_status_change(
@@ -183,7 +161,7 @@ def change_order_status(
         locked.status = new_status
         locked.save(update_fields=["status", "updated_at"])
         adjust_status_counts(locked.tenant_id, {previous.pk: -1, new_status.pk: +1})
-        status_change_event(locked, previous, new_status, actor, source).save()
+        events.record_status_change(locked, previous, new_status, actor, source)
         after_status_change(locked, previous, actor, source, tell_allegro=tell_allegro)
     order.status = new_status
     order.updated_at = locked.updated_at
@@ -219,15 +197,15 @@ def bulk_change_status(
         found = {order.pk for order in orders}
         result.not_found = [pk for pk in wanted if pk not in found]
         now = timezone.now()
-        events = []
+        entries = []
         changed: list[tuple[Order, OrderStatus]] = []
         for order in orders:
             if order.status_id == new_status.pk:
                 result.unchanged.append(order.pk)
                 continue
             previous = order.status
-            events.append(
-                status_change_event(order, previous, new_status, actor, ChangeSource.STAFF)
+            entries.append(
+                events.status_change(order, previous, new_status, actor, ChangeSource.STAFF)
             )
             order.status = new_status
             order.updated_at = now
@@ -241,7 +219,7 @@ def bulk_change_status(
             for _order, previous in changed:
                 deltas[previous.pk] = deltas.get(previous.pk, 0) - 1
             adjust_status_counts(tenant.pk, deltas)
-            OrderEvent.objects.bulk_create(events)
+            events.record_all(entries)
             after_status_changes(changed, actor, ChangeSource.STAFF)
     return result
 
@@ -254,11 +232,6 @@ def resolve_attention(order: Order, actor: AbstractBaseUser | None) -> bool:
             return False
         locked.needs_attention = False
         locked.save(update_fields=["needs_attention", "updated_at"])
-        OrderEvent(
-            tenant_id=locked.tenant_id,
-            order=locked,
-            kind=OrderEventKind.ATTENTION_CLEARED,
-            actor=actor,
-        ).save()
+        events.record_attention_cleared(locked, actor)
     order.needs_attention = False
     return True
