@@ -18,7 +18,6 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_scopes import ScopedManager
 
 from core.models import TenantOwnedModel
 
@@ -48,8 +47,6 @@ class StatusMapping(TenantOwnedModel):
         max_length=32, choices=SettableFulfillment.choices, blank=True, default=""
     )
 
-    objects = ScopedManager(tenant="tenant")
-
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -75,8 +72,6 @@ class ChannelFulfillmentSettings(TenantOwnedModel):
         related_name="+",
         db_index=False,
     )
-
-    objects = ScopedManager(tenant="tenant")
 
     class Meta:
         constraints = [
@@ -117,8 +112,6 @@ class ChannelCarriers(TenantOwnedModel):
     # a few minutes ahead while a refresh waits in the queue (beat's claim).
     next_refresh_at = models.DateTimeField()
 
-    objects = ScopedManager(tenant="tenant")
-
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["tenant", "channel"], name="channelcarriers_tenant_ch"),
@@ -157,8 +150,6 @@ class Shipment(TenantOwnedModel):
         db_index=False,
     )
     created_at = models.DateTimeField(default=timezone.now)
-
-    objects = ScopedManager(tenant="tenant")
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -231,8 +222,6 @@ class FulfillmentPush(TenantOwnedModel):
         related_name="+",
         db_index=False,
     )
-
-    objects = ScopedManager(tenant="tenant")
 
     class Meta:
         ordering = ["id"]
