@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -75,7 +75,7 @@ def email_taken_message() -> str:
 
 
 @transaction.atomic
-def create_tenant(*, name: str, slug: str, owner: AbstractBaseUser) -> Tenant:
+def create_tenant(*, name: str, slug: str, owner: User) -> Tenant:
     """A new seller company with its owner as administrator and the default statuses."""
     tenant = Tenant.objects.create(name=name.strip(), slug=slug)
     Membership.objects.create(tenant=tenant, user=owner, role=Role.ADMINISTRATOR)

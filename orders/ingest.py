@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django_scopes import get_scope, scope
@@ -706,7 +706,7 @@ def mark_order_merged(
     old_external_id: str,
     new_external_id: str,
     *,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> bool:
     """Allegro merged the purchase `old_external_id` into `new_external_id` (the old form now
     answers 404). Import the new form first; returns False if either order is missing or the

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -47,7 +47,7 @@ def status_change_event(
     order: Order,
     previous: OrderStatus | None,
     new: OrderStatus,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     source: ChangeSource,
 ) -> OrderEvent:
     """The (unsaved) timeline entry of a status change: names as they are now, who, and why."""
@@ -70,7 +70,7 @@ def status_change_event(
 def after_status_change(
     order: Order,
     previous: OrderStatus | None,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     source: ChangeSource,
     *,
     tell_allegro: bool = True,
@@ -96,7 +96,7 @@ def after_status_change(
 
 def after_status_changes(
     changes: list[tuple[Order, OrderStatus | None]],
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     source: ChangeSource,
     *,
     tell_allegro: bool = True,
@@ -161,7 +161,7 @@ def _ensure_usable(order_tenant_id: int, status: OrderStatus) -> None:
 def change_order_status(
     order: Order,
     new_status: OrderStatus,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     *,
     source: ChangeSource = ChangeSource.STAFF,
     tell_allegro: bool = True,
@@ -203,7 +203,7 @@ def bulk_change_status(
     tenant: Tenant,
     order_ids: Iterable[int],
     new_status: OrderStatus,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
 ) -> BulkChangeResult:
     """Move many orders of `tenant` to `new_status` in one transaction (one UPDATE, one INSERT
     of timeline entries). Ids of other tenants' orders are reported as not found."""
@@ -247,7 +247,7 @@ def bulk_change_status(
     return result
 
 
-def resolve_attention(order: Order, actor: AbstractBaseUser | None) -> bool:
+def resolve_attention(order: Order, actor: User | None) -> bool:
     """Staff have dealt with the order's alert: clear the flag and say so on the timeline."""
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk, tenant_id=order.tenant_id)

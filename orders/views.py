@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from channels.models import SalesChannel
+from core.requests import TenantRequest
 from orders import charts, queries
 from orders.allegro_form import warnings_in_words
 from orders.forms_orders import BulkStatusForm, OrderListForm, StatusChoiceForm
@@ -43,11 +44,11 @@ _LIST_KEYS = (
 )
 
 
-def _statuses(request: HttpRequest) -> list[OrderStatus]:
+def _statuses(request: TenantRequest) -> list[OrderStatus]:
     return list(OrderStatus.objects.filter(tenant=request.tenant).order_by("position", "pk"))
 
 
-def _list_context(request: HttpRequest, *, first_page: bool = False) -> dict[str, Any]:
+def _list_context(request: TenantRequest, *, first_page: bool = False) -> dict[str, Any]:
     tenant = request.tenant
     statuses = queries.statuses_with_counts(tenant)
     channels = list(SalesChannel.objects.filter(tenant=tenant).order_by("name", "pk"))
@@ -93,19 +94,19 @@ def _list_context(request: HttpRequest, *, first_page: bool = False) -> dict[str
 
 
 @require_GET
-def order_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def order_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     context = _list_context(request)
     return render(request, "orders/list.html", context)
 
 
 @require_GET
-def order_rows(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def order_rows(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """The rows of the current first page (htmx polls this, so new orders appear live)."""
     context = _list_context(request, first_page=True)
     return render(request, "orders/_rows.html", context)
 
 
-def _back_to_list(request: HttpRequest) -> str:
+def _back_to_list(request: TenantRequest) -> str:
     target = request.POST.get("next", "")
     list_url = reverse("orders:list", args=[request.tenant.slug])
     if target.startswith(list_url) and url_has_allowed_host_and_scheme(
@@ -116,7 +117,7 @@ def _back_to_list(request: HttpRequest) -> str:
 
 
 @require_POST
-def bulk_status(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def bulk_status(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = BulkStatusForm(request.POST, statuses=_statuses(request))
     if not form.is_valid():
         for errors in form.errors.values():
@@ -167,7 +168,7 @@ def bulk_status(request: HttpRequest, tenant_slug: str) -> HttpResponse:
     return redirect(_back_to_list(request))
 
 
-def _get_order(request: HttpRequest, order_id: int) -> Order:
+def _get_order(request: TenantRequest, order_id: int) -> Order:
     return get_object_or_404(
         Order.objects.select_related("status", "channel", "merged_into"),
         tenant=request.tenant,
@@ -176,7 +177,7 @@ def _get_order(request: HttpRequest, order_id: int) -> Order:
 
 
 @require_GET
-def order_detail(request: HttpRequest, tenant_slug: str, order_id: int) -> HttpResponse:
+def order_detail(request: TenantRequest, tenant_slug: str, order_id: int) -> HttpResponse:
     order = _get_order(request, order_id)
     statuses = _statuses(request)
     return render(
@@ -194,7 +195,7 @@ def order_detail(request: HttpRequest, tenant_slug: str, order_id: int) -> HttpR
 
 
 @require_POST
-def change_status(request: HttpRequest, tenant_slug: str, order_id: int) -> HttpResponse:
+def change_status(request: TenantRequest, tenant_slug: str, order_id: int) -> HttpResponse:
     order = _get_order(request, order_id)
     form = StatusChoiceForm(request.POST, statuses=_statuses(request))
     if not form.is_valid():
@@ -215,7 +216,7 @@ def change_status(request: HttpRequest, tenant_slug: str, order_id: int) -> Http
 
 
 @require_POST
-def resolve_alert(request: HttpRequest, tenant_slug: str, order_id: int) -> HttpResponse:
+def resolve_alert(request: TenantRequest, tenant_slug: str, order_id: int) -> HttpResponse:
     order = _get_order(request, order_id)
     if resolve_attention(order, request.user):
         messages.success(request, _("The alert is marked as handled."))
@@ -223,7 +224,7 @@ def resolve_alert(request: HttpRequest, tenant_slug: str, order_id: int) -> Http
 
 
 @require_GET
-def dashboard(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def dashboard(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     tenant = request.tenant
     series = charts.orders_per_day(tenant)
     channels = list(SalesChannel.objects.filter(tenant=tenant).order_by("name", "pk"))
