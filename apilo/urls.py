@@ -3,19 +3,19 @@ runs the view in its scope); pages under the "administration" namespace are for 
 only (also enforced by the middleware)."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from core import views as core_views
 from orders import views as order_views
 
-administration_patterns = [
+administration_patterns: list[URLPattern | URLResolver] = [
     path("channels/", include(("channels.urls_administration", "channels"))),
     path("statuses/", include(("orders.urls_administration", "statuses"))),
     path("users/", include(("core.urls_administration", "users"))),
     path("fulfillment/", include(("fulfillment.urls_administration", "fulfillment"))),
 ]
 
-tenant_patterns = [
+tenant_patterns: list[URLPattern | URLResolver] = [
     # A company's home is its dashboard: orders per day and the health of its channels.
     path("", order_views.dashboard, name="tenant_home"),
     path("orders/", include(("orders.urls", "orders"))),

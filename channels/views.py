@@ -82,7 +82,8 @@ def channel_detail(request: TenantRequest, tenant_slug: str, channel_id: int) ->
     )
     if environment is not None:
         # "Authorize" posts here and is redirected to Allegro: CSP form-action must allow it.
-        response._csp_update = {"form-action": [environment.auth_origin]}
+        # The attribute django-csp's own csp_update decorator sets and its middleware reads.
+        response._csp_update = {"form-action": [environment.auth_origin]}  # type: ignore[attr-defined]
     return response
 
 

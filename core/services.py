@@ -229,14 +229,15 @@ def check_invitation(token: str, *, lock: bool = False) -> Invitation:
         raise InvitationError(
             _("This invitation link is not valid. Check that you copied the whole link.")
         ) from None
-    if not isinstance(payload, dict):
+    invitation_id = payload.get("id") if isinstance(payload, dict) else None
+    if not isinstance(invitation_id, int):  # we sign {"id": <int>, "nonce": …}: not ours
         raise InvitationError(_("This invitation link is not valid."))
     with scopes_disabled():  # the token names the tenant; the visitor has no scope yet
         invitations = Invitation.objects.select_related("tenant")
         if lock:
             invitations = invitations.select_for_update(of=("self",))
         invitation = invitations.filter(
-            pk=payload.get("id"), nonce=str(payload.get("nonce", ""))
+            pk=invitation_id, nonce=str(payload.get("nonce", ""))
         ).first()
     if invitation is None:
         raise InvitationError(

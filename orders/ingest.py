@@ -187,10 +187,10 @@ class _Statuses:
 def _load_statuses(tenant: Tenant, channel: SalesChannel) -> _Statuses:
     chosen_id = channel.import_status_id
     for _attempt in range(2):
-        rows = OrderStatus.objects.filter(tenant=tenant, system_code__in=_NEEDED_CODES)
+        wanted = OrderStatus.objects.filter(tenant=tenant, system_code__in=_NEEDED_CODES)
         if chosen_id:
-            rows = rows | OrderStatus.objects.filter(tenant=tenant, pk=chosen_id)
-        rows = list(rows)
+            wanted = wanted | OrderStatus.objects.filter(tenant=tenant, pk=chosen_id)
+        rows = list(wanted)
         by_code = {s.system_code: s for s in rows if s.system_code}
         if all(code in by_code for code in _NEEDED_CODES):
             break

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from channels import allegro_names
 from channels.allegro_names import CHECKOUT_FORM_STATUSES, FULFILLMENT_STATUSES, PAYMENT_TYPES
@@ -427,7 +427,7 @@ class OrderEvent(TenantOwnedModel):
             }
         if self.kind == OrderEventKind.UPDATED:
             # The revision in data is Allegro's version tag: nothing a seller reads.
-            return _("Order details updated from Allegro.")
+            return gettext("Order details updated from Allegro.")
         if self.kind == OrderEventKind.ALERT:
             if data.get("code") == "cancelled_after_shipping":
                 return _(
@@ -448,7 +448,7 @@ class OrderEvent(TenantOwnedModel):
                 "number": data.get("from_number", "")
             }
         if self.kind == OrderEventKind.ATTENTION_CLEARED:
-            return _("Alert marked as handled.")
+            return gettext("Alert marked as handled.")
         return self.message or self.get_kind_display()
 
 

@@ -13,7 +13,7 @@ come from Allegro's own state.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -95,7 +95,7 @@ def after_status_change(
 
 
 def after_status_changes(
-    changes: list[tuple[Order, OrderStatus | None]],
+    changes: Sequence[tuple[Order, OrderStatus | None]],
     actor: User | None,
     source: ChangeSource,
     *,

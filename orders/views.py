@@ -122,7 +122,7 @@ def bulk_status(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect(_back_to_list(request))
     try:
         result = bulk_change_status(
@@ -200,7 +200,7 @@ def change_status(request: TenantRequest, tenant_slug: str, order_id: int) -> Ht
     form = StatusChoiceForm(request.POST, statuses=_statuses(request))
     if not form.is_valid():
         for error in form.errors.get("status", []):
-            messages.error(request, error)
+            messages.error(request, str(error))
     else:
         try:
             if change_order_status(order, form.cleaned_data["status"], request.user):

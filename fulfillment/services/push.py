@@ -42,10 +42,11 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -145,9 +146,9 @@ def dispatch_many(tenant_id: int, order_ids: list[int]) -> None:
     for start in range(0, len(ids), size):
         chunk = ids[start : start + size]
         if len(chunk) == 1:
-            transaction.on_commit(lambda order_id=chunk[0]: push_order.delay(tenant_id, order_id))
+            transaction.on_commit(partial(push_order.delay, tenant_id, chunk[0]))
         else:
-            transaction.on_commit(lambda chunk=chunk: push_orders.delay(tenant_id, chunk))
+            transaction.on_commit(partial(push_orders.delay, tenant_id, chunk))
 
 
 def _first_sweep_at() -> Any:
@@ -155,7 +156,7 @@ def _first_sweep_at() -> Any:
 
 
 def queue_status_pushes(
-    changes: list[tuple[Order, OrderStatus | None]],
+    changes: Sequence[tuple[Order, OrderStatus | None]],
     actor: User | None,
     source: str,
 ) -> list[FulfillmentPush]:
@@ -296,7 +297,9 @@ def process_orders(
     # Candidates beyond the limit: other workers take the overdue orders at the head of the
     # line, so this one takes the next free ones instead of finding them all busy.
     own, taken = _orders_to_send(tenant_id, wanted, 4 * max(0, take_waiting))
-    todo, at_most = own + taken, len(own) + max(0, take_waiting)
+    todo = own + taken
+    # Only the first round is limited; later rounds take what was committed meanwhile.
+    at_most: int | None = len(own) + max(0, take_waiting)
     if taken:
         # For operators: the workers are behind (the queue holds these orders' own tasks).
         logger.info(
@@ -327,7 +330,8 @@ def _orders_to_send(
     tenant whose pushes were written more than FULFILLMENT_TAKE_WAITING_AFTER_SECONDS ago and
     never tried (their tasks are still queued), oldest first. One statement on PostgreSQL."""
     pending = FulfillmentPush.objects.filter(tenant_id=tenant_id, state=PushState.PENDING)
-    rows = pending.filter(order_id__in=order_ids).order_by().values_list("order_id", "id")
+    own_rows = pending.filter(order_id__in=order_ids).order_by().values_list("order_id", "id")
+    rows: Iterable[tuple[int, int]] = own_rows
     if overdue_limit > 0:
         overdue = timezone.now() - timedelta(
             seconds=settings.FULFILLMENT_TAKE_WAITING_AFTER_SECONDS
@@ -339,9 +343,9 @@ def _orders_to_send(
             .values_list("order_id", "id")[: 2 * overdue_limit]
         )
         if connection.features.supports_slicing_ordering_in_compound:
-            rows = rows.union(waiting, all=True)
+            rows = own_rows.union(waiting, all=True)
         else:  # SQLite (development) cannot limit one side of a UNION: two statements
-            rows = [*rows, *waiting]
+            rows = [*own_rows, *waiting]
     found = sorted(rows, key=lambda row: row[1])
     mine = {order_id for order_id, _id in found}
     own = [order_id for order_id in order_ids if order_id in mine]
@@ -595,7 +599,9 @@ def _mark_finished(tenant_id: int, outcomes: list[_Outcome], now: Any) -> list[_
     finished meanwhile (only possible without the lock) stays as it is, with no second
     timeline entry."""
     if len(outcomes) == 1:  # the UPDATE's row count says whether it was still pending
-        groups = {_finished_key(outcomes[0]): [outcomes[0].push.pk]}
+        groups: dict[tuple[Any, ...], list[int]] = {
+            _finished_key(outcomes[0]): [outcomes[0].push.pk]
+        }
         pending = FulfillmentPush.objects.filter(tenant_id=tenant_id, state=PushState.PENDING)
         return outcomes if _update_groups(pending, groups, now) else []
     still_pending = set(
@@ -608,7 +614,7 @@ def _mark_finished(tenant_id: int, outcomes: list[_Outcome], now: Any) -> list[_
         .values_list("pk", flat=True)
     )
     outcomes = [o for o in outcomes if o.push.pk in still_pending]
-    groups: dict[tuple[Any, ...], list[int]] = {}
+    groups = {}
     for o in outcomes:
         groups.setdefault(_finished_key(o), []).append(o.push.pk)
     _update_groups(FulfillmentPush.objects.filter(tenant_id=tenant_id), groups, now)
