@@ -17,5 +17,7 @@ _Field = TypeVar("_Field", bound=forms.Field)
 def form_field(form: forms.BaseForm, name: str, kind: type[_Field]) -> _Field:
     field = form.fields[name]
     if not isinstance(field, kind):
-        raise TypeError(f"{type(form).__name__}.{name} is a {type(field).__name__}, not {kind}")
+        raise TypeError(
+            f"{type(form).__name__}.{name} is a {type(field).__name__}, not a {kind.__name__}"
+        )
     return field
