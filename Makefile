@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 TEST_SETTINGS := DJANGO_SETTINGS_MODULE=apilo.settings_test
 
-.PHONY: run test lint format migrations-check messages bench install clean
+.PHONY: run test lint typecheck format migrations-check messages bench install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+# mypy with django-stubs over the apps ([tool.mypy] in pyproject.toml); cache in .mypy_cache/.
+typecheck: install
+	$(BIN)/mypy
+
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -34,7 +38,7 @@ format: install
 migrations-check: install
 	$(TEST_SETTINGS) $(BIN)/python manage.py makemigrations --check --dry-run
 
-test: lint migrations-check
+test: lint typecheck migrations-check
 	$(TEST_SETTINGS) $(BIN)/python manage.py check --fail-level WARNING
 	$(BIN)/pytest $(PYTEST_ARGS)
 

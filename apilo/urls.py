@@ -3,7 +3,7 @@ runs the view in its scope); pages under the "administration" namespace are for 
 only (also enforced by the middleware)."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from channels import urls_administration as channel_administration
 from core import views as core_views
@@ -11,7 +11,7 @@ from orders import urls as order_urls
 from sync import urls_administration as sync_administration
 from sync import views as sync_views
 
-administration_patterns = [
+administration_patterns: list[URLPattern | URLResolver] = [
     # A channel's pages and its order sync's parts (sync/, a floor above channels) share the
     # prefix and the "channels" namespace.
     path(
@@ -25,12 +25,12 @@ administration_patterns = [
 
 # The dashboard is sync's (the floor that sees orders and their sync) and keeps its name in the
 # orders namespace.
-order_patterns = [
+order_patterns: list[URLPattern | URLResolver] = [
     path("dashboard/", sync_views.dashboard, name="dashboard"),
     *order_urls.urlpatterns,
 ]
 
-tenant_patterns = [
+tenant_patterns: list[URLPattern | URLResolver] = [
     # A company's home is its dashboard: orders per day and the health of its channels.
     path("", sync_views.dashboard, name="tenant_home"),
     path("orders/", include((order_patterns, "orders"))),

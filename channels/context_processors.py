@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.cache import cache
@@ -25,7 +26,7 @@ def channel_alerts(request: HttpRequest) -> dict[str, Any]:
     if tenant is None or not request.user.is_authenticated:
         return {"channels_needing_reauth": []}
 
-    def load() -> list[dict[str, Any]]:
+    def load() -> list[Mapping[str, Any]]:
         # request.tenant is only set after TenantMiddleware checked the membership. Enter the
         # scope explicitly: error pages render after the view's scope has been left.
         with scope(tenant=tenant):

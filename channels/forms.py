@@ -17,6 +17,7 @@ from channels.allegro_names import ENVIRONMENTS
 from channels.clients.allegro import configured_environments
 from channels.models import BACKFILL_DAYS_MAX, SalesChannel
 from channels.services.channels import SETTINGS_FIELDS
+from core.form_fields import form_field
 from core.models import Tenant
 from notifications.catalogue import Context, variables_for
 
@@ -81,11 +82,12 @@ class SalesChannelForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.tenant = tenant
         instance = self.instance if self.instance.pk else None
-        self.fields["alias"].max_length = None  # our own message for the wrong length
-        self.fields["alias"].widget.attrs["maxlength"] = 2
-        self.fields["alias"].validators = []
+        alias = form_field(self, "alias", forms.CharField)
+        alias.max_length = None  # our own message for the wrong length
+        alias.widget.attrs["maxlength"] = 2
+        alias.validators = []
         self.alias_limit_hint = ALIAS_LIMIT_HINT
-        env_field = self.fields["allegro_environment"]
+        env_field = form_field(self, "allegro_environment", forms.ChoiceField)
         env_field.choices = environment_choices(instance.allegro_environment if instance else None)
         if instance is None and len(env_field.choices) >= 1:
             env_field.initial = env_field.choices[0][0]

@@ -7,13 +7,14 @@ channels/services/locking.py), so token refreshes are single-flight per account.
 
 from __future__ import annotations
 
+from typing import ClassVar, Self
+
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_scopes import ScopedManager
 
 from core.fields import EncryptedTextField
-from core.models import TenantOwnedModel
+from core.models import TenantManager, TenantOwnedModel
 from notifications.renderer import validate_shipment_comment
 
 BACKFILL_DAYS_MAX = 365
@@ -35,7 +36,7 @@ class ConnectionState(models.TextChoices):
     NEEDS_REAUTH = "needs_reauth", _("Re-authorization needed")
 
 
-class SalesChannelQuerySet(models.QuerySet):
+class SalesChannelQuerySet(models.QuerySet["SalesChannel"]):
     def pollable(self) -> SalesChannelQuerySet:
         """Accounts whose orders are fetched: active and connected (not needing re-auth)."""
         return self.filter(
@@ -46,7 +47,8 @@ class SalesChannelQuerySet(models.QuerySet):
         return self.filter(is_active=True, connection_state=ConnectionState.NEEDS_REAUTH)
 
 
-SalesChannelManager = models.Manager.from_queryset(SalesChannelQuerySet)
+# The tenant-scoped manager, with the queryset's pollable() and needing_reauth().
+SalesChannelManager = TenantManager.from_queryset(SalesChannelQuerySet)
 
 
 class SalesChannel(TenantOwnedModel):
@@ -133,7 +135,7 @@ class SalesChannel(TenantOwnedModel):
         help_text=_("Paid orders from this channel start in this status. Empty: “New”."),
     )
 
-    objects = ScopedManager(tenant="tenant", _manager_class=SalesChannelManager)
+    objects: ClassVar[SalesChannelManager[Self]] = SalesChannelManager()
 
     class Meta:
         ordering = ["name", "id"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from channels.models import AllegroCredential, SalesChannel
 from channels.services import channels as channel_services
 from channels.services import oauth
 from channels.services.channels import DuplicateAlias
+from core.requests import LoggedInRequest, TenantRequest
 
 
 def _channel(channel_id: int) -> SalesChannel:
@@ -37,13 +38,13 @@ def _detail_url(tenant_slug: str, channel_id: int) -> str:
 
 
 @require_GET
-def channel_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def channel_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     channels = SalesChannel.objects.all()
     return render(request, "channels/list.html", {"channels": channels})
 
 
 @require_http_methods(["GET", "POST"])
-def channel_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def channel_create(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = SalesChannelForm(request.POST or None, tenant=request.tenant)
     if request.method == "POST" and form.is_valid():
         try:
@@ -62,7 +63,7 @@ def channel_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @require_GET
-def channel_detail(request: HttpRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
+def channel_detail(request: TenantRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
     channel = _channel(channel_id)
     credential = AllegroCredential.objects.filter(channel=channel).first()
     try:
@@ -81,12 +82,13 @@ def channel_detail(request: HttpRequest, tenant_slug: str, channel_id: int) -> H
     )
     if environment is not None:
         # "Authorize" posts here and is redirected to Allegro: CSP form-action must allow it.
-        response._csp_update = {"form-action": [environment.auth_origin]}
+        # The attribute django-csp's own csp_update decorator sets and its middleware reads.
+        response._csp_update = {"form-action": [environment.auth_origin]}  # type: ignore[attr-defined]
     return response
 
 
 @require_http_methods(["GET", "POST"])
-def channel_edit(request: HttpRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
+def channel_edit(request: TenantRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
     channel = _channel(channel_id)
     form = SalesChannelForm(request.POST or None, instance=channel, tenant=request.tenant)
     if request.method == "POST" and form.is_valid():
@@ -112,7 +114,7 @@ def channel_edit(request: HttpRequest, tenant_slug: str, channel_id: int) -> Htt
 
 
 @require_POST
-def channel_authorize(request: HttpRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
+def channel_authorize(request: TenantRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
     channel = _channel(channel_id)
     try:
         url = oauth.start_authorization(session=request.session, user=request.user, channel=channel)
@@ -123,7 +125,7 @@ def channel_authorize(request: HttpRequest, tenant_slug: str, channel_id: int) -
 
 
 @require_POST
-def channel_deactivate(request: HttpRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
+def channel_deactivate(request: TenantRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
     channel = channel_services.set_channel_active(channel_id=_channel(channel_id).pk, active=False)
     messages.success(
         request, _("The sales channel was deactivated: its orders are no longer fetched.")
@@ -132,14 +134,14 @@ def channel_deactivate(request: HttpRequest, tenant_slug: str, channel_id: int) 
 
 
 @require_POST
-def channel_activate(request: HttpRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
+def channel_activate(request: TenantRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
     channel = channel_services.set_channel_active(channel_id=_channel(channel_id).pk, active=True)
     messages.success(request, _("The sales channel was activated."))
     return redirect(_detail_url(tenant_slug, channel.pk))
 
 
 @require_http_methods(["GET", "POST"])
-def channel_delete(request: HttpRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
+def channel_delete(request: TenantRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
     """GET asks (naming the channel and its orders), POST deletes; the service re-checks the
     orders under the channel's lock, since some may have arrived after the page was shown."""
     channel = _channel(channel_id)
@@ -166,7 +168,7 @@ def channel_delete(request: HttpRequest, tenant_slug: str, channel_id: int) -> H
 @never_cache
 @login_required
 @require_GET
-def allegro_callback(request: HttpRequest) -> HttpResponse:
+def allegro_callback(request: LoggedInRequest) -> HttpResponse:
     """Allegro redirects the browser here after the seller logs in and confirms (or cancels)."""
     try:
         outcome = oauth.complete_authorization(

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest
+
+from core.requests import TenantRequest
 
 
 def tenant(request: HttpRequest) -> dict[str, Any]:
@@ -11,8 +13,10 @@ def tenant(request: HttpRequest) -> dict[str, Any]:
     current = getattr(request, "tenant", None)
     if current is None or not request.user.is_authenticated:
         return {"tenant": None, "membership": None, "other_memberships": []}
+    # A company on the request: TenantMiddleware let this member through.
+    member_request = cast(TenantRequest, request)
     return {
         "tenant": current,
-        "membership": request.membership,
-        "other_memberships": request.other_memberships,
+        "membership": member_request.membership,
+        "other_memberships": member_request.other_memberships,
     }

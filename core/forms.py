@@ -30,7 +30,7 @@ from core.services import (
 logger = logging.getLogger(__name__)
 
 
-class PasswordPairMixin:
+class PasswordPairMixin(forms.Form):
     """password1/password2: equal, and accepted by AUTH_PASSWORD_VALIDATORS."""
 
     def _clean_password_pair(self, email: str | None) -> None:
@@ -136,7 +136,8 @@ class SignUpForm(PasswordPairMixin, CompanyForm):
         return email
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         self._clean_password_pair(cleaned.get("email"))
         return cleaned
 
@@ -226,9 +227,9 @@ class InvitationSignUpForm(PasswordPairMixin, forms.Form):
         self.email = email
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
         self._clean_password_pair(self.email)
-        return cleaned
+        return self.cleaned_data
 
 
 class InviteForm(forms.Form):

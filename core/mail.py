@@ -30,7 +30,7 @@ def render_mail(
     the optional `<prefix>.html`, rendered in `language` (default: the active one)."""
     context = {"site_url": settings.SITE_URL, **context}
     with translation.override(language or translation.get_language()):
-        subject = render_to_string(f"{template_prefix}_subject.txt", context)
+        subject: str = render_to_string(f"{template_prefix}_subject.txt", context)
         text = render_to_string(f"{template_prefix}.txt", context)
         try:
             html = get_template(f"{template_prefix}.html").render(context)

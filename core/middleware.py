@@ -9,6 +9,7 @@ Administracja page cannot forget the check.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -18,6 +19,7 @@ from django.utils.cache import patch_cache_control
 from django_scopes import scope
 
 from core.models import Membership
+from core.requests import RequestSeenByTenantMiddleware
 
 TENANT_URL_KWARG = "tenant_slug"
 ADMINISTRATION_NAMESPACE = "administration"
@@ -27,7 +29,9 @@ class TenantMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, http_request: HttpRequest) -> HttpResponse:
+        # Here is where a request gets its company (core.requests says what views may rely on).
+        request = cast(RequestSeenByTenantMiddleware, http_request)
         request.tenant = None
         request.membership = None
         try:

@@ -7,7 +7,7 @@ TenantOwnedModel.save(), which refuses a row of another tenant than the active s
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -76,12 +76,31 @@ class CrossTenantWrite(Exception):
     """A row of one tenant was about to be written inside another tenant's scope."""
 
 
+_M = TypeVar("_M", bound=models.Model)
+
+if TYPE_CHECKING:
+    # To a type checker the scoped manager is a plain manager (django-scopes has no types).
+    _ScopedManager = models.Manager
+else:
+    _ScopedManager = type(ScopedManager(tenant="tenant"))
+
+
+class TenantManager(_ScopedManager[_M]):
+    """The manager of every tenant-owned table: django-scopes' fail-closed manager, filtered
+    by the active tenant's scope (a query outside any scope raises).
+
+    django-scopes builds its manager class inside a function; subclassing it here gives it a
+    module and a name, by which django-stubs finds a model's managers and the reverse
+    relations to it.
+    """
+
+
 class TenantOwnedModel(models.Model):
     """Base of every tenant-owned table: a tenant FK, a fail-closed manager, a write guard."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
 
-    objects = ScopedManager(tenant="tenant")
+    objects = TenantManager()
 
     class Meta:
         abstract = True

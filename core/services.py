@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -75,7 +75,7 @@ def email_taken_message() -> str:
 
 
 @transaction.atomic
-def create_tenant(*, name: str, slug: str, owner: AbstractBaseUser) -> Tenant:
+def create_tenant(*, name: str, slug: str, owner: User) -> Tenant:
     """A new seller company with its owner as administrator; the apps above add what a company
     starts with (the default statuses) through core.signals.tenant_created."""
     tenant = Tenant.objects.create(name=name.strip(), slug=slug)
@@ -230,14 +230,15 @@ def check_invitation(token: str, *, lock: bool = False) -> Invitation:
         raise InvitationError(
             _("This invitation link is not valid. Check that you copied the whole link.")
         ) from None
-    if not isinstance(payload, dict):
+    invitation_id = payload.get("id") if isinstance(payload, dict) else None
+    if not isinstance(invitation_id, int):  # we sign {"id": <int>, "nonce": …}: not ours
         raise InvitationError(_("This invitation link is not valid."))
     with scopes_disabled():  # the token names the tenant; the visitor has no scope yet
         invitations = Invitation.objects.select_related("tenant")
         if lock:
             invitations = invitations.select_for_update(of=("self",))
         invitation = invitations.filter(
-            pk=payload.get("id"), nonce=str(payload.get("nonce", ""))
+            pk=invitation_id, nonce=str(payload.get("nonce", ""))
         ).first()
     if invitation is None:
         raise InvitationError(

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,13 +20,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core import services
 from core.forms import InviteForm, RoleForm
 from core.models import Invitation, Membership, Role
+from core.requests import TenantRequest
 
 
 def _back_to_list(tenant_slug: str) -> HttpResponse:
     return redirect("administration:users:list", tenant_slug=tenant_slug)
 
 
-def _membership(request: HttpRequest, membership_id: int) -> Membership:
+def _membership(request: TenantRequest, membership_id: int) -> Membership:
     return get_object_or_404(
         Membership.objects.select_related("user", "tenant"),
         pk=membership_id,
@@ -34,7 +35,7 @@ def _membership(request: HttpRequest, membership_id: int) -> Membership:
     )
 
 
-def _pending_invitation(request: HttpRequest, invitation_id: int) -> Invitation:
+def _pending_invitation(request: TenantRequest, invitation_id: int) -> Invitation:
     return get_object_or_404(
         Invitation.objects.select_related("tenant"),
         pk=invitation_id,
@@ -44,7 +45,7 @@ def _pending_invitation(request: HttpRequest, invitation_id: int) -> Invitation:
 
 
 @require_http_methods(["GET"])
-def user_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def user_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     members = (
         Membership.objects.filter(tenant=request.tenant)
         .select_related("user")
@@ -69,7 +70,7 @@ def user_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def invite(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def invite(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = InviteForm(request.POST or None, tenant=request.tenant)
     if request.method == "POST" and form.is_valid():
         try:
@@ -91,7 +92,7 @@ def invite(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @require_POST
-def change_role(request: HttpRequest, tenant_slug: str, membership_id: int) -> HttpResponse:
+def change_role(request: TenantRequest, tenant_slug: str, membership_id: int) -> HttpResponse:
     membership = _membership(request, membership_id)
     form = RoleForm(request.POST)
     if not form.is_valid():
@@ -114,7 +115,7 @@ def change_role(request: HttpRequest, tenant_slug: str, membership_id: int) -> H
 
 
 @require_http_methods(["GET", "POST"])
-def remove(request: HttpRequest, tenant_slug: str, membership_id: int) -> HttpResponse:
+def remove(request: TenantRequest, tenant_slug: str, membership_id: int) -> HttpResponse:
     membership = _membership(request, membership_id)
     if request.method == "GET":
         return render(request, "core/users/remove_confirm.html", {"member": membership})
@@ -134,7 +135,7 @@ def remove(request: HttpRequest, tenant_slug: str, membership_id: int) -> HttpRe
 
 
 @require_POST
-def revoke_invitation(request: HttpRequest, tenant_slug: str, invitation_id: int) -> HttpResponse:
+def revoke_invitation(request: TenantRequest, tenant_slug: str, invitation_id: int) -> HttpResponse:
     invitation = _pending_invitation(request, invitation_id)
     try:
         services.revoke_invitation(invitation=invitation)

@@ -8,10 +8,11 @@ from django.views.decorators.http import require_GET
 
 from core.health import run_checks, shows_details, without_details
 from core.models import Membership
+from core.requests import LoggedInRequest
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: LoggedInRequest) -> HttpResponse:
     """Send the user to the tenant they used last, or to their first one."""
     memberships = Membership.objects.select_related("tenant").filter(user=request.user)
     last = request.session.get("last_tenant")

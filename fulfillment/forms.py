@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from channels import allegro_names
+from core.form_fields import form_field
 from fulfillment.services.carriers import OTHER, carriers_for, proposed_carrier
 from fulfillment.services.shipments import comment_prefill
 from notifications.renderer import validate_shipment_comment
@@ -120,8 +121,8 @@ class ShipmentForm(forms.Form):
     ) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.fields["carrier_id"].choices = carriers
-        self.fields["line_ids"].choices = [
+        form_field(self, "carrier_id", forms.ChoiceField).choices = carriers
+        form_field(self, "line_ids", forms.MultipleChoiceField).choices = [
             # The offer name is the seller's text from Allegro: isolated so it cannot reorder
             # the label around it.
             (
@@ -135,7 +136,8 @@ class ShipmentForm(forms.Form):
         self.carrier_ids = [cid for cid, _label in carriers if cid]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("carrier_id") == OTHER and not (data.get("carrier_name") or "").strip():
             self.add_error("carrier_name", _("Enter the carrier's name."))
         return data

@@ -18,7 +18,6 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_scopes import ScopedManager
 
 from core.models import TenantOwnedModel
 from orders.models import SettableFulfillment
@@ -35,8 +34,6 @@ class StatusMapping(TenantOwnedModel):
     fulfillment_status = models.CharField(
         max_length=32, choices=SettableFulfillment.choices, blank=True, default=""
     )
-
-    objects = ScopedManager(tenant="tenant")
 
     class Meta:
         constraints = [
@@ -63,8 +60,6 @@ class ChannelFulfillmentSettings(TenantOwnedModel):
         related_name="+",
         db_index=False,
     )
-
-    objects = ScopedManager(tenant="tenant")
 
     class Meta:
         constraints = [
@@ -105,8 +100,6 @@ class ChannelCarriers(TenantOwnedModel):
     # a few minutes ahead while a refresh waits in the queue (beat's claim).
     next_refresh_at = models.DateTimeField()
 
-    objects = ScopedManager(tenant="tenant")
-
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["tenant", "channel"], name="channelcarriers_tenant_ch"),
@@ -145,8 +138,6 @@ class Shipment(TenantOwnedModel):
         db_index=False,
     )
     created_at = models.DateTimeField(default=timezone.now)
-
-    objects = ScopedManager(tenant="tenant")
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -262,8 +253,6 @@ class FulfillmentPush(TenantOwnedModel):
         related_name="+",
         db_index=False,
     )
-
-    objects = ScopedManager(tenant="tenant")
 
     class Meta:
         ordering = ["id"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from fulfillment.services.push import queue_status_pushes
 from orders.models import Order, OrderStatus
@@ -14,7 +14,7 @@ from orders.models import Order, OrderStatus
 def queue_pushes_of_status_changes(
     sender: Any,
     changes: list[tuple[Order, OrderStatus | None]],
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     source: str,
     **kwargs: Any,
 ) -> None:

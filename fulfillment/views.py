@@ -4,11 +4,12 @@ Thin: forms validate, fulfillment.services write."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.requests import TenantRequest
 from fulfillment.forms import shipment_form_for
 from fulfillment.models import FulfillmentPush
 from fulfillment.services import push as push_service
@@ -19,7 +20,7 @@ from orders.models import Order
 
 
 @require_http_methods(["GET", "POST"])
-def add_shipment(request: HttpRequest, tenant_slug: str, order_id: int) -> HttpResponse:
+def add_shipment(request: TenantRequest, tenant_slug: str, order_id: int) -> HttpResponse:
     order = get_object_or_404(
         Order.objects.select_related("channel", "status"), tenant=request.tenant, pk=order_id
     )
@@ -59,7 +60,7 @@ def add_shipment(request: HttpRequest, tenant_slug: str, order_id: int) -> HttpR
 
 
 @require_POST
-def retry_push(request: HttpRequest, tenant_slug: str, push_id: int) -> HttpResponse:
+def retry_push(request: TenantRequest, tenant_slug: str, push_id: int) -> HttpResponse:
     push = get_object_or_404(FulfillmentPush, tenant=request.tenant, pk=push_id)
     if push_service.retry_push(push, request.user):
         messages.success(request, _("Sending it to Allegro again."))

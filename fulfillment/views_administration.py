@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from channels.models import SalesChannel
+from core.requests import TenantRequest
 from fulfillment.forms import ChannelFulfillmentForm
 from fulfillment.models import FulfillmentPush, PushState
 from fulfillment.services import mappings
@@ -21,12 +22,12 @@ from orders.models import OrderStatus
 PUSHES_SHOWN = 200
 
 
-def _channel(request: HttpRequest, channel_id: int) -> SalesChannel:
+def _channel(request: TenantRequest, channel_id: int) -> SalesChannel:
     return get_object_or_404(SalesChannel, tenant=request.tenant, pk=channel_id)
 
 
 @require_http_methods(["GET", "POST"])
-def channel_settings(request: HttpRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
+def channel_settings(request: TenantRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
     channel = _channel(request, channel_id)
     statuses = list(OrderStatus.objects.filter(tenant=request.tenant).order_by("position", "pk"))
     form = ChannelFulfillmentForm(
@@ -60,7 +61,7 @@ def channel_settings(request: HttpRequest, tenant_slug: str, channel_id: int) ->
 
 
 @require_http_methods(["GET"])
-def channel_pushes(request: HttpRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
+def channel_pushes(request: TenantRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
     channel = _channel(request, channel_id)
     open_pushes = FulfillmentPush.objects.filter(
         tenant=request.tenant, channel=channel, state__in=[PushState.PENDING, PushState.FAILED]
@@ -83,7 +84,7 @@ def channel_pushes(request: HttpRequest, tenant_slug: str, channel_id: int) -> H
 
 
 @require_POST
-def retry_push(request: HttpRequest, tenant_slug: str, push_id: int) -> HttpResponse:
+def retry_push(request: TenantRequest, tenant_slug: str, push_id: int) -> HttpResponse:
     push = get_object_or_404(FulfillmentPush, tenant=request.tenant, pk=push_id)
     if push_service.retry_push(push, request.user):
         messages.success(request, _("Sending it to Allegro again."))
@@ -95,7 +96,7 @@ def retry_push(request: HttpRequest, tenant_slug: str, push_id: int) -> HttpResp
 
 
 @require_POST
-def retry_failed(request: HttpRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
+def retry_failed(request: TenantRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
     channel = _channel(request, channel_id)
     failed = list(
         FulfillmentPush.objects.filter(

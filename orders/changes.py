@@ -14,11 +14,11 @@ come from Allegro's own state.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -49,7 +49,7 @@ class OrderStatusError(Exception):
 def after_status_change(
     order: Order,
     previous: OrderStatus | None,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     source: ChangeSource,
     *,
     tell_allegro: bool = True,
@@ -74,8 +74,8 @@ def after_status_change(
 
 
 def after_status_changes(
-    changes: list[tuple[Order, OrderStatus | None]],
-    actor: AbstractBaseUser | None,
+    changes: Sequence[tuple[Order, OrderStatus | None]],
+    actor: User | None,
     source: ChangeSource,
     *,
     tell_allegro: bool = True,
@@ -138,7 +138,7 @@ def _ensure_usable(order_tenant_id: int, status: OrderStatus) -> None:
 def change_order_status(
     order: Order,
     new_status: OrderStatus,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     *,
     source: ChangeSource = ChangeSource.STAFF,
     tell_allegro: bool = True,
@@ -180,7 +180,7 @@ def bulk_change_status(
     tenant: Tenant,
     order_ids: Iterable[int],
     new_status: OrderStatus,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
 ) -> BulkChangeResult:
     """Move many orders of `tenant` to `new_status` in one transaction (one UPDATE, one INSERT
     of timeline entries). Ids of other tenants' orders are reported as not found."""
@@ -224,7 +224,7 @@ def bulk_change_status(
     return result
 
 
-def resolve_attention(order: Order, actor: AbstractBaseUser | None) -> bool:
+def resolve_attention(order: Order, actor: User | None) -> bool:
     """Staff have dealt with the order's alert: clear the flag and say so on the timeline."""
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk, tenant_id=order.tenant_id)

@@ -27,7 +27,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -59,7 +59,7 @@ def _entry(
     data: dict[str, Any],
     at: dt.datetime | None,
     *,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     tenant_id: int | None = None,
     order_id: int | None = None,
 ) -> OrderEvent:
@@ -81,7 +81,7 @@ def status_change(
     order: Order,
     previous: OrderStatus | None,
     new: OrderStatus,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     source: str,
 ) -> OrderEvent:
     """Our status changed (by staff, or by the import: `source`, a ChangeSource). The names are
@@ -105,7 +105,7 @@ def record_status_change(
     order: Order,
     previous: OrderStatus | None,
     new: OrderStatus,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     source: str,
 ) -> OrderEvent:
     return record(status_change(order, previous, new, actor, source))
@@ -171,7 +171,7 @@ def merged_after_shipping(order: Order, into_number: str, at: dt.datetime) -> Or
     )
 
 
-def record_attention_cleared(order: Order, actor: AbstractBaseUser | None) -> OrderEvent:
+def record_attention_cleared(order: Order, actor: User | None) -> OrderEvent:
     """Staff have dealt with the order's alert."""
     return record(_entry(order, OrderEventKind.ATTENTION_CLEARED, {}, None, actor=actor))
 
@@ -184,7 +184,7 @@ def record_shipment_added(
     waybill: str,
     lines: int,
     to_allegro: bool,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     at: dt.datetime,
 ) -> OrderEvent:
     """A shipment with its tracking number; `to_allegro`: the channel passes it on."""

@@ -7,6 +7,7 @@ an id of another tenant is simply not a valid choice: the form says so and the f
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -14,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from core.form_fields import form_field
 from orders.models import DeliveryMethod, OrderStatus, PaymentStatus
 from orders.queries import DEFAULT_TAB, SORT_LABELS, TAB_LABELS, OrderFilters, Sort, Tab
 
@@ -86,18 +88,19 @@ class OrderListForm(forms.Form):
         self,
         data: Any,
         *,
-        statuses: list[OrderStatus],
+        statuses: Sequence[OrderStatus],
         channels: list[Any],
         delivery_methods: list[DeliveryMethod],
     ) -> None:
         super().__init__(data)
-        everything = [("", _("Any"))]
-        self.fields["status"].choices = everything + [(s.pk, s.name) for s in statuses]
-        self.fields["payment_status"].choices = everything + list(PaymentStatus.choices)
-        self.fields["channel"].choices = everything + [(c.pk, str(c)) for c in channels]
-        self.fields["delivery_method"].choices = everything + [
-            (m.external_id, m.name) for m in delivery_methods
-        ]
+        choices: dict[str, list[tuple[Any, Any]]] = {
+            "status": [(s.pk, s.name) for s in statuses],
+            "payment_status": list(PaymentStatus.choices),
+            "channel": [(c.pk, str(c)) for c in channels],
+            "delivery_method": [(m.external_id, m.name) for m in delivery_methods],
+        }
+        for name, options in choices.items():
+            form_field(self, name, forms.ChoiceField).choices = [("", _("Any")), *options]
         self.fields["status"].error_messages["invalid_choice"] = _(
             "There is no such status; the status filter was ignored."
         )
@@ -130,10 +133,12 @@ class OrderListForm(forms.Form):
 class StatusChoiceForm(forms.Form):
     status = forms.TypedChoiceField(label=_("New status"), coerce=int)
 
-    def __init__(self, data: Any = None, *, statuses: list[OrderStatus], **kwargs: Any) -> None:
+    def __init__(self, data: Any = None, *, statuses: Sequence[OrderStatus], **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
         self._statuses = {s.pk: s for s in statuses if s.is_active}
-        self.fields["status"].choices = [(s.pk, s.name) for s in self._statuses.values()]
+        form_field(self, "status", forms.ChoiceField).choices = [
+            (s.pk, s.name) for s in self._statuses.values()
+        ]
         self.fields["status"].error_messages["invalid_choice"] = _(
             "Choose one of your active statuses."
         )

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django_scopes import get_scope, scope
@@ -186,10 +186,10 @@ class _Statuses:
 def _load_statuses(tenant: Tenant, channel: SalesChannel) -> _Statuses:
     chosen_id = channel.import_status_id
     for _attempt in range(2):
-        rows = OrderStatus.objects.filter(tenant=tenant, system_code__in=_NEEDED_CODES)
+        wanted = OrderStatus.objects.filter(tenant=tenant, system_code__in=_NEEDED_CODES)
         if chosen_id:
-            rows = rows | OrderStatus.objects.filter(tenant=tenant, pk=chosen_id)
-        rows = list(rows)
+            wanted = wanted | OrderStatus.objects.filter(tenant=tenant, pk=chosen_id)
+        rows = list(wanted)
         by_code = {s.system_code: s for s in rows if s.system_code}
         if all(code in by_code for code in _NEEDED_CODES):
             break
@@ -663,7 +663,7 @@ def mark_order_merged(
     old_external_id: str,
     new_external_id: str,
     *,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> bool:
     """Allegro merged the purchase `old_external_id` into `new_external_id` (the old form now
     answers 404). Import the new form first; returns False if either order is missing or the

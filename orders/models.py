@@ -121,7 +121,8 @@ class FulfillmentStatus(models.TextChoices):
 
 
 # The fulfillment statuses a seller can set: all but RETURNED, Allegro's own (422 if sent).
-SettableFulfillment = models.TextChoices(
+# (django-stubs types the functional form only with plain-string members.)
+SettableFulfillment = models.TextChoices(  # type: ignore[call-overload]
     "SettableFulfillment",
     [
         (status.name, (status.value, status.label))

@@ -15,10 +15,11 @@ import base64
 import binascii
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -28,6 +29,16 @@ from django.utils.translation import gettext_lazy as _
 from core.models import Tenant
 from orders.models import Order, OrderStatus, OrderStatusCount, PaymentStatus
 from orders.search import search_condition
+
+if TYPE_CHECKING:
+    # django-stubs' helper for annotated rows (a development dependency, so types only).
+    from django_stubs_ext import WithAnnotations
+
+    class _OrderCount(TypedDict):
+        order_count: int
+
+    # A status as statuses_with_counts() reads it: with the number of its orders.
+    StatusWithCount: TypeAlias = WithAnnotations[OrderStatus, _OrderCount]
 
 PAGE_SIZE = 50
 # A keyset cursor's total is a stored amount: DecimalField(max_digits=12, decimal_places=2).
@@ -138,7 +149,7 @@ def _day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_default_timezone())
 
 
-def tab_status_ids(statuses: list[OrderStatus], tab: Tab) -> list[int] | None:
+def tab_status_ids(statuses: Sequence[OrderStatus], tab: Tab) -> list[int] | None:
     """The ids of the statuses a tab shows (None: every status)."""
     if tab in (Tab.ALL, Tab.UNPAID):
         return None
@@ -146,7 +157,7 @@ def tab_status_ids(statuses: list[OrderStatus], tab: Tab) -> list[int] | None:
 
 
 def filtered_orders(
-    tenant: Tenant, filters: OrderFilters, statuses: list[OrderStatus]
+    tenant: Tenant, filters: OrderFilters, statuses: Sequence[OrderStatus]
 ) -> QuerySet[Order]:
     qs = Order.objects.filter(tenant=tenant)
     if filters.tab == Tab.UNPAID:
@@ -176,7 +187,7 @@ def filtered_orders(
     return qs
 
 
-def statuses_with_counts(tenant: Tenant) -> list[OrderStatus]:
+def statuses_with_counts(tenant: Tenant) -> list[StatusWithCount]:
     """The tenant's statuses in display order, each with `order_count` (from OrderStatusCount,
     kept by the writing services): one small query whatever the number of orders."""
     count = OrderStatusCount.objects.filter(tenant=tenant, status=OuterRef("pk")).values("count")
@@ -193,7 +204,7 @@ def unpaid_count(tenant: Tenant) -> int:
     return Order.objects.filter(tenant=tenant, payment_status__in=UNPAID_PAYMENT_STATUSES).count()
 
 
-def tab_counts(statuses: list[OrderStatus], unpaid: int = 0) -> dict[Tab, int]:
+def tab_counts(statuses: list[StatusWithCount], unpaid: int = 0) -> dict[Tab, int]:
     """Orders per tab, summed from statuses_with_counts(); `unpaid` from unpaid_count()."""
     tab_of_group = {tab.value: tab for tab in Tab if tab not in (Tab.ALL, Tab.UNPAID)}
     counts = dict.fromkeys(Tab, 0)

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from channels.models import SalesChannel
+from core.requests import TenantRequest
 from orders import queries
 from orders.allegro_form import warnings_in_words
 from orders.changes import (
@@ -44,11 +45,11 @@ _LIST_KEYS = (
 )
 
 
-def _statuses(request: HttpRequest) -> list[OrderStatus]:
+def _statuses(request: TenantRequest) -> list[OrderStatus]:
     return list(OrderStatus.objects.filter(tenant=request.tenant).order_by("position", "pk"))
 
 
-def _list_context(request: HttpRequest, *, first_page: bool = False) -> dict[str, Any]:
+def _list_context(request: TenantRequest, *, first_page: bool = False) -> dict[str, Any]:
     tenant = request.tenant
     statuses = queries.statuses_with_counts(tenant)
     channels = list(SalesChannel.objects.filter(tenant=tenant).order_by("name", "pk"))
@@ -94,19 +95,19 @@ def _list_context(request: HttpRequest, *, first_page: bool = False) -> dict[str
 
 
 @require_GET
-def order_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def order_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     context = _list_context(request)
     return render(request, "orders/list.html", context)
 
 
 @require_GET
-def order_rows(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def order_rows(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """The rows of the current first page (htmx polls this, so new orders appear live)."""
     context = _list_context(request, first_page=True)
     return render(request, "orders/_rows.html", context)
 
 
-def _back_to_list(request: HttpRequest) -> str:
+def _back_to_list(request: TenantRequest) -> str:
     target = request.POST.get("next", "")
     list_url = reverse("orders:list", args=[request.tenant.slug])
     if target.startswith(list_url) and url_has_allowed_host_and_scheme(
@@ -117,12 +118,12 @@ def _back_to_list(request: HttpRequest) -> str:
 
 
 @require_POST
-def bulk_status(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def bulk_status(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = BulkStatusForm(request.POST, statuses=_statuses(request))
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect(_back_to_list(request))
     try:
         result = bulk_change_status(
@@ -168,7 +169,7 @@ def bulk_status(request: HttpRequest, tenant_slug: str) -> HttpResponse:
     return redirect(_back_to_list(request))
 
 
-def _get_order(request: HttpRequest, order_id: int) -> Order:
+def _get_order(request: TenantRequest, order_id: int) -> Order:
     return get_object_or_404(
         Order.objects.select_related("status", "channel", "merged_into"),
         tenant=request.tenant,
@@ -177,7 +178,7 @@ def _get_order(request: HttpRequest, order_id: int) -> Order:
 
 
 @require_GET
-def order_detail(request: HttpRequest, tenant_slug: str, order_id: int) -> HttpResponse:
+def order_detail(request: TenantRequest, tenant_slug: str, order_id: int) -> HttpResponse:
     order = _get_order(request, order_id)
     statuses = _statuses(request)
     return render(
@@ -195,12 +196,12 @@ def order_detail(request: HttpRequest, tenant_slug: str, order_id: int) -> HttpR
 
 
 @require_POST
-def change_status(request: HttpRequest, tenant_slug: str, order_id: int) -> HttpResponse:
+def change_status(request: TenantRequest, tenant_slug: str, order_id: int) -> HttpResponse:
     order = _get_order(request, order_id)
     form = StatusChoiceForm(request.POST, statuses=_statuses(request))
     if not form.is_valid():
         for error in form.errors.get("status", []):
-            messages.error(request, error)
+            messages.error(request, str(error))
     else:
         try:
             if change_order_status(order, form.cleaned_data["status"], request.user):
@@ -216,7 +217,7 @@ def change_status(request: HttpRequest, tenant_slug: str, order_id: int) -> Http
 
 
 @require_POST
-def resolve_alert(request: HttpRequest, tenant_slug: str, order_id: int) -> HttpResponse:
+def resolve_alert(request: TenantRequest, tenant_slug: str, order_id: int) -> HttpResponse:
     order = _get_order(request, order_id)
     if resolve_attention(order, request.user):
         messages.success(request, _("The alert is marked as handled."))

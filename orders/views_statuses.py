@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.requests import TenantRequest
 from orders import queries, statuses
 from orders.forms_statuses import StatusForm
 from orders.models import OrderStatus
@@ -26,7 +27,7 @@ def _get_status(status_id: int) -> OrderStatus:
     return get_object_or_404(OrderStatus.objects, pk=status_id)
 
 
-def _posted(request: HttpRequest) -> QueryDict | None:
+def _posted(request: TenantRequest) -> QueryDict | None:
     """The submitted data of a POST (even an empty one, which must fail validation), else None."""
     return request.POST if request.method == "POST" else None
 
@@ -36,14 +37,14 @@ def _back_to_list(tenant_slug: str) -> HttpResponse:
 
 
 @require_http_methods(["GET"])
-def status_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def status_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     # With each status's order count: the page offers only the actions the rules allow.
     listed = queries.statuses_with_counts(request.tenant)
     return render(request, "orders/administration/status_list.html", {"statuses": listed})
 
 
 @require_http_methods(["GET", "POST"])
-def status_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def status_create(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = StatusForm(_posted(request), tenant=request.tenant)
     if request.method == "POST" and form.is_valid():
         try:
@@ -57,7 +58,7 @@ def status_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def status_edit(request: HttpRequest, tenant_slug: str, status_id: int) -> HttpResponse:
+def status_edit(request: TenantRequest, tenant_slug: str, status_id: int) -> HttpResponse:
     status = _get_status(status_id)
     heading = status.name  # the form writes what was typed onto the instance while it checks
     form = StatusForm(_posted(request), instance=status, tenant=request.tenant)
@@ -78,7 +79,7 @@ def status_edit(request: HttpRequest, tenant_slug: str, status_id: int) -> HttpR
     )
 
 
-def _run(request: HttpRequest, action: Callable[[], OrderStatus], success: str) -> None:
+def _run(request: TenantRequest, action: Callable[[], OrderStatus], success: str) -> None:
     """Run a service call; show `success` or the reason the rules refused it."""
     try:
         status = action()
@@ -91,7 +92,7 @@ def _run(request: HttpRequest, action: Callable[[], OrderStatus], success: str) 
 
 
 @require_POST
-def status_delete(request: HttpRequest, tenant_slug: str, status_id: int) -> HttpResponse:
+def status_delete(request: TenantRequest, tenant_slug: str, status_id: int) -> HttpResponse:
     status = _get_status(status_id)
 
     def delete() -> OrderStatus:
@@ -103,7 +104,7 @@ def status_delete(request: HttpRequest, tenant_slug: str, status_id: int) -> Htt
 
 
 @require_POST
-def status_deactivate(request: HttpRequest, tenant_slug: str, status_id: int) -> HttpResponse:
+def status_deactivate(request: TenantRequest, tenant_slug: str, status_id: int) -> HttpResponse:
     status = _get_status(status_id)
     _run(
         request,
@@ -114,7 +115,7 @@ def status_deactivate(request: HttpRequest, tenant_slug: str, status_id: int) ->
 
 
 @require_POST
-def status_activate(request: HttpRequest, tenant_slug: str, status_id: int) -> HttpResponse:
+def status_activate(request: TenantRequest, tenant_slug: str, status_id: int) -> HttpResponse:
     status = _get_status(status_id)
     _run(
         request,
@@ -125,7 +126,7 @@ def status_activate(request: HttpRequest, tenant_slug: str, status_id: int) -> H
 
 
 @require_POST
-def status_move(request: HttpRequest, tenant_slug: str, status_id: int) -> HttpResponse:
+def status_move(request: TenantRequest, tenant_slug: str, status_id: int) -> HttpResponse:
     status = _get_status(status_id)
     try:
         direction = statuses.MoveDirection(request.POST.get("direction", ""))

@@ -210,9 +210,12 @@ def _one_page(
 ) -> bool:
     """Import one page; False when the run is finished (or was replaced)."""
     position = state.backfill_position or state.backfill_from
+    end = state.backfill_to
+    if position is None or end is None:  # every run is given its range: nothing to import
+        return False
     params: dict[str, Any] = {
         "lineItems.boughtAt.gte": iso(position),
-        "lineItems.boughtAt.lte": iso(state.backfill_to),
+        "lineItems.boughtAt.lte": iso(end),
         "sort": "lineItems.boughtAt",
         "limit": PAGE_SIZE,
         "offset": state.backfill_position_offset,
@@ -273,8 +276,7 @@ def _advance(
 ) -> tuple[dt.datetime | None, int]:
     """The keyset position after a page sorted by purchase time: the last form's time, and how
     many forms at exactly that time the next page must skip."""
-    times = [_bought_at(f) for f in forms]
-    times = [t for t in times if t is not None]
+    times = [t for t in (_bought_at(f) for f in forms) if t is not None]
     if not times:
         return position, offset + len(forms)
     last = max(times)
@@ -286,10 +288,10 @@ def _advance(
 
 def _bought_at(form: Any) -> dt.datetime | None:
     items = form.get("lineItems") if isinstance(form, dict) else None
-    moments = [
+    parsed = (
         parse_time(i.get("boughtAt"))
         for i in (items if isinstance(items, list) else [])
         if isinstance(i, dict)
-    ]
-    moments = [m for m in moments if m is not None]
+    )
+    moments = [m for m in parsed if m is not None]
     return min(moments) if moments else None

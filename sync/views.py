@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from channels.models import SalesChannel
+from core.requests import TenantRequest
 from orders import charts
 from sync.backfill import MAX_DAYS_BACK, BackfillRejected, request_reimport
 from sync.health import health_of, health_of_channels
@@ -45,8 +46,9 @@ class ReimportForm(forms.Form):
         label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict:
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
         today = timezone.localdate()
         if start and end and start > end:
@@ -72,7 +74,7 @@ def _detail_url(tenant_slug: str, channel_id: int) -> str:
 
 
 @require_GET
-def dashboard(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def dashboard(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     tenant = request.tenant
     series = charts.orders_per_day(tenant)
     channels = list(SalesChannel.objects.filter(tenant=tenant).order_by("name", "pk"))
@@ -109,7 +111,7 @@ def reimport(request: HttpRequest, tenant_slug: str, channel_id: int) -> HttpRes
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect(_detail_url(tenant_slug, channel.pk))
     try:
         request_reimport(channel, form.cleaned_data["date_from"], form.cleaned_data["date_to"])

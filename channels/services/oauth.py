@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -85,9 +85,7 @@ def _pending(session: SessionBase) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in pending.items() if now - v.get("created", 0) < PENDING_TTL_SECONDS}
 
 
-def start_authorization(
-    *, session: SessionBase, user: AbstractBaseUser, channel: SalesChannel
-) -> str:
+def start_authorization(*, session: SessionBase, user: User, channel: SalesChannel) -> str:
     """Remember a new state + PKCE verifier in the session; return Allegro's authorize URL."""
     try:
         environment = get_environment(channel.allegro_environment)
@@ -133,7 +131,7 @@ def _take_pending(session: SessionBase, state: str) -> dict[str, Any] | None:
 
 
 def complete_authorization(
-    *, session: SessionBase, user: AbstractBaseUser, params: Mapping[str, str]
+    *, session: SessionBase, user: User, params: Mapping[str, str]
 ) -> Connected:
     """Handle Allegro's redirect back (``code``/``error`` and ``state``). See module docstring."""
     entry = _take_pending(session, params.get("state", ""))

@@ -17,7 +17,7 @@ import contextlib
 import re
 from collections.abc import Sequence
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -93,7 +93,7 @@ def add_shipment(
     waybill: str,
     line_ids: Sequence[str] | None,
     comment: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     carriers: Sequence[str],
 ) -> Shipment:
     """Add a shipment to ``order``. ``line_ids``: Allegro line ids in the parcel (None or every

@@ -193,6 +193,24 @@ def test_tampered_token(client, tenant, admin_user, row_counts, how):
     assert row_counts() == before
 
 
+@pytest.mark.parametrize("invitation_id", ["x", None])
+def test_a_signed_token_without_a_numeric_id_is_refused(
+    client, tenant, admin_user, row_counts, invitation_id
+):
+    # Signed with our key and salt, so only a leaked key could make one: still a refusal, not
+    # an error page.
+    invitation = invite(tenant, admin_user)
+    token = signing.TimestampSigner(salt=services.INVITATION_SALT).sign_object(
+        {"id": invitation_id, "nonce": invitation.nonce}
+    )
+    url = reverse("accept_invitation", args=[token])
+    before = row_counts()
+
+    assert_refused(client.get(url), "This invitation link is not valid.")
+    assert_refused(signup(client, url), "This invitation link is not valid.")
+    assert row_counts() == before
+
+
 def test_an_invitation_works_once(client, tenant, admin_user, row_counts):
     invitation = invite(tenant, admin_user)
     url = accept_url(invitation)

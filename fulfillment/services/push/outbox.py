@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -48,7 +48,7 @@ def _first_sweep_at() -> Any:
 
 def queue_status_pushes(
     changes: list[tuple[Order, OrderStatus | None]],
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     source: str,
 ) -> list[FulfillmentPush]:
     """The batch form (an import of 100 orders): mappings read once per channel, one INSERT."""
@@ -86,7 +86,7 @@ def queue_status_pushes(
     return pushes
 
 
-def queue_shipment_push(shipment: Shipment, actor: AbstractBaseUser | None) -> FulfillmentPush:
+def queue_shipment_push(shipment: Shipment, actor: User | None) -> FulfillmentPush:
     push = FulfillmentPush.objects.create(
         tenant_id=shipment.tenant_id,
         order_id=shipment.order_id,
@@ -100,7 +100,7 @@ def queue_shipment_push(shipment: Shipment, actor: AbstractBaseUser | None) -> F
     return push
 
 
-def retry_push(push: FulfillmentPush, actor: AbstractBaseUser | None) -> bool:
+def retry_push(push: FulfillmentPush, actor: User | None) -> bool:
     """A person asks to send a failed (or waiting) push again now."""
     with transaction.atomic():
         locked = FulfillmentPush.objects.select_for_update().get(

@@ -130,7 +130,9 @@ def _mark_finished(tenant_id: int, outcomes: list[Outcome], now: Any) -> list[Ou
     finished meanwhile (only possible without the lock) stays as it is, with no second
     timeline entry."""
     if len(outcomes) == 1:  # the UPDATE's row count says whether it was still pending
-        groups = {_finished_key(outcomes[0]): [outcomes[0].push.pk]}
+        groups: dict[tuple[Any, ...], list[int]] = {
+            _finished_key(outcomes[0]): [outcomes[0].push.pk]
+        }
         pending = FulfillmentPush.objects.filter(tenant_id=tenant_id, state=PushState.PENDING)
         return outcomes if _update_groups(pending, groups, now) else []
     still_pending = set(
@@ -143,7 +145,7 @@ def _mark_finished(tenant_id: int, outcomes: list[Outcome], now: Any) -> list[Ou
         .values_list("pk", flat=True)
     )
     outcomes = [o for o in outcomes if o.push.pk in still_pending]
-    groups: dict[tuple[Any, ...], list[int]] = {}
+    groups = {}
     for o in outcomes:
         groups.setdefault(_finished_key(o), []).append(o.push.pk)
     _update_groups(FulfillmentPush.objects.filter(tenant_id=tenant_id), groups, now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -119,7 +119,9 @@ def process_orders(
     # Candidates beyond the limit: other workers take the overdue orders at the head of the
     # line, so this one takes the next free ones instead of finding them all busy.
     own, taken = _orders_to_send(tenant_id, wanted, 4 * max(0, take_waiting))
-    todo, at_most = own + taken, len(own) + max(0, take_waiting)
+    todo = own + taken
+    # Only the first round is limited; later rounds take what was committed meanwhile.
+    at_most: int | None = len(own) + max(0, take_waiting)
     if taken:
         # For operators: the workers are behind (the queue holds these orders' own tasks).
         logger.info(
@@ -150,7 +152,8 @@ def _orders_to_send(
     tenant whose pushes were written more than FULFILLMENT_TAKE_WAITING_AFTER_SECONDS ago and
     never tried (their tasks are still queued), oldest first. One statement on PostgreSQL."""
     pending = FulfillmentPush.objects.filter(tenant_id=tenant_id, state=PushState.PENDING)
-    rows = pending.filter(order_id__in=order_ids).order_by().values_list("order_id", "id")
+    own_rows = pending.filter(order_id__in=order_ids).order_by().values_list("order_id", "id")
+    rows: Iterable[tuple[int, int]] = own_rows
     if overdue_limit > 0:
         overdue = timezone.now() - timedelta(
             seconds=settings.FULFILLMENT_TAKE_WAITING_AFTER_SECONDS
@@ -162,9 +165,9 @@ def _orders_to_send(
             .values_list("order_id", "id")[: 2 * overdue_limit]
         )
         if connection.features.supports_slicing_ordering_in_compound:
-            rows = rows.union(waiting, all=True)
+            rows = own_rows.union(waiting, all=True)
         else:  # SQLite (development) cannot limit one side of a UNION: two statements
-            rows = [*rows, *waiting]
+            rows = [*own_rows, *waiting]
     found = sorted(rows, key=lambda row: row[1])
     mine = {order_id for order_id, _id in found}
     own = [order_id for order_id in order_ids if order_id in mine]
