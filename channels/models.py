@@ -178,12 +178,14 @@ class SalesChannel(TenantOwnedModel):
     def needs_reauth_words(self) -> str:
         """Why re-authorization is needed, in the seller's words (the raw code is
         ``needs_reauth_code``)."""
+        # Imported here: channels.services.tokens imports this module.
         from channels.services.tokens import reauth_reason_in_words
 
         return reauth_reason_in_words(self.needs_reauth_reason)[0]
 
     @property
     def needs_reauth_code(self) -> str:
+        # Imported here: channels.services.tokens imports this module.
         from channels.services.tokens import reauth_reason_in_words
 
         return reauth_reason_in_words(self.needs_reauth_reason)[1]

@@ -416,6 +416,7 @@ class OrderEvent(TenantOwnedModel):
 
     def describe(self) -> str:
         """The entry as a sentence in the active language (the words: orders.events)."""
+        # Imported here: orders.events imports this module.
         from orders.events import describe
 
         return describe(self)

@@ -37,6 +37,7 @@ from channels.clients.allegro import (
 )
 from channels.models import AllegroCredential, ConnectionState, SalesChannel
 from channels.services.locking import lock_channel
+from channels.services.notifications import notify_reauth_needed
 
 logger = logging.getLogger(__name__)
 
@@ -198,8 +199,6 @@ def mark_needs_reauth_locked(channel: SalesChannel, *, reason: str) -> bool:
     logger.warning(
         "Channel %s of tenant %s needs re-authorization (%s)", channel.pk, channel.tenant_id, reason
     )
-    from channels.services.notifications import notify_reauth_needed
-
     transaction.on_commit(partial(notify_reauth_needed, channel.tenant_id, channel.pk))
     return True
 

@@ -27,7 +27,7 @@ from fulfillment.services import push as push_service
 from fulfillment.services.carriers import OTHER, label_of
 from fulfillment.services.mappings import shipment_status_for
 from notifications.catalogue import Context, Objects
-from notifications.renderer import TemplateProblem, problems, render_for
+from notifications.renderer import TemplateProblem, problems, render, render_for, values_for
 from orders import events
 from orders.changes import OrderStatusError, change_order_status
 from orders.models import Order, OrderLine
@@ -51,8 +51,6 @@ def comment_prefill(order: Order) -> str:
     if not template:
         return ""
     keep = {"shipment.waybill": "{shipment.waybill}", "shipment.carrier": "{shipment.carrier}"}
-    from notifications.renderer import render, values_for
-
     values = {
         name: value.replace("{", "{{").replace("}", "}}")
         for name, value in values_for(Objects(order=order), Context.SHIPMENT_COMMENT).items()

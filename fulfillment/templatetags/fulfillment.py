@@ -7,8 +7,11 @@ from typing import Any
 
 from django import template
 
+from fulfillment.forms import shipment_form_for
 from fulfillment.models import FulfillmentPush, PushState, Shipment
 from fulfillment.services.push import reason_text
+from notifications.catalogue import Context as TextContext
+from notifications.catalogue import variables_for
 
 register = template.Library()
 
@@ -20,10 +23,6 @@ def push_reason(push: FulfillmentPush) -> str:
 
 @register.inclusion_tag("fulfillment/_order_panel.html", takes_context=True)
 def fulfillment_order_panel(context: template.Context, order: Any) -> dict[str, Any]:
-    from fulfillment.forms import shipment_form_for
-    from notifications.catalogue import Context as TextContext
-    from notifications.catalogue import variables_for
-
     open_pushes = list(
         FulfillmentPush.objects.filter(
             tenant_id=order.tenant_id,

@@ -14,6 +14,7 @@ from channels.models import SalesChannel
 from channels.services.api import on_behalf
 from fulfillment.models import FulfillmentPush, PushError, PushKind, PushState, Shipment
 from fulfillment.services.push.outcomes import Finisher
+from orders.ingest import upsert_order_from_checkout_form
 from orders.models import Order
 
 # 409s in a row (the buyer keeps changing the order) before the try counts as transient.
@@ -84,8 +85,6 @@ def send_status(
 
 def _reread(push: FulfillmentPush, channel: SalesChannel, order: Order) -> dict[str, Any]:
     """GET the checkout form (after a 409) and import it, so the order is current."""
-    from orders.ingest import upsert_order_from_checkout_form
-
     fetched_at = timezone.now()
     form = _allegro(push, channel, AllegroClient.get_checkout_form, order.external_id)
     upsert_order_from_checkout_form(channel, form, fetched_at=fetched_at)
