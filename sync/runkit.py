@@ -30,6 +30,7 @@ from channels.clients.allegro import (
 )
 from channels.models import SalesChannel
 from channels.services.api import call
+from core.locking import lock_name
 from core.locking import try_lock as named_lock
 from sync.models import ChannelSyncState, StuckCheckoutForm
 
@@ -58,7 +59,8 @@ def parse_time(value: Any) -> datetime | None:
 
 # --------------------------------------------------------------------------- locks
 def lock_key(kind: str, tenant_id: int, channel_id: int) -> str:
-    return f"apilo:sync:{kind}:{tenant_id}:{channel_id}"
+    """ "apilo:sync:<kind>:<tenant>:<channel>", named the one way core.locking names locks."""
+    return lock_name(f"sync:{kind}", tenant_id, channel_id)
 
 
 @contextmanager
