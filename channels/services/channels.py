@@ -127,8 +127,10 @@ class DeletionOutlook:
 
 
 def deletion_outlook(channel: SalesChannel) -> DeletionOutlook:
+    order_count = channel_order_count(channel)
+    # With orders the answer is known; only an order-less channel needs the look at other data.
     return DeletionOutlook(
-        order_count=channel_order_count(channel), can_delete=not channel_has_orders(channel)
+        order_count=order_count, can_delete=order_count == 0 and not channel_has_orders(channel)
     )
 
 

@@ -43,7 +43,7 @@ def supersede_older(
         ).update(state=PushState.SUPERSEDED, finished_at=now)
         events.record_all(
             [
-                _event(row, "superseded", now, replaced_by=latest.target_status)
+                _event(row, PushState.SUPERSEDED, now, replaced_by=latest.target_status)
                 for row, latest in older
             ]
         )
