@@ -19,7 +19,7 @@ from channels.models import BACKFILL_DAYS_MAX, SalesChannel
 from channels.services.channels import SETTINGS_FIELDS
 from core.form_fields import form_field
 from core.models import Tenant
-from notifications.catalogue import Context, variables_for
+from core.variables import Context, variables_for
 
 _ALIAS = re.compile(r"[A-Z]{2}")
 # Shown next to the alias field when a third letter is typed: the field's maxlength stops it,

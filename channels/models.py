@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.fields import EncryptedTextField
 from core.models import TenantManager, TenantOwnedModel
-from notifications.renderer import validate_shipment_comment
+from core.renderer import validate_shipment_comment
 
 BACKFILL_DAYS_MAX = 365
 

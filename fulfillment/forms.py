@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from channels import allegro_names
 from core.form_fields import form_field
+from core.renderer import validate_shipment_comment
 from fulfillment.services.carriers import OTHER, carriers_for, proposed_carrier
 from fulfillment.services.shipments import comment_prefill
-from notifications.renderer import validate_shipment_comment
 from orders.models import Order, OrderLine, OrderStatus, SettableFulfillment, SystemStatus
 
 NONE_LABEL = _("— no change on Allegro —")

@@ -10,12 +10,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.requests import TenantRequest
+from core.variables import Context, variables_for
 from fulfillment.forms import shipment_form_for
 from fulfillment.models import FulfillmentPush
 from fulfillment.services import push as push_service
 from fulfillment.services.shipments import ShipmentError
 from fulfillment.services.shipments import add_shipment as add_shipment_service
-from notifications.catalogue import Context, variables_for
 from orders.models import Order
 
 

@@ -22,12 +22,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.renderer import TemplateProblem, problems, render, render_for, values_for
+from core.variables import Context, Objects
 from fulfillment.models import Shipment
 from fulfillment.services import push as push_service
 from fulfillment.services.carriers import OTHER, label_of
 from fulfillment.services.mappings import shipment_status_for
-from notifications.catalogue import Context, Objects
-from notifications.renderer import TemplateProblem, problems, render, render_for, values_for
 from orders import events
 from orders.changes import OrderStatusError, change_order_status
 from orders.models import Order, OrderLine

@@ -7,11 +7,11 @@ from typing import Any
 
 from django import template
 
+from core.variables import Context as TextContext
+from core.variables import variables_for
 from fulfillment.forms import shipment_form_for
 from fulfillment.models import FulfillmentPush, PushState, Shipment
 from fulfillment.services.push import reason_text
-from notifications.catalogue import Context as TextContext
-from notifications.catalogue import variables_for
 
 register = template.Library()
 

@@ -1,4 +1,4 @@
-"""The safe renderer of tenant-written text (notifications.renderer): what validates is exactly
+"""The safe renderer of tenant-written text (core.renderer): what validates is exactly
 what renders, and nothing but catalogue names can be reached."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notifications.catalogue import CATALOGUE, VARIABLES, Context, names_for
-from notifications.renderer import MAX_LENGTH, parse, problems, render, validate
+from core.renderer import MAX_LENGTH, parse, problems, render, validate
+from core.variables import CATALOGUE, VARIABLES, Context, names_for
 
 SHIPMENT_NAMES = sorted(names_for(Context.SHIPMENT_COMMENT))
 

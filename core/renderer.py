@@ -3,7 +3,7 @@
 Grammar, deliberately tiny:
 
 * ``{name}`` is a variable; ``name`` is one or two lower-case words joined by a dot
-  (``order.number``) and must be in notifications.catalogue for the kind of text;
+  (``order.number``) and must be in core.variables for the kind of text;
 * ``{{`` and ``}}`` are a literal ``{`` and ``}``;
 * anything else inside braces — spaces, ``:`` (format specs), ``!`` (conversions), ``[`` or
   ``(`` (indexing, calls), a third name part, ``__dunder__`` names — is an error.
@@ -24,7 +24,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from notifications.catalogue import CATALOGUE, Context, Objects, names_for
+from core.variables import CATALOGUE, Context, Objects, names_for
 
 # Longest text accepted (a shipment comment is at most 500; e-mail bodies need more).
 MAX_LENGTH = 20_000
