@@ -4,7 +4,7 @@
 
 from django.urls import path
 
-from fulfillment import views_administration as views
+from fulfillment import views_mappings as views
 
 urlpatterns = [
     path("channels/<int:channel_id>/", views.channel_settings, name="settings"),
