@@ -1,5 +1,7 @@
-"""Administracja views of the fulfillment app (administrators only, by the middleware):
-a channel's Powiązania statusów and shipment settings, and its pending and failed pushes."""
+"""Administracja → a channel's Powiązania statusów (administrators only, by the middleware):
+which Allegro fulfillment status each of the tenant's statuses sets, the status a shipment
+moves an order to, and the status new paid orders start in. The channel's pushes are
+views_pushes.py."""
 
 from __future__ import annotations
 
@@ -8,18 +10,13 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from channels.models import SalesChannel
 from core.requests import TenantRequest
 from fulfillment.forms import ChannelFulfillmentForm
-from fulfillment.models import FulfillmentPush, PushState
 from fulfillment.services import mappings
-from fulfillment.services import push as push_service
 from orders.models import OrderStatus
-
-PUSHES_SHOWN = 200
 
 
 def _channel(request: TenantRequest, channel_id: int) -> SalesChannel:
@@ -57,63 +54,4 @@ def channel_settings(request: TenantRequest, tenant_slug: str, channel_id: int) 
             "blocks_cancel": sorted(mappings.BLOCKS_BUYER_CANCEL),
         },
         status=400 if request.method == "POST" else 200,
-    )
-
-
-@require_http_methods(["GET"])
-def channel_pushes(request: TenantRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
-    channel = _channel(request, channel_id)
-    open_pushes = FulfillmentPush.objects.filter(
-        tenant=request.tenant, channel=channel, state__in=[PushState.PENDING, PushState.FAILED]
-    ).select_related("order", "shipment")
-    return render(
-        request,
-        "fulfillment/channel_pushes.html",
-        {
-            "channel": channel,
-            "pending": list(
-                open_pushes.filter(state=PushState.PENDING).order_by("id")[:PUSHES_SHOWN]
-            ),
-            "failed": list(
-                open_pushes.filter(state=PushState.FAILED).order_by("-id")[:PUSHES_SHOWN]
-            ),
-            "pending_count": open_pushes.filter(state=PushState.PENDING).count(),
-            "failed_count": open_pushes.filter(state=PushState.FAILED).count(),
-        },
-    )
-
-
-@require_POST
-def retry_push(request: TenantRequest, tenant_slug: str, push_id: int) -> HttpResponse:
-    push = get_object_or_404(FulfillmentPush, tenant=request.tenant, pk=push_id)
-    if push_service.retry_push(push, request.user):
-        messages.success(request, _("Sending it to Allegro again."))
-    return redirect(
-        "administration:fulfillment:pushes",
-        tenant_slug=request.tenant.slug,
-        channel_id=push.channel_id,
-    )
-
-
-@require_POST
-def retry_failed(request: TenantRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
-    channel = _channel(request, channel_id)
-    failed = list(
-        FulfillmentPush.objects.filter(
-            tenant=request.tenant, channel=channel, state=PushState.FAILED
-        ).order_by("id")
-    )
-    count = sum(1 for push in failed if push_service.retry_push(push, request.user))
-    if count:
-        messages.success(
-            request,
-            ngettext(
-                "%(count)d change is being sent to Allegro again.",
-                "%(count)d changes are being sent to Allegro again.",
-                count,
-            )
-            % {"count": count},
-        )
-    return redirect(
-        "administration:fulfillment:pushes", tenant_slug=request.tenant.slug, channel_id=channel.pk
     )

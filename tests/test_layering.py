@@ -6,6 +6,7 @@ function; and the sync engine hides no import inside a function without a commen
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -65,3 +66,21 @@ def test_no_app_hides_an_import_inside_a_function_without_saying_why():
                 if local and module.split(".")[0] in PROJECT and not explained(lines, line):
                     unexplained.append(f"{path.relative_to(REPO)}:{line} imports {module}")
     assert unexplained == []
+
+
+def test_every_module_of_views_or_forms_is_forbidden_to_domain_code():
+    """`*.views` and `*.forms` are caught by their names; a `views_<thing>.py` or
+    `forms_<thing>.py` has to be listed in the import contract by its own."""
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    (contract,) = [
+        c
+        for c in config["tool"]["importlinter"]["contracts"]
+        if c["name"] == "Domain code never imports views, forms or template tags"
+    ]
+    web = sorted(
+        f"{app}.{path.stem}"
+        for app in sorted(PROJECT - {"allegro_sandbox"})
+        for path in (REPO / app).glob("*.py")
+        if path.stem.startswith(("views_", "forms_"))
+    )
+    assert web and [m for m in web if m not in contract["forbidden_modules"]] == []
