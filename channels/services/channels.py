@@ -8,9 +8,11 @@ from typing import Any
 
 from django.db import IntegrityError, models, transaction
 from django.db.models.deletion import ProtectedError
+from django.utils.translation import gettext as _
 
 from channels.models import AllegroCredential, ConnectionState, SalesChannel
 from channels.services.locking import lock_channel
+from core.errors import UserError
 from core.models import Tenant
 
 # Fields an administrator edits in the channel form.
@@ -27,8 +29,17 @@ SETTINGS_FIELDS = (
 )
 
 
-class DuplicateAlias(Exception):
-    """Another channel of the tenant has this alias (the race the form check cannot see)."""
+class DuplicateAlias(UserError):
+    """Another channel of the tenant has this alias (the race the form check cannot see); the
+    same words and code as the form's own check."""
+
+    def __init__(self, alias: str) -> None:
+        super().__init__(
+            _("Another sales channel already uses the alias %(alias)s. Choose other letters.")
+            % {"alias": alias},
+            code="duplicate_alias",
+            field="alias",
+        )
 
 
 @transaction.atomic
