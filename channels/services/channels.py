@@ -1,5 +1,6 @@
-"""Creating, editing, deactivating and deleting sales channels. Views call these; nothing else
-writes a SalesChannel's settings."""
+"""Creating, editing, deactivating and deleting sales channels, and the status their new paid
+orders start in. Views and the services above call these; nothing else writes a SalesChannel's
+settings."""
 
 from __future__ import annotations
 
@@ -97,6 +98,16 @@ def _disconnect(channel: SalesChannel) -> None:
     channel.connected_at = None
     channel.needs_reauth_since = None
     channel.needs_reauth_reason = ""
+
+
+def set_import_status(channel: SalesChannel, status_id: int | None) -> None:
+    """The status new paid orders of the channel start in (None: the tenant's "New"). Takes the
+    id: statuses are orders', a floor above; the caller has checked it is one of the channel's
+    tenant (fulfillment's Powiązania statusów page sets it)."""
+    SalesChannel.objects.filter(tenant_id=channel.tenant_id, pk=channel.pk).update(
+        import_status_id=status_id
+    )
+    channel.import_status_id = status_id
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from channels.models import SalesChannel
+from channels.services.channels import set_import_status
 from core.errors import UserError
 from fulfillment.models import ChannelFulfillmentSettings, StatusMapping
 from orders.models import OrderStatus, SettableFulfillment, SystemStatus
@@ -108,10 +109,8 @@ def save_shipment_status(channel: SalesChannel, status: OrderStatus | None) -> N
 
 
 def save_import_status(channel: SalesChannel, status: OrderStatus | None) -> None:
-    """The status new paid orders of the channel land in (SalesChannel.import_status)."""
+    """The status new paid orders of the channel land in (SalesChannel.import_status, written by
+    the channel's own service)."""
     if status is not None and status.tenant_id != channel.tenant_id:
         raise MappingError(_("Unknown status."), code="status_unknown")
-    SalesChannel.objects.filter(tenant_id=channel.tenant_id, pk=channel.pk).update(
-        import_status=status
-    )
-    channel.import_status = status
+    set_import_status(channel, status.pk if status is not None else None)
