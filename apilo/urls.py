@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from channels import urls_administration as channel_administration
 from core import views as core_views
+from core import views_health
 from orders import urls as order_urls
 from sync import urls_administration as sync_administration
 from sync import views as sync_views
@@ -40,7 +41,7 @@ tenant_patterns: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     path("", core_views.home, name="home"),
-    path("healthz", core_views.healthz, name="healthz"),
+    path("healthz", views_health.healthz, name="healthz"),
     path("accounts/", include("core.urls_accounts")),
     # Tenant-less: the OAuth callback URL registered at Allegro is one per deployment.
     path("channels/", include("channels.urls")),

@@ -139,13 +139,6 @@ class SalesChannelForm(forms.ModelForm):
         # turns the race the check cannot see into the same message.
         pass
 
-    def add_duplicate_alias_error(self, alias: str) -> None:
-        self.add_error(
-            "alias",
-            _("Another sales channel already uses the alias %(alias)s. Choose other letters.")
-            % {"alias": alias},
-        )
-
     def settings_data(self) -> dict[str, Any]:
         return {
             name: self.cleaned_data[name] for name in self.Meta.fields if name in self.cleaned_data

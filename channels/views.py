@@ -19,6 +19,7 @@ from channels.models import AllegroCredential, SalesChannel
 from channels.services import channels as channel_services
 from channels.services import oauth
 from channels.services.channels import DuplicateAlias
+from core.errors import add_to_form, show_as_message
 from core.requests import LoggedInRequest, TenantRequest
 
 
@@ -52,7 +53,7 @@ def channel_create(request: TenantRequest, tenant_slug: str) -> HttpResponse:
                 tenant=request.tenant, data=form.settings_data()
             )
         except DuplicateAlias as exc:
-            form.add_duplicate_alias_error(str(exc))
+            add_to_form(form, exc)
         else:
             messages.success(
                 request,
@@ -97,7 +98,7 @@ def channel_edit(request: TenantRequest, tenant_slug: str, channel_id: int) -> H
                 channel_id=channel.pk, data=form.settings_data()
             )
         except DuplicateAlias as exc:
-            form.add_duplicate_alias_error(str(exc))
+            add_to_form(form, exc)
         else:
             if result.disconnected:
                 messages.warning(
@@ -119,7 +120,7 @@ def channel_authorize(request: TenantRequest, tenant_slug: str, channel_id: int)
     try:
         url = oauth.start_authorization(session=request.session, user=request.user, channel=channel)
     except oauth.AuthorizationFailed as exc:
-        messages.error(request, exc.message)
+        show_as_message(request, exc)
         return redirect(_detail_url(tenant_slug, channel.pk))
     return redirect(url)
 
@@ -175,7 +176,7 @@ def allegro_callback(request: LoggedInRequest) -> HttpResponse:
             session=request.session, user=request.user, params=request.GET
         )
     except oauth.AuthorizationFailed as exc:
-        messages.error(request, exc.message)
+        show_as_message(request, exc)
         if exc.tenant_slug and exc.channel_id:
             return redirect(_detail_url(exc.tenant_slug, exc.channel_id))
         if exc.tenant_slug:

@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.errors import UserError
 from core.variables import CATALOGUE, Context, Objects, names_for
 
 # Longest text accepted (a shipment comment is at most 500; e-mail bodies need more).
@@ -45,13 +46,11 @@ class Placeholder:
     name: str
 
 
-class TemplateProblem(ValueError):
-    """The text is not a valid template; ``message`` says why in words a seller understands."""
+class TemplateProblem(UserError, ValueError):
+    """The text is not a valid template (still a ValueError, as it always was)."""
 
     def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
+        super().__init__(message, code=code)
 
 
 def _quote(text: str) -> str:

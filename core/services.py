@@ -1,7 +1,7 @@
 """Business operations on tenants and memberships. Views call these; they never write directly.
 
-Errors a user can fix are raised as AccountError subclasses carrying a translated message (and,
-for form fields, the field's name); every function here writes all or nothing.
+Errors a user can fix are raised as AccountError (a core.errors.UserError) or one of its
+subclasses; every function here writes all or nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
 from core.emails import canonical_email, email_in_use, users_with_email
+from core.errors import UserError
 from core.mail import send_templated_mail
 from core.models import Invitation, Membership, Role, Tenant
 from core.signals import tenant_created
@@ -27,13 +28,8 @@ from core.signals import tenant_created
 INVITATION_SALT = "apilo.invitation"
 
 
-class AccountError(Exception):
-    """A refusal the user can understand; `field` names the form field it belongs to, if any."""
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class AccountError(UserError):
+    """A refusal of an account, company, membership or invitation operation."""
 
 
 class SlugTaken(AccountError):
@@ -92,9 +88,9 @@ def _create_user(email: str, password: str) -> Any:
 def _classify_integrity_error(*, email: str | None, slug: str | None) -> AccountError | None:
     """After a unique-constraint race, say which value someone else took first."""
     if slug is not None and Tenant.objects.filter(slug=slug).exists():
-        return SlugTaken(slug_taken_message(), field="company_slug")
+        return SlugTaken(slug_taken_message(), code="slug_taken", field="company_slug")
     if email is not None and email_registered(email):
-        return EmailTaken(email_taken_message(), field="email")
+        return EmailTaken(email_taken_message(), code="email_taken", field="email")
     return None
 
 
@@ -167,15 +163,16 @@ def invite_member(*, tenant: Tenant, email: str, role: str, invited_by: Any) -> 
     """
     email = normalize_email(email)
     if role not in Role.values:
-        raise AccountError(_("Choose a role."), field="role")
+        raise AccountError(_("Choose a role."), code="role_unknown", field="role")
     with scope(tenant=tenant), transaction.atomic():
         # Serialize invitations of one tenant so two concurrent re-invitations leave one row.
         Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
         if lookalike_of_an_account(email):
-            raise AccountError(lookalike_message(), field="email")
+            raise AccountError(lookalike_message(), code="email_lookalike", field="email")
         if is_member_email(tenant, email):
             raise AccountError(
                 _("%(email)s is already a member of this company.") % {"email": email},
+                code="already_member",
                 field="email",
             )
         pending = Invitation.objects.filter(
@@ -213,7 +210,9 @@ def revoke_invitation(*, invitation: Invitation) -> None:
             pk=invitation.pk, tenant=invitation.tenant, accepted_at__isnull=True
         ).delete()
     if not deleted:
-        raise InvitationError(_("This invitation was already accepted or withdrawn."))
+        raise InvitationError(
+            _("This invitation was already accepted or withdrawn."), code="invitation_not_pending"
+        )
 
 
 def check_invitation(token: str, *, lock: bool = False) -> Invitation:
@@ -224,15 +223,17 @@ def check_invitation(token: str, *, lock: bool = False) -> Invitation:
         )
     except signing.SignatureExpired:
         raise InvitationError(
-            _("This invitation has expired. Ask the administrator to invite you again.")
+            _("This invitation has expired. Ask the administrator to invite you again."),
+            code="invitation_expired",
         ) from None
     except (signing.BadSignature, ValueError, TypeError):
         raise InvitationError(
-            _("This invitation link is not valid. Check that you copied the whole link.")
+            _("This invitation link is not valid. Check that you copied the whole link."),
+            code="invitation_invalid",
         ) from None
     invitation_id = payload.get("id") if isinstance(payload, dict) else None
     if not isinstance(invitation_id, int):  # we sign {"id": <int>, "nonce": …}: not ours
-        raise InvitationError(_("This invitation link is not valid."))
+        raise InvitationError(_("This invitation link is not valid."), code="invitation_invalid")
     with scopes_disabled():  # the token names the tenant; the visitor has no scope yet
         invitations = Invitation.objects.select_related("tenant")
         if lock:
@@ -245,16 +246,18 @@ def check_invitation(token: str, *, lock: bool = False) -> Invitation:
             _(
                 "This invitation is no longer valid: it was withdrawn or replaced by a newer "
                 "one. Use the link from the latest invitation e-mail."
-            )
+            ),
+            code="invitation_withdrawn",
         )
     if invitation.accepted_at is not None:
-        raise InvitationError(_("This invitation has already been used."))
+        raise InvitationError(_("This invitation has already been used."), code="invitation_used")
     return invitation
 
 
 def already_member_error(invitation: Invitation) -> InvitationError:
     return InvitationError(
-        _("You are already a member of %(company)s.") % {"company": invitation.tenant.name}
+        _("You are already a member of %(company)s.") % {"company": invitation.tenant.name},
+        code="already_member",
     )
 
 
@@ -288,7 +291,8 @@ def accept_invitation(*, token: str, user: Any) -> Membership:
         if normalize_email(user.email) != normalize_email(invitation.email):
             raise InvitationError(
                 _("This invitation is for %(invited)s, but you are logged in as %(current)s.")
-                % {"invited": invitation.email, "current": user.email}
+                % {"invited": invitation.email, "current": user.email},
+                code="invitation_for_someone_else",
             )
         if is_member(user, invitation.tenant):
             raise already_member_error(invitation)
@@ -309,13 +313,15 @@ def accept_invitation_with_new_account(*, token: str, password: str) -> tuple[An
             invitation = check_invitation(token)
             if email_registered(invitation.email):
                 raise EmailTaken(
-                    _("An account with this e-mail address already exists. Log in instead.")
+                    _("An account with this e-mail address already exists. Log in instead."),
+                    code="email_taken",
                 )
             user = _create_user(invitation.email, password)
             membership = accept_invitation(token=token, user=user)
     except IntegrityError:
         raise EmailTaken(
-            _("An account with this e-mail address already exists. Log in instead.")
+            _("An account with this e-mail address already exists. Log in instead."),
+            code="email_taken",
         ) from None
     return user, membership
 
@@ -338,14 +344,15 @@ def _lock_administrators(tenant_id: int) -> list[Membership]:
 
 def _last_administrator_error() -> LastAdministratorError:
     return LastAdministratorError(
-        _("A company needs at least one administrator. Make someone else an administrator first.")
+        _("A company needs at least one administrator. Make someone else an administrator first."),
+        code="last_administrator",
     )
 
 
 def change_role(*, membership: Membership, role: str) -> Membership:
     """Give a member another role; the last administrator cannot be demoted."""
     if role not in Role.values:
-        raise AccountError(_("Choose a role."), field="role")
+        raise AccountError(_("Choose a role."), code="role_unknown", field="role")
     with transaction.atomic():
         administrators = _lock_administrators(membership.tenant_id)
         current = (
@@ -354,7 +361,9 @@ def change_role(*, membership: Membership, role: str) -> Membership:
             .first()
         )
         if current is None:
-            raise AccountError(_("This person is no longer a member of the company."))
+            raise AccountError(
+                _("This person is no longer a member of the company."), code="member_gone"
+            )
         if (
             current.role == Role.ADMINISTRATOR
             and role != Role.ADMINISTRATOR
@@ -378,7 +387,9 @@ def remove_member(*, membership: Membership) -> None:
             .first()
         )
         if current is None:
-            raise AccountError(_("This person is no longer a member of the company."))
+            raise AccountError(
+                _("This person is no longer a member of the company."), code="member_gone"
+            )
         if current.role == Role.ADMINISTRATOR and len(administrators) <= 1:
             raise _last_administrator_error()
         current.delete()

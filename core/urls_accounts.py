@@ -3,20 +3,20 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from core import account_views
+from core import views_accounts
 
 urlpatterns = [
-    path("signup/", account_views.SignUpView.as_view(), name="signup"),
-    path("login/", account_views.LoginView.as_view(), name="login"),
+    path("signup/", views_accounts.SignUpView.as_view(), name="signup"),
+    path("login/", views_accounts.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "invitation/<str:token>/",
-        account_views.AcceptInvitationView.as_view(),
+        views_accounts.AcceptInvitationView.as_view(),
         name="accept_invitation",
     ),
     path(
         "password-reset/",
-        account_views.PasswordResetView.as_view(),
+        views_accounts.PasswordResetView.as_view(),
         name="password_reset",
     ),
     path(
@@ -26,7 +26,7 @@ urlpatterns = [
     ),
     path(
         "password-reset/<uidb64>/<token>/",
-        account_views.PasswordResetConfirmView.as_view(),
+        views_accounts.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(

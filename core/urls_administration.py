@@ -2,16 +2,16 @@
 
 from django.urls import path
 
-from core import user_views
+from core import views_users
 
 urlpatterns = [
-    path("", user_views.user_list, name="list"),
-    path("invite/", user_views.invite, name="invite"),
-    path("<int:membership_id>/role/", user_views.change_role, name="change_role"),
-    path("<int:membership_id>/remove/", user_views.remove, name="remove"),
+    path("", views_users.user_list, name="list"),
+    path("invite/", views_users.invite, name="invite"),
+    path("<int:membership_id>/role/", views_users.change_role, name="change_role"),
+    path("<int:membership_id>/remove/", views_users.remove, name="remove"),
     path(
         "invitations/<int:invitation_id>/revoke/",
-        user_views.revoke_invitation,
+        views_users.revoke_invitation,
         name="revoke_invitation",
     ),
 ]

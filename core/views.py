@@ -1,12 +1,13 @@
+"""The site's root page: a signed-in user goes to their company. The other pages of core are
+views_accounts.py (sign-up, login, password reset, invitations), views_users.py
+(Administracja → Użytkownicy), views_health.py (/healthz) and views_errors.py (error pages)."""
+
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
 
-from core.health import run_checks, shows_details, without_details
 from core.models import Membership
 from core.requests import LoggedInRequest
 
@@ -20,14 +21,3 @@ def home(request: LoggedInRequest) -> HttpResponse:
     if chosen is None:
         return render(request, "core/no_tenant.html")
     return redirect("tenant_home", tenant_slug=chosen.tenant.slug)
-
-
-@never_cache
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    healthy, checks = run_checks()
-    if not shows_details(request):
-        checks = without_details(checks)
-    return JsonResponse(
-        {"status": "ok" if healthy else "fail", "checks": checks}, status=200 if healthy else 503
-    )

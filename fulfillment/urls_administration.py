@@ -4,11 +4,11 @@
 
 from django.urls import path
 
-from fulfillment import views_administration as views
+from fulfillment import views_mappings, views_pushes
 
 urlpatterns = [
-    path("channels/<int:channel_id>/", views.channel_settings, name="settings"),
-    path("channels/<int:channel_id>/pushes/", views.channel_pushes, name="pushes"),
-    path("channels/<int:channel_id>/pushes/retry/", views.retry_failed, name="retry_failed"),
-    path("pushes/<int:push_id>/retry/", views.retry_push, name="retry"),
+    path("channels/<int:channel_id>/", views_mappings.channel_settings, name="settings"),
+    path("channels/<int:channel_id>/pushes/", views_pushes.channel_pushes, name="pushes"),
+    path("channels/<int:channel_id>/pushes/retry/", views_pushes.retry_failed, name="retry_failed"),
+    path("pushes/<int:push_id>/retry/", views_pushes.retry_push, name="retry"),
 ]

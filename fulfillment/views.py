@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.errors import add_to_form
 from core.requests import TenantRequest
 from core.variables import Context, variables_for
 from fulfillment.forms import shipment_form_for
@@ -39,7 +40,7 @@ def add_shipment(request: TenantRequest, tenant_slug: str, order_id: int) -> Htt
                 carriers=form.carrier_ids,
             )
         except ShipmentError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_to_form(form, exc)
         else:
             if order.channel.pass_shipment_info:
                 text = _("Shipment %(waybill)s added; it is being sent to Allegro.")

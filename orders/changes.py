@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scope
 
+from core.errors import UserError
 from core.models import Tenant
 from orders import events
 from orders.models import Order, OrderStatus, OrderStatusCount
@@ -38,12 +39,8 @@ class ChangeSource(StrEnum):
     ALLEGRO = "allegro"
 
 
-class OrderStatusError(Exception):
-    """A status change the rules refuse; `message` is meant for the seller."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class OrderStatusError(UserError):
+    """A status change of an order that the rules refuse."""
 
 
 def after_status_change(
@@ -127,11 +124,12 @@ def recount_status_counts(tenant: Tenant) -> dict[int, int]:
 def _ensure_usable(order_tenant_id: int, status: OrderStatus) -> None:
     if status.tenant_id != order_tenant_id:
         # Never happens through the forms (they only offer the tenant's statuses): a guard.
-        raise OrderStatusError(_("This status does not exist."))
+        raise OrderStatusError(_("This status does not exist."), code="status_unknown")
     if not status.is_active:
         raise OrderStatusError(
             _("“%(name)s” is not active; activate it in Administration first.")
-            % {"name": status.name}
+            % {"name": status.name},
+            code="status_inactive",
         )
 
 

@@ -10,6 +10,7 @@ from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 from django_scopes import scope
 
+from core.errors import UserError
 from core.models import Tenant
 from orders.models import OrderStatus, StatusGroup, SystemStatus
 
@@ -82,12 +83,8 @@ def seed_default_statuses(tenant: Tenant) -> list[OrderStatus]:
 # positions stay unique and contiguous.
 
 
-class StatusError(Exception):
-    """A change to a status that the rules refuse. `message` is meant for the seller."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class StatusError(UserError):
+    """A change to a status that the rules refuse."""
 
 
 class StatusLocked(StatusError):
@@ -118,7 +115,9 @@ def _ensure_name_free(statuses: list[OrderStatus], name: str, own_pk: int | None
     wanted = name.casefold()
     for other in statuses:
         if other.pk != own_pk and other.name.casefold() == wanted:
-            raise StatusNameTaken(_("A status with this name already exists."))
+            raise StatusNameTaken(
+                _("A status with this name already exists."), code="status_name_taken", field="name"
+            )
 
 
 def _ensure_deletable(status: OrderStatus) -> None:
@@ -131,7 +130,8 @@ def _ensure_deletable(status: OrderStatus) -> None:
                 "“%(name)s” is a built-in status the order import needs: you can rename and "
                 "recolour it, but not delete it."
             )
-            % {"name": status.name}
+            % {"name": status.name},
+            code="status_locked",
         )
 
 
@@ -196,7 +196,8 @@ def delete_status(status: OrderStatus) -> None:
                     "“%(name)s” is still used by orders: move them to another status first, or "
                     "deactivate this one instead."
                 )
-                % {"name": current.name}
+                % {"name": current.name},
+                code="status_in_use",
             ) from protected
 
 
@@ -210,7 +211,8 @@ def set_status_active(status: OrderStatus, active: bool) -> OrderStatus:
                     "“%(name)s” is a built-in status the order import needs: it cannot be "
                     "deactivated."
                 )
-                % {"name": current.name}
+                % {"name": current.name},
+                code="status_locked",
             )
         if current.is_active != active:
             current.is_active = active

@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from channels.models import SalesChannel
+from core.errors import show_as_message
 from core.requests import TenantRequest
 from orders import queries
 from orders.allegro_form import warnings_in_words
@@ -133,7 +134,7 @@ def bulk_status(request: TenantRequest, tenant_slug: str) -> HttpResponse:
             request.user,
         )
     except OrderStatusError as exc:
-        messages.error(request, exc.message)
+        show_as_message(request, exc)
         return redirect(_back_to_list(request))
     status = form.cleaned_data["status"]
     if result.changed:
@@ -212,7 +213,7 @@ def change_status(request: TenantRequest, tenant_slug: str, order_id: int) -> Ht
             else:
                 messages.info(request, _("The order already has this status."))
         except OrderStatusError as exc:
-            messages.error(request, exc.message)
+            show_as_message(request, exc)
     return redirect("orders:detail", tenant_slug=request.tenant.slug, order_id=order.pk)
 
 

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.errors import add_to_form, show_as_message
 from core.requests import TenantRequest
 from orders import queries, statuses
 from orders.forms_statuses import StatusForm
@@ -50,7 +51,7 @@ def status_create(request: TenantRequest, tenant_slug: str) -> HttpResponse:
         try:
             status = statuses.create_status(request.tenant, **form.cleaned_data)
         except statuses.StatusError as error:
-            form.add_error("name", error.message)
+            add_to_form(form, error)
         else:
             messages.success(request, _("Status “%(name)s” added.") % {"name": status.name})
             return _back_to_list(tenant_slug)
@@ -66,7 +67,7 @@ def status_edit(request: TenantRequest, tenant_slug: str, status_id: int) -> Htt
         try:
             status = statuses.update_status(status, **form.cleaned_data)
         except statuses.StatusError as error:
-            form.add_error("name", error.message)
+            add_to_form(form, error)
         except OrderStatus.DoesNotExist as gone:
             raise Http404("No such status.") from gone
         else:
@@ -84,7 +85,7 @@ def _run(request: TenantRequest, action: Callable[[], OrderStatus], success: str
     try:
         status = action()
     except statuses.StatusError as error:
-        messages.error(request, error.message)
+        show_as_message(request, error)
     except OrderStatus.DoesNotExist as gone:
         raise Http404("No such status.") from gone
     else:

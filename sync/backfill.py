@@ -28,7 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext as _
 
 from channels.clients.allegro import (
     AllegroAuthRevoked,
@@ -37,6 +37,7 @@ from channels.clients.allegro import (
     AllegroTransientError,
 )
 from channels.models import SalesChannel
+from core.errors import UserError
 from core.tasks import dispatch_after_commit
 from orders.ingest import Outcome, upsert_orders_from_checkout_forms
 from sync.models import BackfillState, ChannelSyncState
@@ -61,12 +62,8 @@ PAGE_SIZE = 100
 MAX_DAYS_BACK = 365
 
 
-class BackfillRejected(ValueError):
-    """A re-import the rules refuse; ``message`` is meant for the seller."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class BackfillRejected(UserError, ValueError):
+    """A re-import the rules refuse (still a ValueError, as it always was)."""
 
 
 def start_backfill_locked(
@@ -112,17 +109,20 @@ def request_reimport(
     time zone). Replaces a backfill in progress."""
     today = today or timezone.localdate()
     if date_from > date_to:
-        raise BackfillRejected(gettext_noop("The start date must not be after the end date."))
+        raise BackfillRejected(
+            _("The start date must not be after the end date."), code="dates_reversed"
+        )
     if date_to > today:
-        raise BackfillRejected(gettext_noop("The end date must not be in the future."))
+        raise BackfillRejected(_("The end date must not be in the future."), code="end_in_future")
     if date_from < today - dt.timedelta(days=MAX_DAYS_BACK):
         raise BackfillRejected(
-            gettext_noop(
-                "Allegro keeps orders for 12 months: choose a start date within the last 12 months."
-            )
+            _("Allegro keeps orders for 12 months: choose a start date within the last 12 months."),
+            code="start_too_early",
         )
     if not channel.is_connected:
-        raise BackfillRejected(gettext_noop("Connect the channel to Allegro first."))
+        raise BackfillRejected(
+            _("Connect the channel to Allegro first."), code="channel_not_connected"
+        )
     tz = timezone.get_current_timezone()
     start = dt.datetime.combine(date_from, dt.time.min, tzinfo=tz)
     end = min(dt.datetime.combine(date_to, dt.time.max, tzinfo=tz), timezone.now())

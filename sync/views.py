@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from channels.models import SalesChannel
+from core.errors import show_as_message
 from core.requests import TenantRequest
 from orders import charts
 from sync.backfill import MAX_DAYS_BACK, BackfillRejected, request_reimport
@@ -116,7 +117,7 @@ def reimport(request: HttpRequest, tenant_slug: str, channel_id: int) -> HttpRes
     try:
         request_reimport(channel, form.cleaned_data["date_from"], form.cleaned_data["date_to"])
     except BackfillRejected as exc:
-        messages.error(request, _(exc.message))
+        show_as_message(request, exc)
     else:
         messages.success(
             request,

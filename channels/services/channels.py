@@ -1,5 +1,6 @@
-"""Creating, editing, deactivating and deleting sales channels. Views call these; nothing else
-writes a SalesChannel's settings."""
+"""Creating, editing, deactivating and deleting sales channels, and the status their new paid
+orders start in. Views and the services above call these; nothing else writes a SalesChannel's
+settings."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from typing import Any
 
 from django.db import IntegrityError, models, transaction
 from django.db.models.deletion import ProtectedError
+from django.utils.translation import gettext as _
 
 from channels.models import AllegroCredential, ConnectionState, SalesChannel
 from channels.services.locking import lock_channel
+from core.errors import UserError
 from core.models import Tenant
 
 # Fields an administrator edits in the channel form.
@@ -27,8 +30,17 @@ SETTINGS_FIELDS = (
 )
 
 
-class DuplicateAlias(Exception):
-    """Another channel of the tenant has this alias (the race the form check cannot see)."""
+class DuplicateAlias(UserError):
+    """Another channel of the tenant has this alias (the race the form check cannot see); the
+    same words and code as the form's own check."""
+
+    def __init__(self, alias: str) -> None:
+        super().__init__(
+            _("Another sales channel already uses the alias %(alias)s. Choose other letters.")
+            % {"alias": alias},
+            code="duplicate_alias",
+            field="alias",
+        )
 
 
 @transaction.atomic
@@ -86,6 +98,16 @@ def _disconnect(channel: SalesChannel) -> None:
     channel.connected_at = None
     channel.needs_reauth_since = None
     channel.needs_reauth_reason = ""
+
+
+def set_import_status(channel: SalesChannel, status_id: int | None) -> None:
+    """The status new paid orders of the channel start in (None: the tenant's "New"). Takes the
+    id: statuses are orders', a floor above; the caller has checked it is one of the channel's
+    tenant (fulfillment's Powiązania statusów page sets it)."""
+    SalesChannel.objects.filter(tenant_id=channel.tenant_id, pk=channel.pk).update(
+        import_status_id=status_id
+    )
+    channel.import_status_id = status_id
 
 
 @transaction.atomic

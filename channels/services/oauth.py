@@ -5,8 +5,8 @@
 URL. ``complete_authorization`` handles the callback: the state is taken out of the session
 first (so a replayed callback finds nothing), the code is exchanged exactly once, ``/me`` tells
 who authorized, and only if that is the login typed in the form is anything stored, under the
-channel's row lock. Any failure raises :class:`AuthorizationFailed` with a message for the
-seller, and stores nothing.
+channel's row lock. Any failure raises :class:`AuthorizationFailed` (a core.errors.UserError),
+and stores nothing.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from channels.models import AllegroCredential, ConnectionState, SalesChannel
 from channels.services.locking import lock_channel
 from channels.services.tokens import store_pair_locked
 from channels.signals import channel_connected
+from core.errors import UserError
 from core.models import Membership, Tenant
 
 logger = logging.getLogger(__name__)
@@ -52,12 +53,19 @@ PENDING_TTL_SECONDS = 15 * 60
 MAX_PENDING = 5
 
 
-class AuthorizationFailed(Exception):
-    """The authorization did not complete; ``message`` says why in the seller's words."""
+class AuthorizationFailed(UserError):
+    """The authorization did not complete; ``tenant_slug`` and ``channel_id`` say, where known,
+    which page the seller goes back to."""
 
-    def __init__(self, message: str, *, tenant_slug: str = "", channel_id: int | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        tenant_slug: str = "",
+        channel_id: int | None = None,
+    ) -> None:
+        super().__init__(message, code=code)
         self.tenant_slug = tenant_slug
         self.channel_id = channel_id
 
@@ -96,6 +104,7 @@ def start_authorization(*, session: SessionBase, user: User, channel: SalesChann
                 "server. Choose another environment in the channel settings."
             )
             % {"name": channel.allegro_environment},
+            code="environment_unknown",
             channel_id=channel.pk,
         ) from None
     state = secrets.token_urlsafe(32)
@@ -140,7 +149,8 @@ def complete_authorization(
             _(
                 "This authorization link is not valid: it has expired, was already used or was "
                 "not started by you. Open the sales channel and click “Authorize” again."
-            )
+            ),
+            code="state_invalid",
         )
     membership = (
         Membership.objects.select_related("tenant")
@@ -148,7 +158,10 @@ def complete_authorization(
         .first()
     )
     if membership is None or not membership.is_administrator:
-        raise AuthorizationFailed(_("Only an administrator of the company can connect accounts."))
+        raise AuthorizationFailed(
+            _("Only an administrator of the company can connect accounts."),
+            code="not_administrator",
+        )
     tenant: Tenant = membership.tenant
     with scope(tenant=tenant):
         return _complete(tenant, entry, params)
@@ -157,12 +170,16 @@ def complete_authorization(
 def _complete(tenant: Tenant, entry: dict[str, Any], params: Mapping[str, str]) -> Connected:
     channel_id = entry["channel_id"]
 
-    def fail(message: str) -> AuthorizationFailed:
-        return AuthorizationFailed(message, tenant_slug=tenant.slug, channel_id=channel_id)
+    def fail(message: str, code: str) -> AuthorizationFailed:
+        return AuthorizationFailed(
+            message, code=code, tenant_slug=tenant.slug, channel_id=channel_id
+        )
 
     channel = SalesChannel.objects.filter(pk=channel_id).first()
     if channel is None:
-        raise AuthorizationFailed(_("The sales channel no longer exists."), tenant_slug=tenant.slug)
+        raise AuthorizationFailed(
+            _("The sales channel no longer exists."), code="channel_gone", tenant_slug=tenant.slug
+        )
     error = params.get("error", "")
     if error:
         if error == "access_denied":
@@ -170,27 +187,33 @@ def _complete(tenant: Tenant, entry: dict[str, Any], params: Mapping[str, str]) 
                 _(
                     "The authorization was cancelled on Allegro. Nothing was changed; click "
                     "“Authorize” when you are ready."
-                )
+                ),
+                "authorization_cancelled",
             )
         raise fail(
             _("Allegro did not authorize apilo (%(error)s). Nothing was changed; try again.")
-            % {"error": error[:100]}
+            % {"error": error[:100]},
+            "authorization_error",
         )
     if channel.allegro_environment != entry["environment"]:
         raise fail(
             _(
                 "The channel's Allegro environment was changed during the authorization. Click "
                 "“Authorize” again."
-            )
+            ),
+            "environment_changed",
         )
     code = params.get("code", "")
     if not code:
-        raise fail(_("Allegro sent no authorization code. Click “Authorize” again."))
+        raise fail(
+            _("Allegro sent no authorization code. Click “Authorize” again."), "code_missing"
+        )
     try:
         client = AllegroClient(get_environment(channel.allegro_environment))
     except UnknownEnvironment:
         raise fail(
-            _("The Allegro environment of this channel is not configured on this server.")
+            _("The Allegro environment of this channel is not configured on this server."),
+            "environment_unknown",
         ) from None
     obtained_at = timezone.now()
     try:
@@ -203,14 +226,16 @@ def _complete(tenant: Tenant, entry: dict[str, Any], params: Mapping[str, str]) 
             _(
                 "Allegro did not accept the authorization: the code was already used or has "
                 "expired. Click “Authorize” again."
-            )
+            ),
+            "code_rejected",
         ) from None
     except (AllegroTransientError, AllegroRateLimited):
         raise fail(
             _(
                 "Allegro is not answering right now. Nothing was changed; please try again in a "
                 "minute."
-            )
+            ),
+            "allegro_unavailable",
         ) from None
     except AllegroError as exc:
         logger.warning(
@@ -223,7 +248,8 @@ def _complete(tenant: Tenant, entry: dict[str, Any], params: Mapping[str, str]) 
             _(
                 "Allegro refused the authorization. Nothing was changed; if it happens again, "
                 "tell your apilo operator (the server's Allegro application settings may be wrong)."
-            )
+            ),
+            "authorization_refused",
         ) from None
     login, seller_id = str(me["login"]), str(me["id"])
     if login.casefold() != channel.allegro_login.strip().casefold():
@@ -234,7 +260,8 @@ def _complete(tenant: Tenant, entry: dict[str, Any], params: Mapping[str, str]) 
                 "“%(expected)s” (use “change account” on Allegro's page), or correct the "
                 "login in the channel settings, then click “Authorize” again."
             )
-            % {"actual": login, "expected": channel.allegro_login}
+            % {"actual": login, "expected": channel.allegro_login},
+            "login_mismatch",
         )
     return _store(tenant, channel_id, pair, login, seller_id, obtained_at, fail)
 
@@ -246,7 +273,7 @@ def _store(
     login: str,
     seller_id: str,
     obtained_at: datetime,
-    fail: Callable[[str], AuthorizationFailed],
+    fail: Callable[[str, str], AuthorizationFailed],
 ) -> Connected:
     try:
         with transaction.atomic(durable=True):
@@ -257,7 +284,8 @@ def _store(
                         "This channel is connected to another Allegro account (seller id "
                         "%(id)s). Add a new sales channel for a different account."
                     )
-                    % {"id": channel.connected_seller_id}
+                    % {"id": channel.connected_seller_id},
+                    "other_seller",
                 )
             other = (
                 SalesChannel.objects.filter(
@@ -272,7 +300,8 @@ def _store(
                         "The Allegro account “%(login)s” is already connected as the sales channel "
                         "“%(name)s”. Nothing was saved."
                     )
-                    % {"login": login, "name": other.name}
+                    % {"login": login, "name": other.name},
+                    "account_connected_elsewhere",
                 )
             reauthorized = channel.connection_state == ConnectionState.NEEDS_REAUTH
             cred = AllegroCredential.objects.filter(channel=channel).first()
@@ -292,7 +321,8 @@ def _store(
             _(
                 "This Allegro account is already connected to another sales channel. Nothing was "
                 "saved."
-            )
+            ),
+            "account_connected_elsewhere",
         ) from None
     logger.info(
         "Channel %s of tenant %s connected to Allegro seller %s", channel_id, tenant.pk, seller_id

@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from channels.models import SalesChannel
+from channels.services.channels import set_import_status
+from core.errors import UserError
 from fulfillment.models import ChannelFulfillmentSettings, StatusMapping
 from orders.models import OrderStatus, SettableFulfillment, SystemStatus
 
@@ -25,10 +28,9 @@ DEFAULTS: dict[str, str] = {
 BLOCKS_BUYER_CANCEL = {SettableFulfillment.PROCESSING}
 
 
-class MappingError(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class MappingError(UserError, ValueError):
+    """A mapping or setting the page never offers (its forms list only the tenant's statuses and
+    Allegro's settable ones): a guard. Still a ValueError, as it always was."""
 
 
 def default_for(status: OrderStatus) -> str:
@@ -64,7 +66,7 @@ def save_mapping(channel: SalesChannel, targets: Mapping[int, str]) -> None:
     }
     for status_id, target in targets.items():
         if status_id not in statuses or target not in valid:
-            raise MappingError("Unknown status or fulfillment status.")
+            raise MappingError(_("Unknown status or fulfillment status."), code="mapping_unknown")
     with transaction.atomic():
         StatusMapping.objects.bulk_create(
             [
@@ -100,17 +102,15 @@ def shipment_status_for(channel: SalesChannel) -> OrderStatus | None:
 
 def save_shipment_status(channel: SalesChannel, status: OrderStatus | None) -> None:
     if status is not None and status.tenant_id != channel.tenant_id:
-        raise MappingError("Unknown status.")
+        raise MappingError(_("Unknown status."), code="status_unknown")
     ChannelFulfillmentSettings.objects.update_or_create(
         tenant_id=channel.tenant_id, channel=channel, defaults={"shipment_status": status}
     )
 
 
 def save_import_status(channel: SalesChannel, status: OrderStatus | None) -> None:
-    """The status new paid orders of the channel land in (SalesChannel.import_status)."""
+    """The status new paid orders of the channel land in (SalesChannel.import_status, written by
+    the channel's own service)."""
     if status is not None and status.tenant_id != channel.tenant_id:
-        raise MappingError("Unknown status.")
-    SalesChannel.objects.filter(tenant_id=channel.tenant_id, pk=channel.pk).update(
-        import_status=status
-    )
-    channel.import_status = status
+        raise MappingError(_("Unknown status."), code="status_unknown")
+    set_import_status(channel, status.pk if status is not None else None)

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import UserError
 from core.renderer import TemplateProblem, problems, render, render_for, values_for
 from core.variables import Context, Objects
 from fulfillment.models import Shipment
@@ -37,11 +38,8 @@ WAYBILL = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_/.]{0,63}")
 CARRIER_NAME_MAX = 30
 
 
-class ShipmentError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class ShipmentError(UserError):
+    """A shipment the rules refuse; ``field`` is the form field of the add-shipment page."""
 
 
 def comment_prefill(order: Order) -> str:
@@ -63,15 +61,20 @@ def validate_fields(
     *, carrier_id: str, carrier_name: str, waybill: str, carriers: Sequence[str]
 ) -> None:
     if carrier_id not in carriers:
-        raise ShipmentError(_("Choose a carrier from the list."), "carrier_id")
+        raise ShipmentError(
+            _("Choose a carrier from the list."), code="carrier_unknown", field="carrier_id"
+        )
     if carrier_id == OTHER:
         if not carrier_name:
-            raise ShipmentError(_("Enter the carrier's name."), "carrier_name")
+            raise ShipmentError(
+                _("Enter the carrier's name."), code="carrier_name_missing", field="carrier_name"
+            )
         if len(carrier_name) > CARRIER_NAME_MAX:
             raise ShipmentError(
                 _("The carrier's name can have at most %(max)d characters.")
                 % {"max": CARRIER_NAME_MAX},
-                "carrier_name",
+                code="carrier_name_too_long",
+                field="carrier_name",
             )
     if not WAYBILL.fullmatch(waybill):
         raise ShipmentError(
@@ -79,7 +82,8 @@ def validate_fields(
                 "Enter the tracking number as the carrier gives it: 1 to 64 letters and digits "
                 "(also - _ / .), without spaces."
             ),
-            "waybill",
+            code="waybill_invalid",
+            field="waybill",
         )
 
 
@@ -103,7 +107,7 @@ def add_shipment(
     )
     found = problems(comment or "", Context.SHIPMENT_COMMENT)
     if found:
-        raise ShipmentError(found[0].message, "comment")
+        raise ShipmentError(found[0].message, code=found[0].code, field="comment")
     if carrier_id != OTHER:
         carrier_name = label_of(order.channel, carrier_id)
     with transaction.atomic():
@@ -119,7 +123,9 @@ def add_shipment(
         )
         chosen = [] if line_ids is None else [i for i in all_lines if i in set(line_ids)]
         if line_ids is not None and not chosen:
-            raise ShipmentError(_("Choose at least one item for the parcel."), "line_ids")
+            raise ShipmentError(
+                _("Choose at least one item for the parcel."), code="no_items", field="line_ids"
+            )
         if set(chosen) == set(all_lines):
             chosen = []  # the whole order: Allegro takes an empty list as every item
         shipment = Shipment(
@@ -138,14 +144,15 @@ def add_shipment(
                 comment or "", Objects(order=locked, shipment=shipment), Context.SHIPMENT_COMMENT
             )
         except TemplateProblem as exc:  # pragma: no cover - validated above
-            raise ShipmentError(exc.message, "comment") from None
+            raise ShipmentError(exc.message, code=exc.code, field="comment") from None
         try:
             with transaction.atomic():
                 shipment.save()
         except IntegrityError:
             raise ShipmentError(
                 _("This order already has a shipment with this carrier and tracking number."),
-                "waybill",
+                code="waybill_taken",
+                field="waybill",
             ) from None
         add_tracking_number(locked, waybill)
         passes = locked.channel.pass_shipment_info

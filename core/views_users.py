@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import services
+from core.errors import add_to_form, show_as_message
 from core.forms import InviteForm, RoleForm
 from core.models import Invitation, Membership, Role
 from core.requests import TenantRequest
@@ -81,7 +82,7 @@ def invite(request: TenantRequest, tenant_slug: str) -> HttpResponse:
                 invited_by=request.user,
             )
         except services.AccountError as error:
-            form.add_error(error.field, error.message)
+            add_to_form(form, error)
         else:
             messages.success(
                 request,
@@ -101,7 +102,7 @@ def change_role(request: TenantRequest, tenant_slug: str, membership_id: int) ->
     try:
         services.change_role(membership=membership, role=form.cleaned_data["role"])
     except services.AccountError as error:
-        messages.error(request, error.message)
+        show_as_message(request, error)
         return _back_to_list(tenant_slug)
     messages.success(
         request,
@@ -122,7 +123,7 @@ def remove(request: TenantRequest, tenant_slug: str, membership_id: int) -> Http
     try:
         services.remove_member(membership=membership)
     except services.AccountError as error:
-        messages.error(request, error.message)
+        show_as_message(request, error)
         return _back_to_list(tenant_slug)
     if membership.user_id == request.user.pk:
         messages.success(request, _("You have left %(name)s.") % {"name": request.tenant.name})
@@ -140,7 +141,7 @@ def revoke_invitation(request: TenantRequest, tenant_slug: str, invitation_id: i
     try:
         services.revoke_invitation(invitation=invitation)
     except services.AccountError as error:
-        messages.error(request, error.message)
+        show_as_message(request, error)
     else:
         messages.success(
             request,

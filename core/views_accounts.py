@@ -22,6 +22,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from core import services, throttling
 from core.emails import users_with_email
+from core.errors import add_to_form, show_as_message
 from core.forms import CompanyForm, InvitationSignUpForm, LoginForm, PasswordResetForm, SignUpForm
 
 AUTH_BACKEND = "core.auth.EmailBackend"
@@ -85,7 +86,7 @@ class SignUpView(View):
                 )
                 auth_login(request, user, backend=AUTH_BACKEND)
         except services.AccountError as error:
-            form.add_error(error.field, error.message)
+            add_to_form(form, error)
             return self.render(form)
         messages.success(
             request, _("Welcome to apilo! Your company %(name)s is ready.") % {"name": tenant.name}
@@ -149,7 +150,7 @@ class AcceptInvitationView(View):
         except services.InvitationError as error:
             return self.refuse(error)
         except services.EmailTaken as error:
-            messages.error(request, error.message)
+            show_as_message(request, error)
         return redirect(request.path)
 
     def joined(self) -> HttpResponse:
