@@ -109,22 +109,25 @@ def search_successor(
     if not line_ids:
         return None
     bought = order.bought_at
-    window: dict[str, Any] = {
-        "bought_from": bought - timedelta(days=7),
-        "bought_to": bought + timedelta(seconds=1),
-        "sort": "-lineItems.boughtAt",
-        "limit": 100,
-    }
-    attempts: list[dict[str, Any]] = []
-    if order.buyer_login:
-        attempts.append({**window, "buyer_login": order.buyer_login, "offset": 0})
-    attempts += [{**window, "offset": offset} for offset in (0, 100, 200)]
-    for filters in attempts:
-        page = allegro_get(channel, meter, AllegroClient.list_checkout_forms, **filters)
+    # (buyer login or "" for anyone's, offset)
+    attempts = [(order.buyer_login, 0)] if order.buyer_login else []
+    attempts += [("", offset) for offset in (0, 100, 200)]
+    for buyer_login, offset in attempts:
+        page = allegro_get(
+            channel,
+            meter,
+            AllegroClient.list_checkout_forms,
+            bought_from=bought - timedelta(days=7),
+            bought_to=bought + timedelta(seconds=1),
+            buyer_login=buyer_login,
+            sort="-lineItems.boughtAt",
+            limit=100,
+            offset=offset,
+        )
         forms = page.checkout_forms
         for form in forms:
             if isinstance(form, dict) and form.get("id") and line_ids & form_line_ids(form):
                 return form
-        if (not forms or len(forms) < 100) and "buyer_login" not in filters:
+        if (not forms or len(forms) < 100) and not buyer_login:
             break
     return None
