@@ -77,7 +77,8 @@ def naive_import(channel, limit: int, days: int) -> dict:
     from django.utils import timezone
     from django_scopes import scope
 
-    from channels.services.api import call
+    from channels.clients.allegro import AllegroClient
+    from channels.services.api import on_behalf
     from orders.allegro_form import parse_checkout_form
     from orders.ingest import allocate_order_numbers
     from orders.models import Order, OrderLine, OrderStatus, SystemStatus
@@ -93,24 +94,21 @@ def naive_import(channel, limit: int, days: int) -> dict:
         new = OrderStatus.objects.get(system_code=SystemStatus.NEW)
         offset = 0
         while imported < limit:
-            page = call(
+            page = on_behalf(
                 channel,
-                "GET",
-                "/order/checkout-forms",
-                params={
-                    "lineItems.boughtAt.gte": since.isoformat(),
-                    "limit": 100,
-                    "offset": offset,
-                    "sort": "lineItems.boughtAt",
-                },
-            ).data
+                AllegroClient.list_checkout_forms,
+                bought_from=since,
+                sort="lineItems.boughtAt",
+                limit=100,
+                offset=offset,
+            )
             requests += 1
-            ids = [f["id"] for f in page["checkoutForms"]]
+            ids = [f["id"] for f in page.checkout_forms]
             if not ids:
                 break
             offset += len(ids)
             for form_id in ids[: limit - imported]:
-                form = call(channel, "GET", f"/order/checkout-forms/{form_id}").data
+                form = on_behalf(channel, AllegroClient.get_checkout_form, form_id)
                 requests += 1
                 parsed = parse_checkout_form(form)
                 with transaction.atomic():

@@ -68,11 +68,10 @@ def main() -> None:
             bare_walls, bare_cpus = [], []
             for _ in range(args.polls):
                 with _common.Stopwatch() as watch:
-                    client.request(
-                        "GET",
-                        "/order/events",
+                    client.list_order_events(
+                        after=cursor,
+                        limit=settings.SYNC_EVENTS_PAGE_SIZE,
                         access_token=token.value,
-                        params={"from": cursor, "limit": settings.SYNC_EVENTS_PAGE_SIZE},
                     )
                 bare_walls.append(watch.wall * 1000)
                 bare_cpus.append(watch.cpu * 1000)

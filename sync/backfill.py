@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from channels.clients.allegro import (
     AllegroAuthRevoked,
+    AllegroClient,
     AllegroError,
     AllegroRateLimited,
     AllegroTransientError,
@@ -48,7 +49,6 @@ from sync.runkit import (
     ensure_state,
     error_in_words,
     forget_stuck_forms,
-    iso,
     lock_state,
     parse_time,
     record_bad_forms,
@@ -213,18 +213,18 @@ def _one_page(
     end = state.backfill_to
     if position is None or end is None:  # every run is given its range: nothing to import
         return False
-    params: dict[str, Any] = {
-        "lineItems.boughtAt.gte": iso(position),
-        "lineItems.boughtAt.lte": iso(end),
-        "sort": "lineItems.boughtAt",
-        "limit": PAGE_SIZE,
-        "offset": state.backfill_position_offset,
-    }
     fetched_at = timezone.now()
-    data = allegro_get(channel, "/order/checkout-forms", meter, params)
-    forms = data.get("checkoutForms") if isinstance(data, dict) else None
-    forms = forms if isinstance(forms, list) else []
-    total = data.get("totalCount") if isinstance(data, dict) else None
+    page = allegro_get(
+        channel,
+        meter,
+        AllegroClient.list_checkout_forms,
+        bought_from=position,
+        bought_to=end,
+        sort="lineItems.boughtAt",
+        limit=PAGE_SIZE,
+        offset=state.backfill_position_offset,
+    )
+    forms, total = page.checkout_forms, page.total_count
     new_position, new_offset = _advance(
         state.backfill_position, state.backfill_position_offset, forms
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 from channels.clients.allegro import (
     AllegroAuthRevoked,
+    AllegroClient,
     AllegroError,
     AllegroPermanentError,
     AllegroRateLimited,
@@ -20,7 +21,7 @@ from channels.clients.allegro import (
 )
 from channels.models import SalesChannel
 from orders.models import Order
-from sync.runkit import Meter, allegro_get, iso
+from sync.runkit import Meter, allegro_get
 
 
 @dataclass
@@ -108,22 +109,25 @@ def search_successor(
     if not line_ids:
         return None
     bought = order.bought_at
-    window = {
-        "lineItems.boughtAt.lte": iso(bought + timedelta(seconds=1)),
-        "lineItems.boughtAt.gte": iso(bought - timedelta(days=7)),
-        "sort": "-lineItems.boughtAt",
-        "limit": 100,
-    }
-    attempts: list[dict[str, Any]] = []
-    if order.buyer_login:
-        attempts.append({**window, "buyer.login": order.buyer_login, "offset": 0})
-    attempts += [{**window, "offset": offset} for offset in (0, 100, 200)]
-    for params in attempts:
-        data = allegro_get(channel, "/order/checkout-forms", meter, params)
-        forms = data.get("checkoutForms") if isinstance(data, dict) else None
-        for form in forms if isinstance(forms, list) else []:
+    # (buyer login or "" for anyone's, offset)
+    attempts = [(order.buyer_login, 0)] if order.buyer_login else []
+    attempts += [("", offset) for offset in (0, 100, 200)]
+    for buyer_login, offset in attempts:
+        page = allegro_get(
+            channel,
+            meter,
+            AllegroClient.list_checkout_forms,
+            bought_from=bought - timedelta(days=7),
+            bought_to=bought + timedelta(seconds=1),
+            buyer_login=buyer_login,
+            sort="-lineItems.boughtAt",
+            limit=100,
+            offset=offset,
+        )
+        forms = page.checkout_forms
+        for form in forms:
             if isinstance(form, dict) and form.get("id") and line_ids & form_line_ids(form):
                 return form
-        if (not forms or len(forms) < 100) and "buyer.login" not in params:
+        if (not forms or len(forms) < 100) and not buyer_login:
             break
     return None

@@ -48,10 +48,13 @@ from django.utils import timezone
 
 from channels.clients.allegro import (
     AllegroAuthRevoked,
+    AllegroClient,
     AllegroError,
+    AllegroMalformedResponse,
     AllegroPermanentError,
     AllegroRateLimited,
     AllegroTransientError,
+    JournalEvent,
 )
 from channels.models import SalesChannel
 from orders.ingest import Outcome, mark_order_merged, upsert_orders_from_checkout_forms
@@ -66,7 +69,6 @@ from sync.runkit import (
     error_in_words,
     forget_stuck_forms,
     lock_state,
-    parse_time,
     record_bad_forms,
     try_lock,
 )
@@ -152,18 +154,19 @@ def _poll_locked(channel: SalesChannel) -> PollResult:
         if state.cursor_bootstrapped_at is None:
             bootstrap_cursor(channel, state, meter)
         while True:
-            params: dict[str, Any] = {"limit": page_size}
-            if state.cursor:
-                params["from"] = state.cursor
-            data = allegro_get(channel, "/order/events", meter, params)
-            events = data.get("events") if isinstance(data, dict) else None
-            events = [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
+            events = allegro_get(
+                channel,
+                meter,
+                AllegroClient.list_order_events,
+                after=state.cursor,
+                limit=page_size,
+            )
             more = len(events) >= page_size
             if not events:
                 break
             for chunk in _chunks(events, settings.SYNC_FORMS_PER_BATCH):
                 allowance = max(0, settings.SYNC_SET_ASIDE_MAX_PER_POLL - result.set_aside)
-                fetched = _fetch_forms(channel, chunk, meter, set_aside_left=allowance)
+                fetched = _fetch_forms(channel, _form_ids(chunk), meter, set_aside_left=allowance)
                 processed = _processable(chunk, fetched.stopped_at)
                 if processed:
                     _commit(channel, state, processed, fetched, result)
@@ -183,12 +186,12 @@ def _poll_locked(channel: SalesChannel) -> PollResult:
     return result
 
 
-def _chunks(events: list[dict], forms_per_chunk: int) -> Iterator[list[dict]]:
+def _chunks(events: list[JournalEvent], forms_per_chunk: int) -> Iterator[list[JournalEvent]]:
     """Consecutive runs of events covering at most ``forms_per_chunk`` distinct forms."""
-    chunk: list[dict] = []
+    chunk: list[JournalEvent] = []
     seen: set[str] = set()
     for event in events:
-        form_id = _form_id(event)
+        form_id = event.checkout_form_id
         if form_id and form_id not in seen and len(seen) >= forms_per_chunk:
             yield chunk
             chunk, seen = [], set()
@@ -199,41 +202,39 @@ def _chunks(events: list[dict], forms_per_chunk: int) -> Iterator[list[dict]]:
         yield chunk
 
 
-def _form_id(event: dict) -> str:
-    order = event.get("order")
-    form = order.get("checkoutForm") if isinstance(order, dict) else None
-    value = form.get("id") if isinstance(form, dict) else None
-    return str(value).strip() if isinstance(value, str | int) and str(value).strip() else ""
+def _form_ids(events: list[JournalEvent]) -> list[str]:
+    """The distinct checkout forms the events name, in order of first appearance."""
+    form_ids: list[str] = []
+    for event in events:
+        if event.checkout_form_id and event.checkout_form_id not in form_ids:
+            form_ids.append(event.checkout_form_id)
+    return form_ids
 
 
-def _processable(chunk: list[dict], stopped_at: str | None) -> list[dict]:
+def _processable(chunk: list[JournalEvent], stopped_at: str | None) -> list[JournalEvent]:
     """The events before the first one whose form could not be read."""
     if stopped_at is None:
         return chunk
     out = []
     for event in chunk:
-        if _form_id(event) == stopped_at:
+        if event.checkout_form_id == stopped_at:
             break
         out.append(event)
     return out
 
 
 def _fetch_forms(
-    channel: SalesChannel, chunk: list[dict], meter: Meter, *, set_aside_left: int = 0
+    channel: SalesChannel, form_ids: list[str], meter: Meter, *, set_aside_left: int = 0
 ) -> _Fetched:
-    """Re-read every distinct form of the chunk (HTTP, outside any transaction). Up to
-    ``set_aside_left`` forms answering 5xx are noted as unreadable and skipped; any other
-    failure to read (network, 429, revoked grant, a 5xx beyond the allowance) stops here."""
+    """Re-read every form (HTTP, outside any transaction). Up to ``set_aside_left`` forms
+    answering 5xx are noted as unreadable and skipped; a form served malformed is noted as a
+    problem like one Allegro refuses; any other failure to read (network, 429, revoked grant,
+    a 5xx beyond the allowance) stops here."""
     fetched = _Fetched(fetched_at=timezone.now())
-    order_ids: list[str] = []
-    for event in chunk:
-        form_id = _form_id(event)
-        if form_id and form_id not in order_ids:
-            order_ids.append(form_id)
-    for form_id in order_ids:
+    for form_id in form_ids:
         try:
-            form = allegro_get(channel, f"/order/checkout-forms/{form_id}", meter)
-        except AllegroPermanentError as exc:
+            form = allegro_get(channel, meter, AllegroClient.get_checkout_form, form_id)
+        except (AllegroPermanentError, AllegroMalformedResponse) as exc:
             if exc.status == 404:
                 fetched.gone.append(form_id)
             else:
@@ -267,16 +268,16 @@ def _fetch_forms(
 def _commit(
     channel: SalesChannel,
     state: ChannelSyncState,
-    events: list[dict],
+    events: list[JournalEvent],
     fetched: _Fetched,
     result: PollResult,
 ) -> None:
     """Upsert the forms of these events and move the cursor past them, in one transaction."""
-    last = next((e for e in reversed(events) if isinstance(e.get("id"), str | int)), None)
-    if last is None:
+    last = next((e for e in reversed(events) if e.id is not None), None)
+    if last is None or last.id is None:
         return
-    new_cursor = str(last["id"])
-    ids = {_form_id(e) for e in events}
+    new_cursor = last.id
+    ids = {e.checkout_form_id for e in events}
     with transaction.atomic():
         locked = lock_state(state.pk)
         if locked.cursor != state.cursor:
@@ -284,9 +285,8 @@ def _commit(
         set_aside = _store_batch(channel, locked, ids, fetched, result)
         result.set_aside += set_aside
         locked.cursor = new_cursor
-        occurred = parse_time(last.get("occurredAt"))
-        if occurred is not None:
-            locked.last_event_occurred_at = occurred
+        if last.occurred_at is not None:
+            locked.last_event_occurred_at = last.occurred_at
         locked.cursor_advances = F("cursor_advances") + 1
         locked.events_processed = F("events_processed") + len(events)
         locked.save(
@@ -406,8 +406,7 @@ def retry_stuck_forms(
     )
     if not due:
         return
-    pseudo_events = [{"order": {"checkoutForm": {"id": form_id}}} for form_id in due]
-    fetched = _fetch_forms(channel, pseudo_events, meter, set_aside_left=len(due))
+    fetched = _fetch_forms(channel, due, meter, set_aside_left=len(due))
     reached = due if fetched.stopped_at is None else due[: due.index(fetched.stopped_at)]
     result.retried += len(reached)
     if reached:
@@ -515,9 +514,8 @@ def forget_account(state: ChannelSyncState) -> None:
 def bootstrap_cursor(channel: SalesChannel, state: ChannelSyncState, meter: Meter) -> None:
     """First sight of the account: start the journal at its newest event (event-stats), and
     schedule the first backfill. Never runs again for the channel (cursor_bootstrapped_at)."""
-    data = allegro_get(channel, "/order/event-stats", meter)
-    latest = data.get("latestEvent") if isinstance(data, dict) else None
-    cursor = str(latest["id"]) if isinstance(latest, dict) and latest.get("id") else ""
+    stats = allegro_get(channel, meter, AllegroClient.get_order_event_stats)
+    cursor = stats.latest_event_id or ""
     with transaction.atomic():
         locked = lock_state(state.pk)
         if locked.cursor_bootstrapped_at is None:

@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from channels.clients.allegro import AllegroError
+from channels.clients.allegro import AllegroClient, AllegroError
 from channels.models import SalesChannel
 from orders.ingest import Outcome, upsert_orders_from_checkout_forms
 from orders.models import Order
@@ -38,7 +38,6 @@ from sync.runkit import (
     ensure_state,
     error_in_words,
     forget_stuck_forms,
-    iso,
     lock_state,
     parse_time,
     record_bad_forms,
@@ -158,19 +157,19 @@ def sweep(
                 channel.pk,
             )
             return
-        params = {
-            "lineItems.boughtAt.gte": iso(gte),
-            "lineItems.boughtAt.lte": iso(lte),
-            "sort": "lineItems.boughtAt",
-            "limit": limit,
-            "offset": offset,
-        }
         fetched_at = timezone.now()
-        data = allegro_get(channel, "/order/checkout-forms", meter, params)
-        forms = data.get("checkoutForms") if isinstance(data, dict) else None
-        forms = forms if isinstance(forms, list) else []
-        total = data.get("totalCount") if isinstance(data, dict) else None
-        total = total if isinstance(total, int) else offset + len(forms)
+        page = allegro_get(
+            channel,
+            meter,
+            AllegroClient.list_checkout_forms,
+            bought_from=gte,
+            bought_to=lte,
+            sort="lineItems.boughtAt",
+            limit=limit,
+            offset=offset,
+        )
+        forms = page.checkout_forms
+        total = page.total_count if page.total_count is not None else offset + len(forms)
         if offset == 0 and total > MAX_RESULT and lte - gte > dt.timedelta(seconds=1):
             middle = gte + (lte - gte) / 2
             middle = middle.replace(microsecond=middle.microsecond // 1000 * 1000)

@@ -1,7 +1,7 @@
 """What every run of the sync engine shares — the journal poll, the reconciliation sweeps and the
-backfill: GETs to Allegro with a few retries and a request meter, the per-channel locks, the
-channel's sync-state row, the list of forms that could not be imported, the problem texts in the
-seller's words, and the time format Allegro's filters take.
+backfill: reads from Allegro (the client's typed endpoints) with a few retries and a request
+meter, the per-channel locks, the channel's sync-state row, the list of forms that could not be
+imported, and the problem texts in the seller's words.
 
 Calls to Allegro never happen inside a transaction (token refresh needs its own durable one,
 ADR 0002). Lock order everywhere: sync-state row, then the ingest's channel lock, then order
@@ -11,11 +11,10 @@ rows.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.utils import timezone
@@ -28,8 +27,9 @@ from channels.clients.allegro import (
     AllegroRateLimited,
     AllegroTransientError,
 )
+from channels.clients.allegro import parse_time as parse_time  # the engine's one time parser
 from channels.models import SalesChannel
-from channels.services.api import call
+from channels.services.api import on_behalf
 from core.locking import lock_name
 from core.locking import try_lock as named_lock
 from sync.models import ChannelSyncState, StuckCheckoutForm
@@ -38,23 +38,6 @@ from sync.models import ChannelSyncState, StuckCheckoutForm
 # imports the services, so the services name the tasks instead of importing them.
 POLL_CHANNEL_TASK = "sync.tasks.poll_channel"
 BACKFILL_CHANNEL_TASK = "sync.tasks.backfill_channel"
-
-
-# --------------------------------------------------------------------------- time
-def iso(moment: datetime) -> str:
-    """A moment as Allegro's list filters take it: UTC, milliseconds, "Z"."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_time(value: Any) -> datetime | None:
-    """A time Allegro sent (ISO 8601; naive means UTC), or None for anything else."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # --------------------------------------------------------------------------- locks
@@ -121,17 +104,21 @@ class Meter:
     requests: int = 0
 
 
+T = TypeVar("T")
+
+
 def allegro_get(
-    channel: SalesChannel, path: str, meter: Meter, params: dict[str, Any] | None = None
-) -> Any:
-    """GET through channels.services.api.call(), retrying network errors and 5xx a few times
-    (SYNC_GET_RETRIES) with a short pause. A 429 (or our limiter saying no) is not retried here:
-    it ends the caller's run, and the account is polled again after the block."""
+    channel: SalesChannel, meter: Meter, endpoint: Callable[..., T], *args: Any, **kwargs: Any
+) -> T:
+    """One of the client's GET endpoints (``AllegroClient.list_order_events``, …) through
+    channels.services.api.on_behalf(), retrying network errors, 5xx and malformed answers a few
+    times (SYNC_GET_RETRIES) with a short pause. A 429 (or our limiter saying no) is not retried
+    here: it ends the caller's run, and the account is polled again after the block."""
     attempts = settings.SYNC_GET_RETRIES + 1
     for attempt in range(attempts):
         meter.requests += 1
         try:
-            return call(channel, "GET", path, params=params).data
+            return on_behalf(channel, endpoint, *args, **kwargs)
         except AllegroTransientError:
             if attempt + 1 >= attempts:
                 raise

@@ -22,8 +22,9 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -119,6 +120,11 @@ class AllegroTransientError(AllegroError):
     """Network failure, timeout or 5xx: try again later."""
 
 
+class AllegroMalformedResponse(AllegroTransientError):
+    """A 2xx answer of a shape the spec does not allow (not an object, a required list missing):
+    handled like a 5xx, as the next answer may well be right."""
+
+
 class AllegroRateLimited(AllegroError):
     """429, or our own limiter says no: try again after ``retry_after`` seconds."""
 
@@ -168,6 +174,76 @@ class AllegroShipment:
     id: str
     carrier_id: str
     waybill: str
+
+
+@dataclass(frozen=True)
+class JournalEvent:
+    """One event of the order journal. Its snapshot of the order is left out on purpose: the
+    form it names is always read again."""
+
+    id: str | None  # None: the event has no id a cursor could be made of
+    type: str
+    occurred_at: datetime | None
+    checkout_form_id: str  # "" when the event names no checkout form
+
+
+@dataclass(frozen=True)
+class OrderEventStats:
+    """The newest event of the journal; both None when there was none in the last 60 days."""
+
+    latest_event_id: str | None
+    latest_event_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CheckoutFormsPage:
+    """A page of ``GET /order/checkout-forms``. The forms are as Allegro sent them, however odd:
+    the ingest parses each one defensively and reports a form it cannot read."""
+
+    checkout_forms: list[Any]
+    total_count: int | None  # None when Allegro did not say
+
+
+@dataclass(frozen=True)
+class AllegroCarrier:
+    """A carrier a waybill can name (``OTHER`` included, with no name)."""
+
+    id: str
+    name: str
+
+
+# How ``GET /order/checkout-forms`` can sort (Allegro's default: newest purchase first).
+CheckoutFormsSort = Literal["lineItems.boughtAt", "-lineItems.boughtAt", "updatedAt", "-updatedAt"]
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A time Allegro sent (ISO 8601; naive means UTC), or None for anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _filter_time(moment: datetime) -> str:
+    """A moment as Allegro's list filters take it: UTC, milliseconds, "Z"."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _journal_event(entry: dict[str, Any]) -> JournalEvent:
+    raw_id = entry.get("id")
+    order = entry.get("order")
+    form = order.get("checkoutForm") if isinstance(order, dict) else None
+    form_id = form.get("id") if isinstance(form, dict) else None
+    form_id = str(form_id).strip() if isinstance(form_id, str | int) else ""
+    return JournalEvent(
+        id=str(raw_id) if isinstance(raw_id, str | int) else None,
+        type=str(entry.get("type") or ""),
+        occurred_at=parse_time(entry.get("occurredAt")),
+        checkout_form_id=form_id,
+    )
 
 
 # --------------------------------------------------------------------------- sessions
@@ -363,7 +439,7 @@ class AllegroClient:
     def get_me(self, *, access_token: str) -> dict[str, Any]:
         data = self.request("GET", "/me", access_token=access_token).data
         if not isinstance(data, dict) or not data.get("id") or not data.get("login"):
-            raise AllegroTransientError("Malformed /me response")
+            raise AllegroMalformedResponse("Malformed /me response")
         return data
 
     # ------------------------------------------------------------------ orders
@@ -378,7 +454,7 @@ class AllegroClient:
             log_context=log_context,
         ).data
         if not isinstance(data, dict):
-            raise AllegroTransientError("Malformed checkout form")
+            raise AllegroMalformedResponse("Malformed checkout form")
         return data
 
     def set_fulfillment_status(
@@ -449,6 +525,105 @@ class AllegroClient:
             log_context=log_context,
         ).data
         return str(data.get("id") or "") if isinstance(data, dict) else ""
+
+    def list_order_events(
+        self,
+        *,
+        after: str = "",
+        limit: int = 100,
+        access_token: str,
+        log_context: Mapping[str, Any] | None = None,
+    ) -> list[JournalEvent]:
+        """Up to ``limit`` (1–1000) journal events after the event ``after``, oldest first;
+        without ``after`` the oldest the journal keeps (60 days). Entries that are not objects
+        are left out."""
+        params: dict[str, Any] = {"limit": limit}
+        if after:
+            params["from"] = after
+        data = self.request(
+            "GET",
+            "/order/events",
+            access_token=access_token,
+            params=params,
+            log_context=log_context,
+        ).data
+        entries = data.get("events") if isinstance(data, dict) else None
+        if not isinstance(entries, list):
+            raise AllegroMalformedResponse("Malformed /order/events response")
+        return [_journal_event(entry) for entry in entries if isinstance(entry, dict)]
+
+    def get_order_event_stats(
+        self, *, access_token: str, log_context: Mapping[str, Any] | None = None
+    ) -> OrderEventStats:
+        """The journal's newest event: where a new account's cursor starts."""
+        data = self.request(
+            "GET", "/order/event-stats", access_token=access_token, log_context=log_context
+        ).data
+        if not isinstance(data, dict):
+            raise AllegroMalformedResponse("Malformed /order/event-stats response")
+        latest = data.get("latestEvent")
+        if latest is None:
+            return OrderEventStats(None, None)
+        if not isinstance(latest, dict) or not latest.get("id"):
+            raise AllegroMalformedResponse("Malformed /order/event-stats response")
+        return OrderEventStats(str(latest["id"]), parse_time(latest.get("occurredAt")))
+
+    def list_checkout_forms(
+        self,
+        *,
+        bought_from: datetime | None = None,
+        bought_to: datetime | None = None,
+        buyer_login: str = "",
+        sort: CheckoutFormsSort | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        access_token: str,
+        log_context: Mapping[str, Any] | None = None,
+    ) -> CheckoutFormsPage:
+        """A page of the seller's checkout forms: bought within [``bought_from``,
+        ``bought_to``] (both inclusive, to the millisecond), of the buyer ``buyer_login``.
+        ``limit`` 1–100; ``offset + limit`` may not exceed 10 000 (422)."""
+        params: dict[str, Any] = {}
+        if bought_from is not None:
+            params["lineItems.boughtAt.gte"] = _filter_time(bought_from)
+        if bought_to is not None:
+            params["lineItems.boughtAt.lte"] = _filter_time(bought_to)
+        if sort is not None:
+            params["sort"] = sort
+        params.update(limit=limit, offset=offset)
+        if buyer_login:
+            params["buyer.login"] = buyer_login
+        data = self.request(
+            "GET",
+            "/order/checkout-forms",
+            access_token=access_token,
+            params=params,
+            log_context=log_context,
+        ).data
+        forms = data.get("checkoutForms") if isinstance(data, dict) else None
+        if not isinstance(forms, list):
+            raise AllegroMalformedResponse("Malformed /order/checkout-forms response")
+        total = data.get("totalCount")
+        return CheckoutFormsPage(forms, total if isinstance(total, int) else None)
+
+    def list_carriers(
+        self, *, access_token: str, log_context: Mapping[str, Any] | None = None
+    ) -> list[AllegroCarrier]:
+        """The carriers a waybill can name, in Allegro's order. Entries without an id are left
+        out."""
+        data = self.request(
+            "GET", "/order/carriers", access_token=access_token, log_context=log_context
+        ).data
+        entries = data.get("carriers") if isinstance(data, dict) else False
+        if entries is None:  # the spec does not require the list
+            entries = []
+        if not isinstance(entries, list):
+            raise AllegroMalformedResponse("Malformed /order/carriers response")
+        return [
+            AllegroCarrier(id=str(entry["id"]), name=str(entry.get("name") or ""))
+            for entry in entries
+            if isinstance(entry, dict) and entry.get("id")
+        ]
 
     def _classify(self, response: requests.Response) -> AllegroResponse:
         status = response.status_code

@@ -32,9 +32,14 @@ from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 from kombu.exceptions import OperationalError
 
-from channels.clients.allegro import AllegroError, UnknownEnvironment
+from channels.clients.allegro import (
+    AllegroCarrier,
+    AllegroClient,
+    AllegroError,
+    UnknownEnvironment,
+)
 from channels.models import SalesChannel
-from channels.services.api import call
+from channels.services.api import on_behalf
 from core.models import assert_writable_in_scope
 from fulfillment.models import ChannelCarriers
 from orders.models import DeliveryMethod, Order
@@ -147,14 +152,14 @@ def refresh_carriers(channel_id: int) -> bool:
         return False
     now = timezone.now()
     try:
-        data = call(channel, "GET", "/order/carriers").data
+        carriers = on_behalf(channel, AllegroClient.list_carriers)
     except (AllegroError, UnknownEnvironment) as exc:
         logger.warning(
             "carriers of channel %s unavailable: %s: %s", channel_id, type(exc).__name__, exc
         )
         _store(channel, None, next_refresh_at=now + _retry_after())
         return False
-    pairs = _parse(data)
+    pairs = _pairs(carriers)
     if not pairs:
         logger.warning("carriers of channel %s: Allegro listed none", channel_id)
         _store(channel, None, next_refresh_at=now + _retry_after())
@@ -163,14 +168,9 @@ def refresh_carriers(channel_id: int) -> bool:
     return True
 
 
-def _parse(data: Any) -> list[list[str]]:
-    out = []
-    entries = data.get("carriers") if isinstance(data, dict) else None
-    for entry in entries if isinstance(entries, list) else []:
-        # OTHER is the form's own choice, with its own label: not stored.
-        if isinstance(entry, dict) and entry.get("id") and entry["id"] != OTHER:
-            out.append([str(entry["id"]), str(entry.get("name") or entry["id"])])
-    return out
+def _pairs(carriers: list[AllegroCarrier]) -> list[list[str]]:
+    # OTHER is the form's own choice, with its own label: not stored.
+    return [[c.id, c.name or c.id] for c in carriers if c.id != OTHER]
 
 
 def _store(

@@ -15,8 +15,9 @@ import time
 import pytest
 from django.db import connection, connections, transaction
 
-from orders import ingest
 from orders.ingest import Outcome, allocate_order_numbers, upsert_orders_from_checkout_forms
+from orders.ingest import batch as ingest_batch
+from orders.ingest import numbers as ingest_numbers
 from orders.models import Order
 from tests.factories import in_scope
 from tests.support.orders import checkout_form
@@ -56,7 +57,7 @@ def test_fifty_concurrent_allocations_get_fifty_distinct_contiguous_numbers(tena
 
 
 def test_without_the_counter_lock_numbers_repeat(tenant, monkeypatch):
-    monkeypatch.setattr(ingest, "_LOCK_COUNTER", False)
+    monkeypatch.setattr(ingest_numbers, "_LOCK_COUNTER", False)
     # The race is real but timing-dependent: a few rounds make it show every time.
     for _round in range(5):
         numbers = _allocate_concurrently(tenant)
@@ -120,7 +121,7 @@ def test_a_poll_and_a_sweep_of_one_channel_take_turns(tenant, channel, caplog):
 
 
 def test_without_the_channel_lock_the_second_import_collides(tenant, channel, caplog, monkeypatch):
-    monkeypatch.setattr(ingest, "_LOCK_CHANNEL", False)
+    monkeypatch.setattr(ingest_batch, "_LOCK_CHANNEL", False)
     caplog.set_level(logging.WARNING, logger="orders.ingest")
     form, results = _poll_and_sweep_import_the_same_new_form(channel)
     assert [r.outcome for r in results["a"].results] == [Outcome.CREATED]
