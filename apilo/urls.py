@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from channels import urls_administration as channel_administration
 from core import views as core_views
+from notifications import urls_administration as notification_administration
 from orders import urls as order_urls
 from sync import urls_administration as sync_administration
 from sync import views as sync_views
@@ -21,6 +22,8 @@ administration_patterns: list[URLPattern | URLResolver] = [
     path("statuses/", include(("orders.urls_administration", "statuses"))),
     path("users/", include(("core.urls_administration", "users"))),
     path("fulfillment/", include(("fulfillment.urls_administration", "fulfillment"))),
+    path("mailboxes/", include((notification_administration.mailbox_patterns, "mailboxes"))),
+    path("sent-mail/", include((notification_administration.log_patterns, "mail_log"))),
 ]
 
 # The dashboard is sync's (the floor that sees orders and their sync) and keeps its name in the
