@@ -10,7 +10,16 @@ from django_scopes import scope
 
 from notifications.mailboxes import create_mailbox
 from notifications.models import Mailbox
-from tests.notifications.helpers import FaultyHandler, FaultySMTP
+from tests.notifications.helpers import (
+    CHANNEL,
+    SELLER,
+    SELLER_ID,
+    SELLER_PASSWORD,
+    FaultyHandler,
+    FaultySMTP,
+)
+from tests.support.channels import make_channel
+from tests.support.connect import REDIRECT_URI, connect, register_sandbox_app
 
 
 @pytest.fixture
@@ -57,3 +66,26 @@ def mailbox_at(tenant) -> Callable[..., Mailbox]:
             return create_mailbox(tenant, password=password, **values)
 
     return make
+
+
+@pytest.fixture
+def allegro_env(allegro_sandbox, settings):
+    """The `local` environment pointed at the sandbox, with our app and the seller."""
+    app = register_sandbox_app(
+        settings, allegro_sandbox, client_id="apilo-mail", redirect_uri=REDIRECT_URI
+    )
+    allegro_sandbox.create_seller(SELLER, SELLER_PASSWORD, id=SELLER_ID, offers=0)
+    return app
+
+
+@pytest.fixture
+def connected_channel(tenant, admin_user, allegro_env):
+    """A channel of tenant "alfa" authorized through the real OAuth flow."""
+    return connect(make_channel(tenant, CHANNEL), admin_user, SELLER_PASSWORD)
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
