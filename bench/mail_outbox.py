@@ -118,12 +118,15 @@ def run(args: argparse.Namespace, handler: CountingHandler, port: int) -> dict:
     def cost(**kw: Any) -> dict:
         statements, wall = [], []
         for i in range(args.cost_samples):
-            with scope(tenant=tenant):
-                with _common.QueryCounter() as counter, _common.Stopwatch() as watch:
-                    with transaction.atomic():
-                        mail(i, **{k: f"{v}:{i}" for k, v in kw.items()})
-                statements.append(counter.count)
-                wall.append(watch.wall * 1000)
+            with (
+                scope(tenant=tenant),
+                _common.QueryCounter() as counter,
+                _common.Stopwatch() as watch,
+                transaction.atomic(),
+            ):
+                mail(i, **{k: f"{v}:{i}" for k, v in kw.items()})
+            statements.append(counter.count)
+            wall.append(watch.wall * 1000)
         return {
             "sql_statements": sorted(set(statements)),
             "ms_p50": round(_common.percentile(wall, 0.5), 2),
