@@ -59,9 +59,17 @@ def test_a_channel_authorized_without_the_profile_scopes_is_told_to_authorize_ag
 ):
     with scope(tenant=tenant):
         AllegroCredential.objects.filter(channel=connected_channel).update(
+            scopes="allegro:api:profile:read allegro:api:orders:read"
+        )
+    # Said before anything is asked of Allegro: the stored authorization lacks the scope.
+    assert (
+        "The channel was authorized before apilo asked Allegro for permission to register "
+        "sender addresses: authorize it again, then register the address."
+    ) in page(admin_client, connected_channel)
+    with scope(tenant=tenant):
+        AllegroCredential.objects.filter(channel=connected_channel).update(
             scopes="allegro:api:orders:read"
         )
-        registration.refresh(connected_channel.pk)
     assert (
         "The channel was authorized before apilo asked Allegro for its sender addresses: "
         "authorize it again to check them."
