@@ -8,6 +8,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from channels import urls_administration as channel_administration
 from core import views as core_views
 from core import views_health
+from notifications import urls_administration as notification_administration
 from orders import urls as order_urls
 from sync import urls_administration as sync_administration
 from sync import views as sync_views
@@ -17,11 +18,20 @@ administration_patterns: list[URLPattern | URLResolver] = [
     # prefix and the "channels" namespace.
     path(
         "channels/",
-        include((channel_administration.urlpatterns + sync_administration.urlpatterns, "channels")),
+        include(
+            (
+                channel_administration.urlpatterns
+                + sync_administration.urlpatterns
+                + notification_administration.channel_patterns,
+                "channels",
+            )
+        ),
     ),
     path("statuses/", include(("orders.urls_administration", "statuses"))),
     path("users/", include(("core.urls_administration", "users"))),
     path("fulfillment/", include(("fulfillment.urls_administration", "fulfillment"))),
+    path("mailboxes/", include((notification_administration.mailbox_patterns, "mailboxes"))),
+    path("sent-mail/", include((notification_administration.log_patterns, "mail_log"))),
 ]
 
 # The dashboard is sync's (the floor that sees orders and their sync) and keeps its name in the

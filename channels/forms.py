@@ -1,8 +1,9 @@
 """The Allegro channel form (DESIGN §2 step 2).
 
-"Szablon powiadomień klienta" (customer message template set) and "Konto e-mail" (mailbox) are
-added here once template sets and mailboxes exist (notifications); until then they are not
-shown at all rather than shown as fakes.
+"Konto e-mail" is the mailbox customer mail is sent from (notifications' Mailbox, reached
+through the model's relation: channels sits below notifications and imports nothing of it).
+"Szablon powiadomień klienta" (customer message template set) is added once template sets
+exist; until then it is not shown at all rather than shown as a fake.
 """
 
 from __future__ import annotations
@@ -40,6 +41,19 @@ def environment_choices(current: str | None = None) -> list[tuple[str, Any]]:
 
 
 class SalesChannelForm(forms.ModelForm):
+    # Its choices are the tenant's mailboxes, set in __init__ (a scoped query needs the scope).
+    mailbox: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label=_("E-mail account"),
+        empty_label=_("Platform sender (default)"),
+        help_text=_(
+            "Customer e-mails of this channel are sent from this mailbox (Administration → "
+            "Mailboxes). Allegro passes on e-mails to its buyers only from addresses registered "
+            "on the seller's Allegro account: after saving, the channel page says whether this "
+            "address is registered and offers to register it."
+        ),
+    )
     allegro_environment = forms.ChoiceField(label=_("Allegro environment"))
     backfill_days = forms.IntegerField(
         label=_("Days of past orders to import"),
@@ -82,6 +96,10 @@ class SalesChannelForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.tenant = tenant
         instance = self.instance if self.instance.pk else None
+        mailboxes = SalesChannel._meta.get_field("mailbox").related_model._default_manager
+        form_field(self, "mailbox", forms.ModelChoiceField).queryset = mailboxes.filter(
+            tenant=tenant
+        )
         alias = form_field(self, "alias", forms.CharField)
         alias.max_length = None  # our own message for the wrong length
         alias.widget.attrs["maxlength"] = 2

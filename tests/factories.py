@@ -106,7 +106,36 @@ def _push_of(tenant: Tenant):
     return push_of(tenant)
 
 
+def _mailbox_of(tenant: Tenant):
+    from notifications.mailboxes import create_mailbox
+
+    with scope(tenant=tenant):
+        return create_mailbox(
+            tenant,
+            name="Sklep",
+            host="127.0.0.1",
+            port=2525,
+            security="none",
+            username="",
+            from_name="",
+            from_address=f"sklep@{tenant.slug}.example",
+        )
+
+
+def _mail_of(tenant: Tenant):
+    from django.db import transaction
+
+    from notifications.outbox import queue_mail
+
+    with scope(tenant=tenant), transaction.atomic():
+        return queue_mail(
+            tenant=tenant, to="kupujacy@example.com", subject="Pytanie", text="Treść", kind="test"
+        )
+
+
 OBJECT_BUILDERS = {
+    "mailbox_id": _mailbox_of,
+    "mail_id": _mail_of,
     "push_id": _push_of,
     "channel_id": _channel_of,
     "order_id": _order_of,

@@ -49,6 +49,9 @@ from core.models import Invitation, Membership, Role
 from fulfillment.models import FulfillmentPush, PushState
 from fulfillment.services.push import process_order
 from fulfillment.services.shipments import add_shipment
+from notifications.mailboxes import create_mailbox
+from notifications.models import Mailbox, MailKind, MailProblem, MailState, OutgoingMail
+from notifications.outbox import queue_mail
 from orders.changes import change_order_status
 from orders.ingest import upsert_order_from_checkout_form
 from orders.models import Order, OrderStatus, SystemStatus
@@ -317,6 +320,8 @@ class Company:
     orders: dict[str, Order]
     statuses: list[OrderStatus]
     invitation_token: str
+    mailboxes: list[Mailbox]
+    mails: list[OutgoingMail]
 
 
 def _status(tenant, code: str) -> OrderStatus:
@@ -383,7 +388,11 @@ def company(allegro_sandbox: SandboxControl, settings) -> Company:
         SECOND_SELLER,
     )
     sandbox.revoke_tokens(SECOND_SELLER)
+    # Its administrators' mail is written in the deployment's language (the send log shows
+    # its subject): a Polish deployment's.
+    settings.LANGUAGE_CODE = "pl"
     _poll(second)
+    settings.LANGUAGE_CODE = "en"
     _channel(tenant, "NK", "sklep-nowy")
     _poll(main)  # the journal's cursor starts now
 
@@ -473,7 +482,8 @@ def company(allegro_sandbox: SandboxControl, settings) -> Company:
         record_bad_forms(state, [(str(uuid.uuid4()), without_id.error)])
         state.save(update_fields=["bad_forms", "bad_forms_total"])
 
-    with scope(tenant=tenant):
+    # Invitations are written in the inviter's language (the send log shows their subjects).
+    with scope(tenant=tenant), translation.override("pl"):
         invitation = core_services.invite_member(
             tenant=tenant, email="nowy@alfa.example", role=Role.SALES_MANAGER, invited_by=owner
         )
@@ -509,6 +519,37 @@ def company(allegro_sandbox: SandboxControl, settings) -> Company:
         assert orders["cancelled_late"].needs_attention
         assert orders["merged_part"].merged_into_id == orders["merged"].pk
         assert orders["odd"].parse_warnings
+    with scope(tenant=tenant):
+        # A mailbox; a mail held back (to a buyer's relay address from an unregistered
+        # sender), one waiting and one the server refused.
+        mailbox = create_mailbox(
+            tenant, name="Sklep", host="127.0.0.1", port=2525, security="starttls",
+            username="sklep", from_name="Sklep Alfa", from_address="sklep@alfa.example",
+            password="tajne",
+        )  # fmt: skip
+        mails = [
+            queue_mail(
+                tenant=tenant,
+                to=to,
+                subject=subject,
+                text="Dzień dobry",
+                mailbox=mailbox,
+                order=orders["online"],
+                kind=MailKind.CUSTOMER,
+            )
+            for to, subject in (
+                ("kupujacy+1a@allegromail.pl", "Pytanie o zamówienie"),
+                ("anna@example.com", "Dziękujemy"),
+                ("bartek@example.com", "Faktura"),
+            )
+        ]
+    with scopes_disabled():
+        OutgoingMail.objects.filter(pk=mails[2].pk).update(
+            state=MailState.FAILED, attempts=1, reply_code=550,
+            reply_text="5.7.1 Message rejected as spam", problem=MailProblem.PERMANENT,
+        )  # fmt: skip
+        mails = list(OutgoingMail.objects.filter(pk__in=[m.pk for m in mails]).order_by("pk"))
+    assert [m.state for m in mails] == [MailState.HELD, MailState.QUEUED, MailState.FAILED]
     with scopes_disabled():
         channels = list(SalesChannel.objects.filter(tenant=tenant).order_by("pk"))
     assert [c.connection_state for c in channels] == ["connected", "needs_reauth", "not_connected"]
@@ -521,6 +562,8 @@ def company(allegro_sandbox: SandboxControl, settings) -> Company:
         orders=orders,
         statuses=statuses,
         invitation_token=core_services.invitation_token(invitation),
+        mailboxes=[mailbox],
+        mails=mails,
     )
 
 
@@ -562,6 +605,9 @@ SKIPPED = {
     "administration:users:revoke_invitation": POST_ONLY,
     "administration:fulfillment:retry_failed": POST_ONLY,
     "administration:fulfillment:retry": POST_ONLY,
+    "administration:mailboxes:test": POST_ONLY + " (it sends mail)",
+    "administration:channels:register_sender": POST_ONLY + " (it leads to Allegro)",
+    "administration:channels:refresh_senders": POST_ONLY + " (it leads to Allegro)",
 }
 
 
@@ -573,6 +619,8 @@ def _tenant_urls(name: str, company: Company, per: str | None = None) -> list[st
         "order_id": list(company.orders.values()),
         "channel_id": company.channels,
         "status_id": company.statuses,
+        "mailbox_id": company.mailboxes,
+        "mail_id": company.mails,
     }[per]
     return [reverse(name, kwargs={"tenant_slug": slug, per: obj.pk}) for obj in objects]
 
@@ -632,6 +680,22 @@ OWNER_PAGES: dict[str, Callable[[Company], list[str]]] = {
     ),
     "administration:fulfillment:pushes": lambda c: _tenant_urls(
         "administration:fulfillment:pushes", c, "channel_id"
+    ),
+    "administration:mailboxes:list": lambda c: _tenant_urls("administration:mailboxes:list", c),
+    "administration:mailboxes:create": lambda c: _tenant_urls("administration:mailboxes:create", c),
+    "administration:mailboxes:edit": lambda c: _tenant_urls(
+        "administration:mailboxes:edit", c, "mailbox_id"
+    ),
+    "administration:mailboxes:delete": lambda c: _tenant_urls(
+        "administration:mailboxes:delete", c, "mailbox_id"
+    ),
+    "administration:mail_log:list": lambda c: [
+        *_tenant_urls("administration:mail_log:list", c),
+        reverse("administration:mail_log:list", args=[c.tenant.slug]) + "?state=failed",
+        reverse("administration:mail_log:list", args=[c.tenant.slug]) + "?to=nikt",
+    ],
+    "administration:mail_log:detail": lambda c: _tenant_urls(
+        "administration:mail_log:detail", c, "mail_id"
     ),
 }
 
