@@ -61,6 +61,7 @@ from orders.models import (
     SystemStatus,
 )
 from orders.search import order_search_text
+from orders.signals import orders_imported
 
 if TYPE_CHECKING:
     from channels.models import SalesChannel
@@ -282,19 +283,31 @@ _LINE_FIELDS = [
 
 
 def upsert_order_from_checkout_form(
-    channel: SalesChannel, form: dict, *, fetched_at: dt.datetime | None = None
+    channel: SalesChannel,
+    form: dict,
+    *,
+    fetched_at: dt.datetime | None = None,
+    backfill: bool = False,
 ) -> UpsertResult:
     """Create or update the order of one checkout form. Never raises for a bad form."""
-    return upsert_orders_from_checkout_forms(channel, [form], fetched_at=fetched_at).results[0]
+    return upsert_orders_from_checkout_forms(
+        channel, [form], fetched_at=fetched_at, backfill=backfill
+    ).results[0]
 
 
 def upsert_orders_from_checkout_forms(
-    channel: SalesChannel, forms: list[Any], *, fetched_at: dt.datetime | None = None
+    channel: SalesChannel,
+    forms: list[Any],
+    *,
+    fetched_at: dt.datetime | None = None,
+    backfill: bool = False,
 ) -> BatchResult:
     """Create or update the orders of many checkout forms of one channel.
 
     The batch runs in one transaction (a savepoint inside the caller's). If the database refuses
     it, each form is retried in a savepoint of its own, so one bad form fails alone.
+    ``backfill``: the forms are past orders imported on request (a new channel's days, a
+    re-import), told to the floors above through ``orders_imported`` (no new-order mails).
     """
     tenant = channel.tenant
     _ensure_scope_allows(tenant)
@@ -321,7 +334,7 @@ def upsert_orders_from_checkout_forms(
         with scope(tenant=tenant):
             try:
                 with transaction.atomic():
-                    outcomes = _upsert(channel, tenant, list(items.values()), fetched_at)
+                    outcomes = _upsert(channel, tenant, list(items.values()), fetched_at, backfill)
             except Exception:
                 logger.warning(
                     "Batch upsert failed for channel %s; retrying form by form",
@@ -332,7 +345,7 @@ def upsert_orders_from_checkout_forms(
                 for item in items.values():
                     try:
                         with transaction.atomic():
-                            outcomes.update(_upsert(channel, tenant, [item], fetched_at))
+                            outcomes.update(_upsert(channel, tenant, [item], fetched_at, backfill))
                     except Exception as exc:
                         logger.exception("Checkout form %s could not be stored", item.external_id)
                         outcomes[item.external_id] = UpsertResult(
@@ -373,7 +386,11 @@ def _lock_channel(tenant: Tenant, channel: SalesChannel) -> None:
 
 
 def _upsert(
-    channel: SalesChannel, tenant: Tenant, items: list[_Item], fetched_at: dt.datetime | None
+    channel: SalesChannel,
+    tenant: Tenant,
+    items: list[_Item],
+    fetched_at: dt.datetime | None,
+    backfill: bool,
 ) -> dict[str, UpsertResult]:
     _lock_channel(tenant, channel)
     now = timezone.now()
@@ -490,6 +507,12 @@ def _upsert(
     adjust_status_counts(tenant.pk, _count_deltas(work))
     _remember_delivery_methods(tenant, [*new_items, *changed_items])
     after_status_changes(work.hooks, None, ChangeSource.ALLEGRO)
+    orders_imported.send(
+        sender=Order,
+        channel=channel,
+        orders=[(by_external[i.external_id], i in new_items) for i in [*new_items, *changed_items]],
+        backfill=backfill,
+    )
 
     for item in new_items:
         order = by_external[item.external_id]
