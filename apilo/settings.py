@@ -486,3 +486,21 @@ CELERY_BEAT_SCHEDULE["fulfillment-carriers"] = {
     "schedule": FULFILLMENT_CARRIERS_SWEEP_SECONDS,
     "options": {"expires": FULFILLMENT_CARRIERS_SWEEP_SECONDS},
 }
+
+
+# Mail outbox (docs/adr/0007-mail-outbox.md): every e-mail is an OutgoingMail row first; a task
+# sends it, beat's sweeper re-dispatches rows that are due or whose sender died mid-send.
+MAIL_SMTP_TIMEOUT = env.float("MAIL_SMTP_TIMEOUT", default=20.0)
+# How long a sender owns a row it claimed; after it the sweeper sends the row again (same
+# Message-ID). Longer than a whole SMTP exchange at MAIL_SMTP_TIMEOUT per step.
+MAIL_SEND_LEASE_SECONDS = env.float("MAIL_SEND_LEASE_SECONDS", default=300.0)
+MAIL_RETRY_BASE_SECONDS = env.float("MAIL_RETRY_BASE_SECONDS", default=60.0)
+MAIL_RETRY_MAX_SECONDS = env.float("MAIL_RETRY_MAX_SECONDS", default=3600.0)
+MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=10)
+MAIL_SWEEP_SECONDS = env.float("MAIL_SWEEP_SECONDS", default=30.0)
+MAIL_SWEEP_BATCH = env.int("MAIL_SWEEP_BATCH", default=1000)
+CELERY_BEAT_SCHEDULE["notifications-mail-sweep"] = {
+    "task": "notifications.sweep_mail",
+    "schedule": MAIL_SWEEP_SECONDS,
+    "options": {"expires": MAIL_SWEEP_SECONDS},
+}

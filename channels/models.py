@@ -135,6 +135,23 @@ class SalesChannel(TenantOwnedModel):
         help_text=_("Paid orders from this channel start in this status. Empty: “New”."),
     )
 
+    # The mailbox customer mail of this channel is sent from; null = the platform's sender.
+    # PROTECT: a mailbox in use is taken off its channels before it can be deleted.
+    mailbox = models.ForeignKey(
+        "notifications.Mailbox",
+        verbose_name=_("E-mail account"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="channels",
+        db_index=False,
+        help_text=_(
+            "Customer e-mails of this channel are sent from this mailbox. Empty: the platform’s "
+            "sender. Allegro relays mail to its buyers only from addresses registered on the "
+            "seller’s Allegro account."
+        ),
+    )
+
     objects: ClassVar[SalesChannelManager[Self]] = SalesChannelManager()
 
     class Meta:

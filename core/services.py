@@ -142,6 +142,7 @@ def _send_welcome(user: Any, tenant: Tenant) -> None:
             "login_url": settings.SITE_URL + reverse("login"),
         },
         to=user.email,
+        tenant=tenant,
     )
 
 
@@ -202,6 +203,7 @@ def invite_member(*, tenant: Tenant, email: str, role: str, invited_by: Any) -> 
                 "valid_days": max(1, settings.INVITATION_MAX_AGE // 86400),
             },
             to=email,
+            tenant=tenant,
         )
     return invitation
 

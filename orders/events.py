@@ -239,6 +239,28 @@ def push_outcome(
     )
 
 
+def mail_outcome(
+    *,
+    tenant_id: int,
+    order_id: int,
+    mail_id: int,
+    outcome: str,
+    to: str,
+    subject: str,
+    at: dt.datetime,
+    reason: str | None = None,
+    reply: str | None = None,
+) -> OrderEvent:
+    """What became of one e-mail about the order (the notifications outbox row `mail_id`): its
+    outcome (a MailState: queued, held, sent, failed), recipient and subject, and as the
+    outcome calls for, the hold reason or the server's answer. Facts left at None are not
+    stored."""
+    data: dict[str, Any] = {"mail": mail_id, "outcome": outcome, "to": to, "subject": subject}
+    facts = {"reason": reason, "reply": reply}
+    data.update({name: value for name, value in facts.items() if value is not None})
+    return _entry(None, OrderEventKind.MAIL, data, at, tenant_id=tenant_id, order_id=order_id)
+
+
 # --------------------------------------------------------------------------- describing
 _describers: dict[str, Describer] = {}
 

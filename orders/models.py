@@ -385,6 +385,8 @@ class OrderEventKind(models.TextChoices):
     # Changes flowing out (fulfillment app): a push to Allegro and its outcome; a shipment.
     FULFILLMENT_PUSH = "fulfillment_push", pgettext_lazy("timeline", "Sent to Allegro")
     SHIPMENT_ADDED = "shipment_added", _("Shipment added")
+    # Mail about the order (notifications app): written, held back, sent or failed.
+    MAIL = "mail", _("E-mail")
 
 
 class OrderEvent(TenantOwnedModel):

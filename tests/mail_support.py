@@ -14,6 +14,10 @@ Fixture ``smtp_server`` (function scope) points Django at the server: EMAIL_BACK
 ``django.core.mail.backends.smtp.EmailBackend`` with EMAIL_HOST/EMAIL_PORT of the server, no
 TLS, no login (through pytest-django's ``settings`` fixture, so it is undone after the test).
 It starts with an empty mailbox. One server runs for the whole session (``_smtp_controller``).
+Every mail goes through the outbox (notifications.OutgoingMail); under this fixture its send
+task runs eagerly (Celery's ``task_always_eager``) when the row's transaction commits, so a
+mail of a request has arrived when the request returns, as before the outbox. Tests of the
+outbox's own sending use ``mail_outbox_async`` to keep tasks on the broker.
 
 What it gives you (:class:`SMTPServer`):
 
@@ -49,6 +53,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from celery import current_app
 
 LINK_RE = re.compile(r"https?://[^\s<>\"')\]]+")
 
@@ -174,5 +179,10 @@ def smtp_server(_smtp_controller: SMTPServer, settings: Any) -> Iterator[SMTPSer
     settings.EMAIL_USE_SSL = False
     settings.EMAIL_TIMEOUT = 5
     _smtp_controller.clear()
-    yield _smtp_controller
-    _smtp_controller.clear()
+    eager = current_app.conf.task_always_eager
+    current_app.conf.task_always_eager = True
+    try:
+        yield _smtp_controller
+    finally:
+        current_app.conf.task_always_eager = eager
+        _smtp_controller.clear()

@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -37,7 +36,7 @@ from channels.clients.allegro import (
 )
 from channels.models import AllegroCredential, ConnectionState, SalesChannel
 from channels.services.locking import lock_channel
-from channels.services.notifications import notify_reauth_needed
+from channels.services.notifications import queue_reauth_mails
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +179,8 @@ def reauth_reason_in_words(reason: str) -> tuple[str, str]:
 def mark_needs_reauth_locked(channel: SalesChannel, *, reason: str) -> bool:
     """connected → needs_reauth (caller holds the lock). True if this call made the transition.
 
-    The dead tokens are deleted; every administrator is e-mailed once, after commit.
+    The dead tokens are deleted; every administrator is e-mailed once (the mails are written
+    into the outbox in this transaction).
     """
     if channel.connection_state != ConnectionState.CONNECTED:
         return False
@@ -199,7 +199,7 @@ def mark_needs_reauth_locked(channel: SalesChannel, *, reason: str) -> bool:
     logger.warning(
         "Channel %s of tenant %s needs re-authorization (%s)", channel.pk, channel.tenant_id, reason
     )
-    transaction.on_commit(partial(notify_reauth_needed, channel.tenant_id, channel.pk))
+    queue_reauth_mails(channel)
     return True
 
 

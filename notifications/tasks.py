@@ -1,0 +1,42 @@
+"""Celery tasks of the mail outbox. Thin: ids in, the sender called."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from core.tasks import TenantTask
+from notifications import sender
+from notifications.outbox import SEND_PLATFORM_TASK, SEND_TASK
+
+# A retry sooner than this is scheduled by the task itself; later ones are left to the sweeper.
+SELF_RETRY_MAX_SECONDS = 30.0
+
+
+@shared_task(name=SEND_TASK, base=TenantTask, ignore_result=True)
+def send_mail(tenant_id: int, mail_id: int) -> None:
+    """Send one mail of a tenant (its scope entered by TenantTask)."""
+    outcome = sender.send(mail_id)
+    if outcome.retry_in is not None and outcome.retry_in <= SELF_RETRY_MAX_SECONDS:
+        send_mail.apply_async((tenant_id, mail_id), countdown=outcome.retry_in)
+
+
+@shared_task(name=SEND_PLATFORM_TASK, ignore_result=True)
+def send_platform_mail(mail_id: int) -> None:
+    """Send one mail of no tenant (sign-up, password reset)."""
+    outcome = sender.send(mail_id)
+    if outcome.retry_in is not None and outcome.retry_in <= SELF_RETRY_MAX_SECONDS:
+        send_platform_mail.apply_async((mail_id,), countdown=outcome.retry_in)
+
+
+@shared_task(name="notifications.sweep_mail", ignore_result=True)
+def sweep_mail() -> int:
+    """Beat: dispatch every mail that is due (never dispatched, a lost message, a retry, a
+    sender that died mid-send and whose lease ran out)."""
+    due = sender.due_ids(settings.MAIL_SWEEP_BATCH)
+    for tenant_id, mail_id in due:
+        if tenant_id is None:
+            send_platform_mail.delay(mail_id)
+        else:
+            send_mail.delay(tenant_id, mail_id)
+    return len(due)
