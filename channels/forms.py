@@ -1,8 +1,8 @@
 """The Allegro channel form (DESIGN §2 step 2).
 
-"Szablon powiadomień klienta" (customer message template set) and "Konto e-mail" (mailbox) are
-added here once template sets and mailboxes exist (notifications); until then they are not
-shown at all rather than shown as fakes.
+"Szablon powiadomień klienta" (the customer template set) is the channel's ``template_set``
+field; its choices are the tenant's sets, read through the relation (channels does not import
+notifications).
 """
 
 from __future__ import annotations
@@ -39,8 +39,19 @@ def environment_choices(current: str | None = None) -> list[tuple[str, Any]]:
     return choices
 
 
+def _model_field(name: str) -> Any:
+    return SalesChannel._meta.get_field(name)
+
+
 class SalesChannelForm(forms.ModelForm):
     allegro_environment = forms.ChoiceField(label=_("Allegro environment"))
+    # Declared: the model field's own form field would query the scoped table at import time.
+    template_set = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label=_model_field("template_set").verbose_name,
+        help_text=_model_field("template_set").help_text,
+    )
     backfill_days = forms.IntegerField(
         label=_("Days of past orders to import"),
         min_value=0,
@@ -63,6 +74,11 @@ class SalesChannelForm(forms.ModelForm):
             "default_shipment_comment": forms.Textarea(attrs={"rows": 2}),
         }
         help_texts = {
+            "seller_notification_email": _(
+                "If set, this address gets an e-mail for every new order fetched from Allegro, "
+                "once per order. Orders imported from past days (when the channel is first "
+                "authorized, or by a re-import) do not send it."
+            ),
             "pass_shipment_info": _(
                 "On: when a shipment with a tracking number is added to an order, Allegro gets "
                 "the tracking number and the order becomes “sent” on Allegro. Off: adding a "
@@ -106,6 +122,11 @@ class SalesChannelForm(forms.ModelForm):
             env_field.help_text = _(
                 "No Allegro environment is configured on this server; ask your apilo operator."
             )
+        template_set = form_field(self, "template_set", forms.ModelChoiceField)
+        template_set.queryset = _model_field("template_set").related_model.objects.filter(
+            tenant=tenant
+        )
+        template_set.empty_label = _("— none: no automatic customer mails —")
         # The safe renderer's catalogue, shown next to the field (the model field validates).
         self.comment_variables = [
             (v.name, v.description) for v in variables_for(Context.SHIPMENT_COMMENT)
