@@ -46,7 +46,7 @@ def _model_field(name: str) -> Any:
 class SalesChannelForm(forms.ModelForm):
     allegro_environment = forms.ChoiceField(label=_("Allegro environment"))
     # Declared: the model field's own form field would query the scoped table at import time.
-    template_set = forms.ModelChoiceField(
+    template_set: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         queryset=None,
         required=False,
         label=_model_field("template_set").verbose_name,

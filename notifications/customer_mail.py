@@ -37,7 +37,6 @@ from notifications.outbox import queue_mail
 from notifications.template_sets import is_forbidden_for
 from orders.models import Order, OrderStatus
 
-
 # --- What a template says for an order ------------------------------------------------------
 
 
@@ -125,7 +124,9 @@ def queue_template_mail(
     )
 
 
-def orders_imported(channel: SalesChannel, orders: Sequence[tuple[Order, bool]], backfill: bool) -> None:
+def orders_imported(
+    channel: SalesChannel, orders: Sequence[tuple[Order, bool]], backfill: bool
+) -> None:
     """A batch of orders came from the channel: new ones get the seller's mail, their customer
     zone link and the set's "order imported" mails. Backfilled orders mail nobody."""
     new = [order for order, is_new in orders if is_new]

@@ -51,7 +51,9 @@ def ensure_link(order: Order) -> CustomerZoneLink:
             link.token_hash = current
             link.save(update_fields=["token_hash"])
         return link
-    link = CustomerZoneLink(tenant_id=order.tenant_id, order_id=order.pk, nonce=secrets.token_hex(16))
+    link = CustomerZoneLink(
+        tenant_id=order.tenant_id, order_id=order.pk, nonce=secrets.token_hex(16)
+    )
     link.token_hash = _hash(_token(link))
     try:
         with transaction.atomic():

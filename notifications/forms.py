@@ -35,7 +35,7 @@ class CopySetForm(forms.Form):
 
 class MessageTemplateForm(forms.ModelForm):
     # Declared: the model field's own form field would query the scoped table at import time.
-    status = forms.ModelChoiceField(
+    status: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         queryset=None,
         required=False,
         label=_("status"),

@@ -44,9 +44,9 @@ class Preview:
 def orders_to_preview(tenant: Tenant) -> list[Order]:
     """The tenant's latest orders, the choices of the preview."""
     return list(
-        Order.objects.filter(tenant=tenant).select_related("channel").order_by("-bought_at", "-id")[
-            :PREVIEW_ORDERS
-        ]
+        Order.objects.filter(tenant=tenant)
+        .select_related("channel")
+        .order_by("-bought_at", "-id")[:PREVIEW_ORDERS]
     )
 
 

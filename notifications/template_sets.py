@@ -3,8 +3,8 @@
 Owns TemplateSet, MessageTemplate and CategoryAllowance: every write of them is a function here
 (views and forms validate and call these). Templates are written in the safe renderer's syntax
 (core.renderer, the ORDER_MESSAGE variables of core.variables), never the Django template
-engine; a template with an unknown variable, or one that renders to an empty subject or body on
-the catalogue's example order, is refused when it is saved.
+engine; a template with an unknown variable, or one whose subject or body renders empty for an
+order lacking every variable that can be empty, is refused when it is saved.
 """
 
 from __future__ import annotations
@@ -43,32 +43,54 @@ class TemplateError(Exception):
         self.errors = dict(errors)
 
 
+# Variables that are empty for some orders (no shipment yet, zone off, no name or delivery).
+MAY_BE_EMPTY = frozenset(
+    {
+        "order.tracking",
+        "order.customer_zone_url",
+        "order.delivery_cost",
+        "order.delivery_address",
+        "order.delivery_method",
+        "buyer.name",
+        "shipment.waybill",
+        "shipment.carrier",
+        "shipment.tracking_url",
+    }
+)
+
+
 def example_values() -> dict[str, str]:
-    """The catalogue's example values: what the empty-render check and the editor show."""
+    """The catalogue's example values: what the editor shows without an order."""
     return {v.name: v.example for v in variables_for(Context.ORDER_MESSAGE)}
+
+
+def _least_values() -> dict[str, str]:
+    """The examples with every variable that can be empty emptied: the worst order."""
+    return {name: "" if name in MAY_BE_EMPTY else value for name, value in example_values().items()}
 
 
 def check_template(
     *, trigger: str, status: OrderStatus | None, subject: str, body_text: str, body_html: str
 ) -> dict[str, list[str]]:
-    """Everything wrong with a template's fields (empty: it can be saved)."""
+    """Everything wrong with a template's fields (empty: it can be saved). A subject or body
+    that renders empty for an order lacking the variables that can be empty is refused."""
     errors: dict[str, list[str]] = {}
     texts = {"subject": subject, "body_text": body_text, "body_html": body_html}
     for name, text in texts.items():
         found = problems(text or "", Context.ORDER_MESSAGE)
         if found:
             errors[name] = [p.message for p in found]
-    samples = example_values()
-    if "subject" not in errors and not render(subject or "", samples).strip():
-        errors["subject"] = [_("The subject is empty once its variables are filled in.")]
-    if "body_text" not in errors and not render(body_text or "", samples).strip():
-        errors["body_text"] = [_("The plain-text body is empty once its variables are filled in.")]
-    if (
-        body_html
-        and "body_html" not in errors
-        and not render_html(body_html, samples).strip()
-    ):
-        errors["body_html"] = [_("The HTML body is empty once its variables are filled in.")]
+    least = _least_values()
+    empty = _(
+        "This can be empty: it has only variables that some orders lack (such as tracking or "
+        "the customer zone link). Add some text of your own."
+    )
+    if "subject" not in errors and not render(subject or "", least).strip():
+        errors["subject"] = [empty]
+    if "body_text" not in errors and not render(body_text or "", least).strip():
+        errors["body_text"] = [empty]
+    if body_html and "body_html" not in errors and not render_html(body_html, least).strip():
+        errors["body_html"] = [empty]
     if "\n" in (subject or "") or "\r" in (subject or ""):
         errors.setdefault("subject", []).append(_("A subject is one line."))
     if trigger == Trigger.STATUS_ENTERED and status is None:
@@ -99,7 +121,9 @@ def _save_named(template_set: TemplateSet) -> None:
         with transaction.atomic():
             template_set.save()
     except IntegrityError:
-        raise TemplateError({"name": [_("A template set with this name already exists.")]}) from None
+        raise TemplateError(
+            {"name": [_("A template set with this name already exists.")]}
+        ) from None
 
 
 def delete_set(template_set: TemplateSet) -> None:
@@ -110,7 +134,9 @@ def delete_set(template_set: TemplateSet) -> None:
 def copy_set(template_set: TemplateSet, *, name: str) -> TemplateSet:
     """A new set with the same language and a copy of every template."""
     with transaction.atomic():
-        copy = TemplateSet(tenant_id=template_set.tenant_id, name=name.strip(), language=template_set.language)
+        copy = TemplateSet(
+            tenant_id=template_set.tenant_id, name=name.strip(), language=template_set.language
+        )
         _save_named(copy)
         MessageTemplate.objects.bulk_create(
             [
@@ -134,7 +160,9 @@ def copy_set(template_set: TemplateSet, *, name: str) -> TemplateSet:
 
 def copy_name(template_set: TemplateSet) -> str:
     """A free name for a copy: "<name> (copy)", "<name> (copy 2)", …"""
-    taken = set(TemplateSet.objects.filter(tenant_id=template_set.tenant_id).values_list("name", flat=True))
+    taken = set(
+        TemplateSet.objects.filter(tenant_id=template_set.tenant_id).values_list("name", flat=True)
+    )
     base = _("%(name)s (copy)") % {"name": template_set.name}
     candidate, n = base, 1
     while candidate in taken:

@@ -221,7 +221,7 @@ def preview(request: TenantRequest, tenant_slug: str, set_id: int) -> HttpRespon
 
 @require_POST
 def send_test(request: TenantRequest, tenant_slug: str, set_id: int) -> HttpResponse:
-    """"Send test to me": the posted fields on the chosen order, to the logged-in user."""
+    """ "Send test to me": the posted fields on the chosen order, to the logged-in user."""
     template_set = _set(set_id)
     try:
         mail = previews.send_test(
@@ -268,7 +268,9 @@ def channel_categories(request: TenantRequest, tenant_slug: str, channel_id: int
                 _("“%(category)s” mails are now sent to this channel's buyers.")
                 % {"category": label},
             )
-    return redirect("administration:channels:detail", tenant_slug=tenant_slug, channel_id=channel.pk)
+    return redirect(
+        "administration:channels:detail", tenant_slug=tenant_slug, channel_id=channel.pk
+    )
 
 
 # --- The customer zone ----------------------------------------------------------------------

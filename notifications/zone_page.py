@@ -10,7 +10,9 @@ from orders.models import Order, OrderLine
 
 
 def zone_context(order: Order, language: str) -> dict[str, Any]:
-    lines = list(OrderLine.objects.filter(tenant_id=order.tenant_id, order=order).order_by("position", "id"))
+    lines = list(
+        OrderLine.objects.filter(tenant_id=order.tenant_id, order=order).order_by("position", "id")
+    )
     pickup = bool(order.pickup_point_id or order.pickup_point_name)
     return {
         "language": language,

@@ -21,10 +21,10 @@ def template_set(tenant):
 def shop(tenant, template_set) -> SalesChannel:
     """The tenant's Allegro channel (stored connected, no Allegro behind it) using the test set,
     with the customer zone on."""
-    channel = channel_of(tenant)
+    stored = channel_of(tenant)
     with scope(tenant=tenant):
-        SalesChannel.objects.filter(pk=channel.pk).update(
+        SalesChannel.objects.filter(pk=stored.pk).update(
             template_set=template_set, customer_zone=True
         )
-        channel.refresh_from_db()
-    return channel
+        stored.refresh_from_db()
+    return stored

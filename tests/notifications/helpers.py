@@ -34,5 +34,7 @@ def mails(**filters: Any) -> list[OutgoingMail]:
 def timeline_kinds(order: Order) -> list[str]:
     with scopes_disabled():
         return list(
-            OrderEvent.objects.filter(order_id=order.pk).order_by("id").values_list("kind", flat=True)
+            OrderEvent.objects.filter(order_id=order.pk)
+            .order_by("id")
+            .values_list("kind", flat=True)
         )

@@ -51,7 +51,8 @@ def test_one_mail_per_order_across_poll_sweep_and_reimport(notified, sync_env):
     orders = orders_by_external_id(notified)
     rows = mails(kind="seller_new_order")
     assert sorted((m.order_id, m.to_address, m.dedupe_key) for m in rows) == sorted(
-        (orders[i].pk, SELLER_ADDRESS, f"seller-new-order:{orders[i].pk}") for i in (by_poll, by_sweep)
+        (orders[i].pk, SELLER_ADDRESS, f"seller-new-order:{orders[i].pk}")
+        for i in (by_poll, by_sweep)
     )
     first = next(m for m in rows if m.order_id == orders[by_poll].pk)
     order = orders[by_poll]

@@ -65,7 +65,9 @@ def test_entering_the_status_mails_and_entering_it_again_mails_again(
     rows = mails(order_id=order.pk)
     assert [m.subject for m in rows] == [f"{order.number}: Wysłane"] * 2
     assert len({m.dedupe_key for m in rows}) == 2
-    assert all(m.dedupe_key.startswith(f"template:{template.pk}:order:{order.pk}:status:") for m in rows)
+    assert all(
+        m.dedupe_key.startswith(f"template:{template.pk}:order:{order.pk}:status:") for m in rows
+    )
     assert timeline_kinds(order).count(OrderEventKind.MAIL) == 2
 
 
@@ -90,7 +92,9 @@ def test_a_shipment_mails_its_tracking_link(tenant, admin_user, shop, template_s
             carriers=["INPOST"],
         )
     [row] = mails(order_id=order.pk)
-    assert row.text.endswith("620123456789: https://inpost.pl/sledzenie-przesylek?number=620123456789")
+    assert row.text.endswith(
+        "620123456789: https://inpost.pl/sledzenie-przesylek?number=620123456789"
+    )
     assert row.html == (
         '<a href="https://inpost.pl/sledzenie-przesylek?number=620123456789">620123456789</a>'
     )
@@ -109,7 +113,10 @@ def test_a_buyer_name_with_markup_is_text_in_the_html_body(tenant, shop, templat
     from tests.support.orders import checkout_form
 
     template_of(tenant, template_set, body_html="<p>Dzień dobry {buyer.name}</p>")
-    buyer = checkout_form()["buyer"] | {"firstName": "<img src=x onerror=alert(1)>", "email": "a@example.com"}
+    buyer = checkout_form()["buyer"] | {
+        "firstName": "<img src=x onerror=alert(1)>",
+        "email": "a@example.com",
+    }
     order = import_form(shop, buyer=buyer)
     [row] = mails(order_id=order.pk)
     assert row.html == "<p>Dzień dobry &lt;img src=x onerror=alert(1)&gt; Kowalski</p>"

@@ -19,7 +19,9 @@ def set_of(tenant: Tenant, name: str = "Zestaw testowy", language: str = "pl") -
     return template_set
 
 
-def template_of(tenant: Tenant, template_set: TemplateSet | None = None, **fields: Any) -> MessageTemplate:
+def template_of(
+    tenant: Tenant, template_set: TemplateSet | None = None, **fields: Any
+) -> MessageTemplate:
     """A template of the tenant's test set (or ``template_set``), saved through the service."""
     template_set = template_set or set_of(tenant)
     data: dict[str, Any] = {
