@@ -7,7 +7,9 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from channels import urls_administration as channel_administration
 from core import views as core_views
-from notifications import views as notification_views
+from notifications import urls_administration as notification_administration
+from notifications import urls_templates as template_administration
+from notifications import views_templates as template_views
 from orders import urls as order_urls
 from sync import urls_administration as sync_administration
 from sync import views as sync_views
@@ -22,7 +24,9 @@ administration_patterns: list[URLPattern | URLResolver] = [
     path("statuses/", include(("orders.urls_administration", "statuses"))),
     path("users/", include(("core.urls_administration", "users"))),
     path("fulfillment/", include(("fulfillment.urls_administration", "fulfillment"))),
-    path("templates/", include(("notifications.urls_administration", "templates"))),
+    path("mailboxes/", include((notification_administration.mailbox_patterns, "mailboxes"))),
+    path("sent-mail/", include((notification_administration.log_patterns, "mail_log"))),
+    path("templates/", include((template_administration.urlpatterns, "templates"))),
 ]
 
 # The dashboard is sync's (the floor that sees orders and their sync) and keeps its name in the
@@ -48,7 +52,7 @@ urlpatterns = [
     path("channels/", include("channels.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # The customer zone: a buyer's order page, public, the token its only credential.
-    path("o/<str:token>", notification_views.customer_zone_page, name="customer_zone"),
+    path("o/<str:token>", template_views.customer_zone_page, name="customer_zone"),
     path("app/<slug:tenant_slug>/", include(tenant_patterns)),
     path("admin/", admin.site.urls),
 ]

@@ -1,4 +1,4 @@
-"""Forms of Administracja → Szablony wiadomości: a set, a template, the preview's order."""
+"""Forms of the mailbox pages and the send log's filters."""
 
 from __future__ import annotations
 
@@ -8,104 +8,78 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.form_fields import form_field
-from core.models import Tenant
-from notifications.models import MessageTemplate, TemplateSet, Trigger
-from notifications.template_sets import TemplateData, check_template
-from orders.models import OrderStatus
+from notifications.models import Mailbox, MailState
 
 
-class TemplateSetForm(forms.ModelForm):
-    class Meta:
-        model = TemplateSet
-        fields = ["name", "language"]
-        error_messages = {"name": {"required": _("Give the set a name.")}}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
-    def validate_unique(self) -> None:
-        # The tenant is not a form field: the service turns a duplicate name into a message.
-        pass
-
-
-class CopySetForm(forms.Form):
-    name = forms.CharField(label=_("Name of the copy"), max_length=100)
-
-
-class MessageTemplateForm(forms.ModelForm):
-    # Declared: the model field's own form field would query the scoped table at import time.
-    status: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        queryset=None,
+class MailboxForm(forms.ModelForm):
+    # Never rendered back (render_value=False): on edit an empty field keeps the stored one.
+    password = forms.CharField(
+        label=_("password"),
         required=False,
-        label=_("status"),
-        help_text=_("For “Status entered”: the mail goes when an order enters this status."),
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
 
     class Meta:
-        model = MessageTemplate
+        model = Mailbox
         fields = [
             "name",
-            "trigger",
-            "status",
-            "category",
-            "subject",
-            "body_text",
-            "body_html",
-            "is_active",
+            "from_name",
+            "from_address",
+            "host",
+            "port",
+            "security",
+            "username",
         ]
-        widgets = {
-            "subject": forms.TextInput(attrs={"size": 60}),
-            "body_text": forms.Textarea(attrs={"rows": 12}),
-            "body_html": forms.Textarea(attrs={"rows": 8}),
-        }
-        help_texts = {
-            "category": _(
-                "What the mail tells the buyer. Allegro forbids sellers to send its buyers order "
-                "or payment confirmations, status updates, tracking links, payment reminders, "
-                "thanks or feedback requests and invoices (since 20 October 2025). Mails of "
-                "these categories to buyers from Allegro are held back, not sent, unless an "
-                "administrator allows the category on the sales channel."
-            ),
-        }
         error_messages = {
-            "name": {"required": _("Give the template a name.")},
-            "subject": {"required": _("Write the subject.")},
-            "body_text": {"required": _("Write the plain-text body.")},
+            "name": {"required": _("Give the mailbox a name, e.g. “Shop”.")},
+            "host": {"required": _("Enter the SMTP server, e.g. smtp.example.com.")},
+            "from_address": {
+                "required": _("Enter the sender address."),
+                "invalid": _("Enter a valid e-mail address."),
+            },
         }
 
-    def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        status = form_field(self, "status", forms.ModelChoiceField)
-        status.queryset = OrderStatus.objects.filter(tenant=tenant)
-        status.required = False
-        status.empty_label = _("— any / not used —")
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if self.errors:
-            return data
-        for field, messages in check_template(
-            trigger=data.get("trigger", ""),
-            status=data.get("status"),
-            subject=data.get("subject", ""),
-            body_text=data.get("body_text", ""),
-            body_html=data.get("body_html", ""),
-        ).items():
-            for message in messages:
-                self.add_error(field, message)
-        return data
-
-    def template_data(self) -> TemplateData:
-        data = self.cleaned_data
-        return TemplateData(
-            name=data["name"],
-            trigger=data["trigger"],
-            status=data.get("status") if data["trigger"] == Trigger.STATUS_ENTERED else None,
-            category=data["category"],
-            subject=data["subject"],
-            body_text=data["body_text"],
-            body_html=data.get("body_html") or "",
-            is_active=bool(data.get("is_active")),
+        editing = self.instance.pk is not None
+        self.fields["password"].help_text = (
+            _("Leave empty to keep the saved password (it is never shown).")
+            if editing and self.instance.password
+            else _("Stored encrypted; it is never shown again.")
         )
+        self.fields["port"].widget.attrs.update({"min": 1, "max": 65535})
+
+    def clean_port(self) -> int:
+        port = self.cleaned_data["port"]
+        if not 1 <= port <= 65535:
+            raise forms.ValidationError(_("Enter a port from 1 to 65535."))
+        return int(port)
+
+
+class TestMailForm(forms.Form):
+    to = forms.EmailField(
+        label=_("Send a test e-mail to"),
+        error_messages={
+            "required": _("Enter the address to send the test to."),
+            "invalid": _("Enter a valid e-mail address."),
+        },
+    )
+
+
+class MailLogFilterForm(forms.Form):
+    state = forms.ChoiceField(label=_("State"), required=False)
+    mailbox = forms.ChoiceField(label=_("Mailbox"), required=False)
+    order = forms.CharField(label=_("Order number"), required=False, max_length=40)
+    to = forms.CharField(label=_("Recipient"), required=False, max_length=320)
+
+    def __init__(self, *args: Any, mailboxes: list[Mailbox], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        form_field(self, "state", forms.ChoiceField).choices = [
+            ("", _("Any")),
+            *MailState.choices,
+        ]
+        form_field(self, "mailbox", forms.ChoiceField).choices = [
+            ("", _("Any")),
+            ("platform", _("Platform sender")),
+        ] + [(str(m.pk), m.name) for m in mailboxes]

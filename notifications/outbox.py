@@ -100,6 +100,40 @@ def queue_mail(
     sent. With ``dedupe_key`` a second call for the same tenant and key writes nothing and
     returns the first row (a unique constraint decides, so callers need no lock). A mail of an
     order, or its hold, is on the order's timeline."""
+    return write_mail(
+        tenant=tenant,
+        to=to,
+        subject=subject,
+        text=text,
+        html=html,
+        mailbox=mailbox,
+        order=order,
+        kind=kind,
+        category=category,
+        hold_reason=hold_reason,
+        dedupe_key=dedupe_key,
+        language=language,
+    )
+
+
+def write_mail(
+    *,
+    tenant: Tenant | None,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    mailbox: Mailbox | None = None,
+    order: Order | None = None,
+    kind: MailKind | str,
+    category: str = "",
+    hold_reason: str = "",
+    dedupe_key: str | None = None,
+    language: str | None = None,
+    dispatch_on_commit: bool = True,
+) -> OutgoingMail:
+    """queue_mail; ``dispatch_on_commit=False`` for a caller that sends the row itself (the
+    mailbox test, whose administrator waits for the answer)."""
     to = to.strip()
     subject = " ".join(subject.split())  # one line: a newline in a header is an injection
     if not to or not subject or not text.strip():
@@ -144,7 +178,7 @@ def queue_mail(
             return existing
     if order is not None:
         timeline.record_queued(row)
-    if row.state == MailState.QUEUED:
+    if row.state == MailState.QUEUED and dispatch_on_commit:
         dispatch(row)
     return row
 

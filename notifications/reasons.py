@@ -21,18 +21,18 @@ def problem_text(problem: str) -> str:
 
 
 def server_answer(row: OutgoingMail) -> str:
-    """The last answer of the mail server in words: "250 OK" becomes "Accepted (250 OK)"."""
-    if row.reply_code is None and not row.reply_text:
-        return ""
+    """The last answer of the mail server in words, e.g. "Accepted by the server: 250 Ok" or
+    "The server refused the message. The server said: 550 5.7.1 …"."""
+    said = (
+        f"{row.reply_code} {row.reply_text}" if row.reply_code is not None else row.reply_text
+    ).strip()
     if row.reply_code is not None and 200 <= row.reply_code < 300:
-        return _("Accepted by the server: %(code)s %(text)s") % {
-            "code": row.reply_code,
-            "text": row.reply_text,
-        }
-    said = f"{row.reply_code} {row.reply_text}" if row.reply_code is not None else row.reply_text
-    if row.problem:
+        return _("Accepted by the server: %(said)s") % {"said": said}
+    if row.problem and said:
         return _("%(problem)s. The server said: %(said)s") % {
             "problem": problem_text(row.problem),
-            "said": said.strip(),
+            "said": said,
         }
-    return said.strip()
+    if row.problem:
+        return _("%(problem)s.") % {"problem": problem_text(row.problem)}
+    return said

@@ -70,6 +70,25 @@ def _connect(config: SMTPConfig) -> smtplib.SMTP:
     return client
 
 
+def _login(client: smtplib.SMTP, username: str, password: str) -> None:
+    """Log in with one mechanism: smtplib's login() tries each in turn, and a server may not
+    answer a second attempt after refusing the first (the refusal is what we want to show)."""
+    advertised = client.esmtp_features.get("auth", "").upper().split()
+    for mechanism in ("PLAIN", "LOGIN"):
+        if mechanism in advertised:
+            client.user, client.password = username, password
+            client.auth(mechanism, getattr(client, f"auth_{mechanism.lower()}"))
+            return
+    client.login(username, password)
+
+
+def _disconnected(error: smtplib.SMTPServerDisconnected) -> Reply:
+    # smtplib reports a read that timed out as a disconnection: it is a timeout.
+    if isinstance(error.__cause__ or error.__context__, TimeoutError):
+        return Reply(False, None, "", MailProblem.TIMEOUT, retry=True)
+    return Reply(False, None, _said(str(error)), MailProblem.DISCONNECTED, retry=True)
+
+
 def deliver(config: SMTPConfig, *, envelope_from: str, to: str, message: bytes) -> Reply:
     """Send ``message`` to ``to`` and say what happened. Never raises for the server's doing."""
     try:
@@ -84,7 +103,7 @@ def deliver(config: SMTPConfig, *, envelope_from: str, to: str, message: bytes) 
     except smtplib.SMTPResponseException as error:
         return _refused(error.smtp_code, error.smtp_error)
     except smtplib.SMTPServerDisconnected as error:
-        return Reply(False, None, _said(str(error)), MailProblem.DISCONNECTED, retry=True)
+        return _disconnected(error)
     except TimeoutError:
         return Reply(False, None, "", MailProblem.TIMEOUT, retry=True)
     except OSError as error:
@@ -92,7 +111,7 @@ def deliver(config: SMTPConfig, *, envelope_from: str, to: str, message: bytes) 
     try:
         client.ehlo_or_helo_if_needed()
         if config.username:
-            client.login(config.username, config.password)
+            _login(client, config.username, config.password)
         code, response = client.mail(envelope_from)
         if code != 250:
             return _refused(code, response)
@@ -110,7 +129,7 @@ def deliver(config: SMTPConfig, *, envelope_from: str, to: str, message: bytes) 
     except smtplib.SMTPResponseException as error:
         return _refused(error.smtp_code, error.smtp_error)
     except smtplib.SMTPServerDisconnected as error:
-        return Reply(False, None, _said(str(error)), MailProblem.DISCONNECTED, retry=True)
+        return _disconnected(error)
     except TimeoutError:
         return Reply(False, None, "", MailProblem.TIMEOUT, retry=True)
     except ssl.SSLError as error:

@@ -1,15 +1,71 @@
-"""Fixtures of the messages tests: a channel stored as connected with its template set, and
-(re-exported from the sync tests) the sandbox seller and a channel connected to it."""
+"""Fixtures of the notifications tests: faulty SMTP servers and mailboxes pointing at them; a
+channel stored as connected with its template set; and (re-exported from the sync tests) the
+sandbox seller and a channel connected to it."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from django_scopes import scope
 
 from channels.models import SalesChannel
+from notifications.mailboxes import create_mailbox
+from notifications.models import Mailbox
+from tests.notifications.helpers import FaultyHandler, FaultySMTP
 from tests.support.channels import channel_of
 from tests.support.notifications import set_of
 from tests.sync.conftest import SyncEnv, allegro_app_options, channel, sync_env  # noqa: F401
+
+
+@pytest.fixture
+def outbox_settings(settings: Any) -> Any:
+    """Retries due at once, few tries, a short SMTP timeout: the drain runs a whole history."""
+    settings.MAIL_RETRY_BASE_SECONDS = 0
+    settings.MAIL_MAX_ATTEMPTS = 4
+    settings.MAIL_SMTP_TIMEOUT = 1.0
+    return settings
+
+
+@pytest.fixture
+def smtp_faulty() -> Iterator[Callable[..., FaultySMTP]]:
+    """`smtp_faulty(mode, faults=N, auth=False)` → a started server; stopped after the test."""
+    started: list[FaultySMTP] = []
+
+    def start(mode: str = "healthy", faults: int = 0, *, auth: bool = False, **kw: Any):
+        server = FaultySMTP(FaultyHandler(mode, faults, **kw), auth=auth).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def mailbox_at(tenant) -> Callable[..., Mailbox]:
+    """`mailbox_at(server, **fields)` → a mailbox of `tenant` sending to that server."""
+
+    def make(server: Any, **fields: Any) -> Mailbox:
+        values = {
+            "name": "Sklep",
+            "host": server.host,
+            "port": server.port,
+            "security": "none",
+            "username": "",
+            "from_name": "Sklep Alfa",
+            "from_address": "sklep@alfa.example",
+        }
+        values.update(fields)
+        password = values.pop("password", "")
+        with scope(tenant=tenant):
+            return create_mailbox(tenant, password=password, **values)
+
+    return make
+
+
+# --- Template sets, the category guard, the customer zone -----------------------------------
 
 
 @pytest.fixture

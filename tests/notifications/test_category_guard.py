@@ -8,7 +8,7 @@ from django.urls import reverse
 from django_scopes import scope
 
 from notifications.models import CategoryAllowance, HoldReason
-from tests.notifications.helpers import BUYER, import_form, mails
+from tests.notifications.template_helpers import BUYER, import_form, mails
 from tests.support.notifications import template_of
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from channels.models import SalesChannel
 from notifications import customer_zone
 from notifications.models import CustomerZoneLink
 from orders.models import OrderStatus
-from tests.notifications.helpers import import_form
+from tests.notifications.template_helpers import import_form
 from tests.support.channels import channel_of
 
 pytestmark = pytest.mark.django_db
@@ -123,7 +123,7 @@ def test_the_order_page_shows_the_link(client, tenant, admin_user, shop):
 
 
 def test_the_link_is_a_variable_of_customer_mails(tenant, shop, template_set):
-    from tests.notifications.helpers import mails
+    from tests.notifications.template_helpers import mails
     from tests.support.notifications import template_of
 
     template_of(tenant, template_set, body_text="Twoje zamówienie: {order.customer_zone_url}")

@@ -12,7 +12,7 @@ from django_scopes import scope, scopes_disabled
 
 from channels.models import SalesChannel
 from sync.backfill import request_reimport
-from tests.notifications.helpers import mails
+from tests.notifications.template_helpers import mails
 from tests.sync.helpers import SELLER, backfill_to_the_end, orders_by_external_id, poll, reconcile
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django_scopes import scope
 from core.services import create_tenant
 from notifications.models import MessageTemplate, TemplateSet
 from tests.factories import UserFactory
-from tests.notifications.helpers import import_form, mails
+from tests.notifications.template_helpers import import_form, mails
 from tests.support.channels import make_channel
 from tests.support.notifications import set_of, template_of
 from tests.support.orders import status_of

@@ -9,7 +9,7 @@ from django_scopes import scope
 from fulfillment.services.shipments import add_shipment
 from orders.changes import change_order_status
 from orders.models import OrderEventKind
-from tests.notifications.helpers import import_form, mails, timeline_kinds
+from tests.notifications.template_helpers import import_form, mails, timeline_kinds
 from tests.support.notifications import template_of
 from tests.support.orders import status_of
 
