@@ -181,7 +181,8 @@ def order_page_url(order: Order) -> str:
 
 
 def queue_seller_mail(order: Order) -> OutgoingMail:
-    """The seller's mail about a new order: once per order, whatever imports it again."""
+    """The seller's mail about a new order: once per order, whatever imports it again. From
+    the channel's mailbox (the seller's own server), else the platform's sender."""
     channel = order.channel
     subject, text, html = render_mail(
         "emails/notifications/seller_new_order",
@@ -199,6 +200,7 @@ def queue_seller_mail(order: Order) -> OutgoingMail:
         subject=subject,
         text=text,
         html=html,
+        mailbox=channel.mailbox,
         order=order,
         kind=MailKind.SELLER_NEW_ORDER,
         dedupe_key=f"seller-new-order:{order.pk}",

@@ -22,7 +22,7 @@ def customer_zone_url(order: Any) -> str:
 
 
 @register.inclusion_tag("notifications/_channel_card.html", takes_context=True)
-def notifications_channel_card(context: template.Context, channel: Any) -> dict[str, Any]:
+def customer_mails_card(context: template.Context, channel: Any) -> dict[str, Any]:
     allowances = allowances_of(channel)
     categories = [
         (value, label, allowances.get(value))
