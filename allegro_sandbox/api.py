@@ -134,6 +134,49 @@ class Api:
         }
         return json_response(body)
 
+    # ------------------------------------------------------------------ additional e-mails
+    # GET/POST /account/additional-emails, GET/DELETE /account/additional-emails/{emailId}.
+    def additional_emails(self, req: Request) -> Response:
+        seller = self.store.sellers[req.auth.seller_id]
+        return json_response({"additional-emails": list(seller.additional_emails)})
+
+    def add_additional_email(self, req: Request) -> Response:
+        seller = self.store.sellers[req.auth.seller_id]
+        body = req.json()
+        email = body.get("email") if isinstance(body, dict) else None
+        if not isinstance(email, str) or not email.strip():
+            raise errors(400, "VALIDATION_ERROR", "Email must not be empty", path="email")
+        local, at, domain = email.partition("@")
+        if not at or not local or len(local) > 64 or "." not in domain or " " in email:
+            raise errors(422, "VALIDATION_ERROR", "Email address is not valid", path="email")
+        if any(entry["email"].lower() == email.lower() for entry in seller.additional_emails):
+            raise errors(422, "VALIDATION_ERROR", "Email address is already assigned", path="email")
+        entry = {
+            "id": data.rand_uuid(self.store.rng),
+            "email": email,
+            "createdAt": iso(self.store.clock.now()),
+        }
+        seller.additional_emails.append(entry)
+        self.store.dirty = True
+        return json_response(entry, 201)
+
+    def _additional_email(self, req: Request) -> tuple[Any, dict[str, str]]:
+        seller = self.store.sellers[req.auth.seller_id]
+        email_id = req.params["emailId"]
+        for entry in seller.additional_emails:
+            if entry["id"] == email_id:
+                return seller, entry
+        raise errors(404, "NOT_FOUND", f"Additional email {email_id} not found", path=req.path)
+
+    def additional_email(self, req: Request) -> Response:
+        return json_response(self._additional_email(req)[1])
+
+    def delete_additional_email(self, req: Request) -> Response:
+        seller, entry = self._additional_email(req)
+        seller.additional_emails.remove(entry)
+        self.store.dirty = True
+        return Response(204)
+
     # ------------------------------------------------------------------ journal
     def order_events(self, req: Request) -> Response:
         limit = _int_param(req, "limit", 100, 1, 1000, 422)

@@ -84,6 +84,15 @@ class App:
         offers = "allegro:api:sale:offers:read"
         cf = r"/order/checkout-forms/(?P<id>[^/]+)"
         self._add("GET", r"/me", "me", a.me, "api", "allegro:api:profile:read")
+        profile_rd, profile_wr = "allegro:api:profile:read", "allegro:api:profile:write"
+        emails = r"/account/additional-emails"
+        self._add("GET", emails, "emails_get", a.additional_emails, "api", profile_rd)
+        self._add(
+            "POST", emails, "emails_post", a.add_additional_email, "api", profile_wr, body=True
+        )
+        email = emails + r"/(?P<emailId>[^/]+)"
+        self._add("GET", email, "email_get", a.additional_email, "api", profile_rd)
+        self._add("DELETE", email, "email_delete", a.delete_additional_email, "api", profile_wr)
         self._add("GET", r"/order/events", "order_events", a.order_events, "api", rd)
         self._add("GET", r"/order/event-stats", "event_stats", a.event_stats, "api", rd)
         self._add("GET", r"/order/checkout-forms", "checkout_forms", a.checkout_forms, "api", rd)

@@ -123,6 +123,9 @@ class Seller:
     auto_sent_after_waybill: bool = False
     features: list[str] = field(default_factory=list)
     marketplace: str = "allegro-pl"
+    # Sender addresses registered on the account (/account/additional-emails): the relay of
+    # @allegromail.pl accepts mail to this seller's buyers only from these.
+    additional_emails: list[dict[str, str]] = field(default_factory=list)
 
     def public(self) -> dict[str, Any]:
         d = asdict(self)

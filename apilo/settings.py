@@ -504,3 +504,9 @@ CELERY_BEAT_SCHEDULE["notifications-mail-sweep"] = {
     "schedule": MAIL_SWEEP_SECONDS,
     "options": {"expires": MAIL_SWEEP_SECONDS},
 }
+# Allegro's sender addresses of each channel (the relay guard's list), read again daily.
+CELERY_BEAT_SCHEDULE["notifications-sender-addresses"] = {
+    "task": "notifications.refresh_all_sender_addresses",
+    "schedule": 24 * 3600.0,
+    "options": {"expires": 3600.0},
+}

@@ -19,7 +19,14 @@ administration_patterns: list[URLPattern | URLResolver] = [
     # prefix and the "channels" namespace.
     path(
         "channels/",
-        include((channel_administration.urlpatterns + sync_administration.urlpatterns, "channels")),
+        include(
+            (
+                channel_administration.urlpatterns
+                + sync_administration.urlpatterns
+                + notification_administration.channel_patterns,
+                "channels",
+            )
+        ),
     ),
     path("statuses/", include(("orders.urls_administration", "statuses"))),
     path("users/", include(("core.urls_administration", "users"))),

@@ -51,7 +51,7 @@ def main() -> None:
     class Sink:
         received = 0
 
-        async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
+        async def handle_DATA(self, server, session, envelope):
             Sink.received += 1
             return "250 OK"
 
@@ -132,7 +132,9 @@ def _setup(slug: str, alias: str, orders: int, port: int, with_set: bool):
             forms.append(form)
         for start in range(0, len(forms), 100):
             upsert_orders_from_checkout_forms(channel, forms[start : start + 100])
-        ids = list(Order.objects.filter(channel=channel).order_by("pk").values_list("pk", flat=True))
+        ids = list(
+            Order.objects.filter(channel=channel).order_by("pk").values_list("pk", flat=True)
+        )
     return tenant, user, statuses, ids
 
 

@@ -1,8 +1,8 @@
 """The Allegro channel form (DESIGN §2 step 2).
 
-"Szablon powiadomień klienta" (the customer template set) is the channel's ``template_set``
-field; its choices are the tenant's sets, read through the relation (channels does not import
-notifications).
+"Konto e-mail" is the mailbox customer mail is sent from and "Szablon powiadomień klienta" the
+customer template set (notifications' Mailbox and TemplateSet, reached through the model's
+relations: channels sits below notifications and imports nothing of it).
 """
 
 from __future__ import annotations
@@ -44,6 +44,19 @@ def _model_field(name: str) -> Any:
 
 
 class SalesChannelForm(forms.ModelForm):
+    # Its choices are the tenant's mailboxes, set in __init__ (a scoped query needs the scope).
+    mailbox: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label=_("E-mail account"),
+        empty_label=_("Platform sender (default)"),
+        help_text=_(
+            "Customer e-mails of this channel are sent from this mailbox (Administration → "
+            "Mailboxes). Allegro passes on e-mails to its buyers only from addresses registered "
+            "on the seller's Allegro account: after saving, the channel page says whether this "
+            "address is registered and offers to register it."
+        ),
+    )
     allegro_environment = forms.ChoiceField(label=_("Allegro environment"))
     # Declared: the model field's own form field would query the scoped table at import time.
     template_set: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
@@ -98,6 +111,10 @@ class SalesChannelForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.tenant = tenant
         instance = self.instance if self.instance.pk else None
+        mailboxes = SalesChannel._meta.get_field("mailbox").related_model._default_manager
+        form_field(self, "mailbox", forms.ModelChoiceField).queryset = mailboxes.filter(
+            tenant=tenant
+        )
         alias = form_field(self, "alias", forms.CharField)
         alias.max_length = None  # our own message for the wrong length
         alias.widget.attrs["maxlength"] = 2

@@ -11,6 +11,7 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here: an app's modules load only once every app is registered.
+        from channels.signals import channel_connected
         from core.mail import connect_outbox
         from core.signals import tenant_created
         from fulfillment.signals import label_generated, shipment_added
@@ -23,12 +24,14 @@ class NotificationsConfig(AppConfig):
             seed_template_sets_of_new_tenant,
             write_platform_mail,
         )
+        from notifications.registration import refresh_when_connected
         from notifications.timeline import mail_event_text
         from orders.events import register_describer
         from orders.models import OrderEventKind
         from orders.signals import orders_imported, statuses_entered
 
         connect_outbox(write_platform_mail)
+        channel_connected.connect(refresh_when_connected, dispatch_uid="notifications.senders")
         # After orders' own receiver (INSTALLED_APPS order): the default sets name its statuses.
         tenant_created.connect(
             seed_template_sets_of_new_tenant, dispatch_uid="notifications.default_sets"

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 
 from core.tasks import TenantTask
-from notifications import sender
+from notifications import registration, sender
 from notifications.outbox import SEND_PLATFORM_TASK, SEND_TASK
 
 # A retry sooner than this is scheduled by the task itself; later ones are left to the sweeper.
@@ -40,3 +40,24 @@ def sweep_mail() -> int:
         else:
             send_mail.delay(tenant_id, mail_id)
     return len(due)
+
+
+@shared_task(name="notifications.refresh_sender_addresses", base=TenantTask, ignore_result=True)
+def refresh_sender_addresses(tenant_id: int, channel_id: int) -> None:
+    """Read the sender addresses registered on the channel's Allegro account."""
+    registration.refresh(channel_id)
+
+
+@shared_task(name="notifications.register_sender_address", base=TenantTask, ignore_result=True)
+def register_sender_address(tenant_id: int, channel_id: int) -> None:
+    """Register the channel's sender address on its Allegro account."""
+    registration.register(channel_id)
+
+
+@shared_task(name="notifications.refresh_all_sender_addresses", ignore_result=True)
+def refresh_all_sender_addresses() -> int:
+    """Beat, daily: every connected channel's list read again (changed in Allegro's panel)."""
+    channels = registration.connected_channels()
+    for tenant_id, channel_id in channels:
+        refresh_sender_addresses.delay(tenant_id, channel_id)
+    return len(channels)

@@ -17,3 +17,13 @@ log_patterns = [
     path("", views.mail_log, name="list"),
     path("<int:mail_id>/", views.mail_detail, name="detail"),
 ]
+
+# Joined to the channel pages' "channels" namespace (apilo/urls.py).
+channel_patterns = [
+    path(
+        "<int:channel_id>/sender-address/register/",
+        views.register_sender,
+        name="register_sender",
+    ),
+    path("<int:channel_id>/sender-address/refresh/", views.refresh_senders, name="refresh_senders"),
+]

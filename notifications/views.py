@@ -14,8 +14,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from channels.models import SalesChannel
 from core.requests import TenantRequest
-from notifications import mailboxes, queries
+from notifications import mailboxes, queries, registration
 from notifications.forms import MailboxForm, MailLogFilterForm, TestMailForm
 from notifications.models import Mailbox, MailState, OutgoingMail
 from notifications.reasons import hold_reason_text, server_answer
@@ -183,3 +184,25 @@ def mail_detail(request: TenantRequest, tenant_slug: str, mail_id: int) -> HttpR
             "hold": hold_reason_text(row.hold_reason) if row.hold_reason else "",
         },
     )
+
+
+@require_POST
+def register_sender(request: TenantRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
+    """ "Register this address in Allegro" on the channel page: a task calls Allegro."""
+    channel = get_object_or_404(SalesChannel.objects, pk=channel_id)
+    registration.request_registration(channel)
+    messages.info(
+        request,
+        _("The address is being registered in Allegro; reload the page in a moment to see it."),
+    )
+    return redirect("administration:channels:detail", tenant_slug, channel.pk)
+
+
+@require_POST
+def refresh_senders(request: TenantRequest, tenant_slug: str, channel_id: int) -> HttpResponse:
+    channel = get_object_or_404(SalesChannel.objects, pk=channel_id)
+    registration.request_refresh(channel)
+    messages.info(
+        request, _("Allegro is being asked; reload the page in a moment to see its answer.")
+    )
+    return redirect("administration:channels:detail", tenant_slug, channel.pk)

@@ -35,9 +35,11 @@ from channels.ratelimit import Limiter, RateLimited, get_limiter
 logger = logging.getLogger("channels.allegro")
 
 PUBLIC_V1 = "application/vnd.allegro.public.v1+json"
-# What the back office needs: the seller's login, orders (read, fulfillment, shipments), offers.
+# What the back office needs: the seller's login and sender addresses (profile), orders (read,
+# fulfillment, shipments), offers.
 REQUESTED_SCOPES = (
     "allegro:api:profile:read",
+    "allegro:api:profile:write",
     "allegro:api:orders:read",
     "allegro:api:orders:write",
     "allegro:api:sale:offers:read",
@@ -159,6 +161,15 @@ class AllegroResponse:
     data: Any
     headers: Mapping[str, str]
     trace_id: str
+
+
+@dataclass(frozen=True)
+class AllegroAdditionalEmail:
+    """A sender address registered on the seller's account (GET /account/additional-emails)."""
+
+    id: str
+    email: str
+    created_at: str
 
 
 @dataclass(frozen=True)
@@ -450,6 +461,45 @@ class AllegroClient:
         ).data
         return str(data.get("id") or "") if isinstance(data, dict) else ""
 
+    # ------------------------------------------------------------------ sender addresses
+    # /account/additional-emails: Allegro's relay (…@allegromail.pl) passes on mail to the
+    # seller's buyers only from these addresses (REFERENCE §11). Scopes profile:read / :write.
+    def list_additional_emails(
+        self, *, access_token: str, log_context: Mapping[str, Any] | None = None
+    ) -> list[AllegroAdditionalEmail]:
+        data = self.request(
+            "GET", "/account/additional-emails", access_token=access_token, log_context=log_context
+        ).data
+        entries = data.get("additional-emails") if isinstance(data, dict) else None
+        if not isinstance(entries, list):
+            raise AllegroTransientError("Malformed additional e-mails response")
+        return [_additional_email(entry) for entry in entries if isinstance(entry, dict)]
+
+    def add_additional_email(
+        self, email: str, *, access_token: str, log_context: Mapping[str, Any] | None = None
+    ) -> AllegroAdditionalEmail:
+        """Register a sender address. 422 (AllegroPermanentError): not a valid address."""
+        data = self.request(
+            "POST",
+            "/account/additional-emails",
+            access_token=access_token,
+            json={"email": email},
+            log_context=log_context,
+        ).data
+        if not isinstance(data, dict) or not data.get("id"):
+            raise AllegroTransientError("Malformed additional e-mail response")
+        return _additional_email(data)
+
+    def delete_additional_email(
+        self, email_id: str, *, access_token: str, log_context: Mapping[str, Any] | None = None
+    ) -> None:
+        self.request(
+            "DELETE",
+            f"/account/additional-emails/{email_id}",
+            access_token=access_token,
+            log_context=log_context,
+        )
+
     def _classify(self, response: requests.Response) -> AllegroResponse:
         status = response.status_code
         trace_id = response.headers.get("trace-id", "")
@@ -539,6 +589,14 @@ class AllegroClient:
         )
         _log(logging.INFO if status < 400 else logging.WARNING, fields)
         return response
+
+
+def _additional_email(entry: Mapping[str, Any]) -> AllegroAdditionalEmail:
+    return AllegroAdditionalEmail(
+        id=str(entry.get("id") or ""),
+        email=str(entry.get("email") or ""),
+        created_at=str(entry.get("createdAt") or ""),
+    )
 
 
 def _ms(started: float) -> int:

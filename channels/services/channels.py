@@ -20,6 +20,7 @@ SETTINGS_FIELDS = (
     "allegro_login",
     "pass_shipment_info",
     "customer_zone",
+    "mailbox",
     "template_set",
     "seller_notification_email",
     "default_shipment_comment",

@@ -130,9 +130,7 @@ def test_mailbox_set_and_channel_then_an_order_mails_the_seller_and_the_buyer(
     page.goto(link)
     expect(page.locator("h1")).to_contain_text(order.number)
     expect(page.locator("body")).to_contain_text(order.delivery_method_name)
-    no_sideways_scroll = page.evaluate(
-        "document.documentElement.scrollWidth <= window.innerWidth"
-    )
+    no_sideways_scroll = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert no_sideways_scroll
     screenshot(page, "customer-zone-phone")
 
