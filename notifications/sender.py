@@ -140,8 +140,13 @@ def _deliver(row: OutgoingMail) -> Reply:
         # A development or test backend (console, file, in-memory): Django's own API.
         get_connection(fail_silently=False).send_messages([message])
         return Reply(True, None, f"Handed to {settings.EMAIL_BACKEND}")
+    # SMTP lines end in CRLF; smtplib sends bytes as given, so a message longer than a server's
+    # line limit (1 000 bytes) with bare LFs would be one over-long line to it.
     return smtp.deliver(
-        config, envelope_from=envelope_from, to=row.to_address, message=message.message().as_bytes()
+        config,
+        envelope_from=envelope_from,
+        to=row.to_address,
+        message=message.message().as_bytes(linesep="\r\n"),
     )
 
 
