@@ -28,7 +28,7 @@ from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connectio
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from notifications import smtp, timeline
 from notifications.models import (
@@ -80,6 +80,13 @@ def send(mail_id: int) -> Outcome:
     row = claim(mail_id)
     if row is None:
         return Outcome("")
+    # The row's own tenant (the sweeper and the platform task run outside any scope): the
+    # timeline entries are that tenant's rows.
+    with scope(tenant=row.tenant_id) if row.tenant_id is not None else scopes_disabled():
+        return _send_claimed(row)
+
+
+def _send_claimed(row: OutgoingMail) -> Outcome:
     if row.sender == MailSender.MAILBOX and row.mailbox is None:
         return _hold(row, HoldReason.MAILBOX_DELETED)
     from_address = row.mailbox.from_address if row.mailbox is not None else row.from_address

@@ -12,6 +12,7 @@ from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from channels.models import SalesChannel
@@ -123,9 +124,11 @@ def mailbox_delete(request: TenantRequest, tenant_slug: str, mailbox_id: int) ->
             return redirect("administration:mailboxes:delete", tenant_slug, box.pk)
         text = _("Mailbox “%(name)s” deleted.") % {"name": box.name}
         if held:
-            text += " " + _("%(count)s e-mails that waited to be sent from it are held back.") % {
-                "count": held
-            }
+            text += " " + ngettext(
+                "%(count)s e-mail that waited to be sent from it is held back.",
+                "%(count)s e-mails that waited to be sent from it are held back.",
+                held,
+            ) % {"count": held}
         messages.success(request, text)
         return redirect(LIST, tenant_slug)
     waiting = OutgoingMail.objects.filter(mailbox=box, state__in=WAITING).count()

@@ -118,7 +118,21 @@ def _template_of(tenant: Tenant):
     return template_of(tenant, set_of(tenant))
 
 
+def _mailbox_of(tenant: Tenant):
+    from tests.support.notifications import mailbox_of
+
+    return mailbox_of(tenant)
+
+
+def _mail_of(tenant: Tenant):
+    from tests.support.notifications import mail_of
+
+    return mail_of(tenant)
+
+
 OBJECT_BUILDERS = {
+    "mailbox_id": _mailbox_of,
+    "mail_id": _mail_of,
     "set_id": _set_of,
     "template_id": _template_of,
     "push_id": _push_of,

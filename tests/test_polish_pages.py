@@ -50,7 +50,17 @@ from fulfillment.models import FulfillmentPush, PushState
 from fulfillment.services.push import process_order
 from fulfillment.services.shipments import add_shipment
 from notifications import customer_zone
-from notifications.models import MessageTemplate, TemplateSet
+from notifications.mailboxes import create_mailbox
+from notifications.models import (
+    Mailbox,
+    MailKind,
+    MailProblem,
+    MailState,
+    MessageTemplate,
+    OutgoingMail,
+    TemplateSet,
+)
+from notifications.outbox import queue_mail
 from notifications.template_sets import seed_default_sets
 from orders.changes import change_order_status
 from orders.ingest import upsert_order_from_checkout_form
@@ -320,6 +330,8 @@ class Company:
     orders: dict[str, Order]
     statuses: list[OrderStatus]
     invitation_token: str
+    mailboxes: list[Mailbox]
+    mails: list[OutgoingMail]
 
 
 def _status(tenant, code: str) -> OrderStatus:
@@ -386,7 +398,11 @@ def company(allegro_sandbox: SandboxControl, settings) -> Company:
         SECOND_SELLER,
     )
     sandbox.revoke_tokens(SECOND_SELLER)
+    # Its administrators' mail is written in the deployment's language (the send log shows
+    # its subject): a Polish deployment's.
+    settings.LANGUAGE_CODE = "pl"
     _poll(second)
+    settings.LANGUAGE_CODE = "en"
     _channel(tenant, "NK", "sklep-nowy")
     # The main account mails its buyers with the default Polish set (most of it held: Allegro
     # forbids the categories) and gives every order a customer zone page.
@@ -484,7 +500,8 @@ def company(allegro_sandbox: SandboxControl, settings) -> Company:
         record_bad_forms(state, [(str(uuid.uuid4()), without_id.error)])
         state.save(update_fields=["bad_forms", "bad_forms_total"])
 
-    with scope(tenant=tenant):
+    # Invitations are written in the inviter's language (the send log shows their subjects).
+    with scope(tenant=tenant), translation.override("pl"):
         invitation = core_services.invite_member(
             tenant=tenant, email="nowy@alfa.example", role=Role.SALES_MANAGER, invited_by=owner
         )
@@ -520,6 +537,37 @@ def company(allegro_sandbox: SandboxControl, settings) -> Company:
         assert orders["cancelled_late"].needs_attention
         assert orders["merged_part"].merged_into_id == orders["merged"].pk
         assert orders["odd"].parse_warnings
+    with scope(tenant=tenant):
+        # A mailbox; a mail held back (to a buyer's relay address from an unregistered
+        # sender), one waiting and one the server refused.
+        mailbox = create_mailbox(
+            tenant, name="Sklep", host="127.0.0.1", port=2525, security="starttls",
+            username="sklep", from_name="Sklep Alfa", from_address="sklep@alfa.example",
+            password="tajne",
+        )  # fmt: skip
+        mails = [
+            queue_mail(
+                tenant=tenant,
+                to=to,
+                subject=subject,
+                text="Dzień dobry",
+                mailbox=mailbox,
+                order=orders["online"],
+                kind=MailKind.CUSTOMER,
+            )
+            for to, subject in (
+                ("kupujacy+1a@allegromail.pl", "Pytanie o zamówienie"),
+                ("anna@example.com", "Dziękujemy"),
+                ("bartek@example.com", "Faktura"),
+            )
+        ]
+    with scopes_disabled():
+        OutgoingMail.objects.filter(pk=mails[2].pk).update(
+            state=MailState.FAILED, attempts=1, reply_code=550,
+            reply_text="5.7.1 Message rejected as spam", problem=MailProblem.PERMANENT,
+        )  # fmt: skip
+        mails = list(OutgoingMail.objects.filter(pk__in=[m.pk for m in mails]).order_by("pk"))
+    assert [m.state for m in mails] == [MailState.HELD, MailState.QUEUED, MailState.FAILED]
     with scopes_disabled():
         channels = list(SalesChannel.objects.filter(tenant=tenant).order_by("pk"))
     assert [c.connection_state for c in channels] == ["connected", "needs_reauth", "not_connected"]
@@ -532,6 +580,8 @@ def company(allegro_sandbox: SandboxControl, settings) -> Company:
         orders=orders,
         statuses=statuses,
         invitation_token=core_services.invitation_token(invitation),
+        mailboxes=[mailbox],
+        mails=mails,
     )
 
 
@@ -577,8 +627,12 @@ SKIPPED = {
     "administration:templates:set_delete": POST_ONLY,
     "administration:templates:template_delete": POST_ONLY,
     "administration:templates:channel_categories": POST_ONLY,
-    "administration:templates:preview": "the editor's live preview (htmx POST); the editor is walked",
+    "administration:templates:preview": "the editor's live preview (htmx POST); the editor is"
+    " walked",
     "administration:templates:send_test": POST_ONLY,
+    "administration:mailboxes:test": POST_ONLY + " (it sends mail)",
+    "administration:channels:register_sender": POST_ONLY + " (it leads to Allegro)",
+    "administration:channels:refresh_senders": POST_ONLY + " (it leads to Allegro)",
 }
 
 
@@ -590,6 +644,8 @@ def _tenant_urls(name: str, company: Company, per: str | None = None) -> list[st
         "order_id": list(company.orders.values()),
         "channel_id": company.channels,
         "status_id": company.statuses,
+        "mailbox_id": company.mailboxes,
+        "mail_id": company.mails,
     }[per]
     return [reverse(name, kwargs={"tenant_slug": slug, per: obj.pk}) for obj in objects]
 
@@ -607,12 +663,13 @@ def _list_urls(company: Company) -> list[str]:
 
 def _sets(company: Company) -> list[TemplateSet]:
     with scope(tenant=company.tenant):
-        return list(TemplateSet.objects.order_by("pk"))
+        # The Polish set: the English one's texts are the tenant's data, in English on purpose.
+        return list(TemplateSet.objects.filter(language="pl").order_by("pk"))
 
 
 def _template_urls(company: Company) -> list[str]:
     with scope(tenant=company.tenant):
-        templates = list(MessageTemplate.objects.order_by("pk"))
+        templates = list(MessageTemplate.objects.filter(template_set__language="pl").order_by("pk"))
     slug = company.tenant.slug
     return [
         reverse("administration:templates:template", args=[slug, t.template_set_id, t.pk])
@@ -685,6 +742,22 @@ OWNER_PAGES: dict[str, Callable[[Company], list[str]]] = {
         for s in _sets(c)
     ],
     "administration:templates:template": _template_urls,
+    "administration:mailboxes:list": lambda c: _tenant_urls("administration:mailboxes:list", c),
+    "administration:mailboxes:create": lambda c: _tenant_urls("administration:mailboxes:create", c),
+    "administration:mailboxes:edit": lambda c: _tenant_urls(
+        "administration:mailboxes:edit", c, "mailbox_id"
+    ),
+    "administration:mailboxes:delete": lambda c: _tenant_urls(
+        "administration:mailboxes:delete", c, "mailbox_id"
+    ),
+    "administration:mail_log:list": lambda c: [
+        *_tenant_urls("administration:mail_log:list", c),
+        reverse("administration:mail_log:list", args=[c.tenant.slug]) + "?state=failed",
+        reverse("administration:mail_log:list", args=[c.tenant.slug]) + "?to=nikt",
+    ],
+    "administration:mail_log:detail": lambda c: _tenant_urls(
+        "administration:mail_log:detail", c, "mail_id"
+    ),
 }
 
 

@@ -13,8 +13,16 @@ from django_scopes import scope
 from channels.models import SalesChannel
 from notifications.mailboxes import create_mailbox
 from notifications.models import Mailbox
-from tests.notifications.helpers import FaultyHandler, FaultySMTP
-from tests.support.channels import channel_of
+from tests.notifications.helpers import (
+    CHANNEL,
+    SELLER,
+    SELLER_ID,
+    SELLER_PASSWORD,
+    FaultyHandler,
+    FaultySMTP,
+)
+from tests.support.channels import channel_of, make_channel
+from tests.support.connect import REDIRECT_URI, connect, register_sandbox_app
 from tests.support.notifications import set_of
 from tests.sync.conftest import SyncEnv, allegro_app_options, channel, sync_env  # noqa: F401
 
@@ -84,3 +92,26 @@ def shop(tenant, template_set) -> SalesChannel:
         )
         stored.refresh_from_db()
     return stored
+
+
+@pytest.fixture
+def allegro_env(allegro_sandbox, settings):
+    """The `local` environment pointed at the sandbox, with our app and the seller."""
+    app = register_sandbox_app(
+        settings, allegro_sandbox, client_id="apilo-mail", redirect_uri=REDIRECT_URI
+    )
+    allegro_sandbox.create_seller(SELLER, SELLER_PASSWORD, id=SELLER_ID, offers=0)
+    return app
+
+
+@pytest.fixture
+def connected_channel(tenant, admin_user, allegro_env):
+    """A channel of tenant "alfa" authorized through the real OAuth flow."""
+    return connect(make_channel(tenant, CHANNEL), admin_user, SELLER_PASSWORD)
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client

@@ -19,6 +19,9 @@ from notifications.models import OutgoingMail
 from tests.mail_support import ReceivedMail
 
 USER, PASSWORD = "sklep", "tajne-haslo"
+SELLER, SELLER_PASSWORD, SELLER_ID = "mail-seller", "mail-password-1", "71000001"
+# The channel form of these tests (tests.support.channels.make_channel).
+CHANNEL = {"name": "Allegro sklep", "alias": "AM", "allegro_login": SELLER, "backfill_days": 0}
 
 
 class FaultyHandler:
