@@ -149,12 +149,10 @@ def _deliver(row: OutgoingMail) -> Reply:
         return Reply(True, None, f"Handed to {settings.EMAIL_BACKEND}")
     # SMTP lines end in CRLF; smtplib sends bytes as given, so a message longer than a server's
     # line limit (1 000 bytes) with bare LFs would be one over-long line to it.
-    return smtp.deliver(
-        config,
-        envelope_from=envelope_from,
-        to=row.to_address,
-        message=message.message().as_bytes(linesep="\r\n"),
-    )
+    # Django's MIME classes take ``linesep`` (django.core.mail.message.MIMEMixin); the stubs
+    # know only email.message.Message.as_bytes.
+    raw = message.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]
+    return smtp.deliver(config, envelope_from=envelope_from, to=row.to_address, message=raw)
 
 
 def _finish(row: OutgoingMail, **fields: object) -> bool:
