@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from django_scopes import scope
+from django_scopes import scope, scopes_disabled
 
 from core.services import create_tenant
 from notifications.models import MessageTemplate, TemplateSet
@@ -212,3 +212,22 @@ def test_the_channel_form_offers_only_the_companys_own_sets(admin, tenant, other
     with scope(tenant=tenant):
         channel.refresh_from_db()
     assert channel.template_set_id == mine.pk
+
+
+def test_the_data_migration_gives_existing_companies_the_default_sets(tenant):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("notifications.migrations.0003_seed_default_template_sets")
+    with scope(tenant=tenant):
+        assert not TemplateSet.objects.exists()  # made before the sets existed
+    with scopes_disabled():  # as in a migration: no company's scope
+        migration.seed(apps, None)
+        migration.seed(apps, None)  # run twice: nothing doubled
+    with scope(tenant=tenant):
+        assert sorted(TemplateSet.objects.values_list("name", "language")) == [
+            ("Default (English)", "en"),
+            ("Domyślny (polski)", "pl"),
+        ]
+        assert MessageTemplate.objects.count() == 6
