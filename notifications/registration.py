@@ -73,6 +73,16 @@ def _granted(channel: SalesChannel) -> set[str]:
     return set((scopes or "").split())
 
 
+def missing_scope_problem(channel: SalesChannel) -> str:
+    """The problem code of an authorization without the profile scopes ("" if it has them)."""
+    granted = _granted(channel)
+    if READ_SCOPE not in granted:
+        return Problem.NO_READ_SCOPE
+    if WRITE_SCOPE not in granted:
+        return Problem.NO_WRITE_SCOPE
+    return ""
+
+
 def _store(
     channel: SalesChannel, addresses: list[AllegroAdditionalEmail] | None, problem: str = ""
 ) -> SenderRegistration:

@@ -119,15 +119,30 @@ def _template_of(tenant: Tenant):
 
 
 def _mailbox_of(tenant: Tenant):
-    from tests.support.notifications import mailbox_of
+    from notifications.mailboxes import create_mailbox
 
-    return mailbox_of(tenant)
+    with scope(tenant=tenant):
+        return create_mailbox(
+            tenant,
+            name="Sklep",
+            host="127.0.0.1",
+            port=2525,
+            security="none",
+            username="",
+            from_name="",
+            from_address=f"sklep@{tenant.slug}.example",
+        )
 
 
 def _mail_of(tenant: Tenant):
-    from tests.support.notifications import mail_of
+    from django.db import transaction
 
-    return mail_of(tenant)
+    from notifications.outbox import queue_mail
+
+    with scope(tenant=tenant), transaction.atomic():
+        return queue_mail(
+            tenant=tenant, to="kupujacy@example.com", subject="Pytanie", text="Treść", kind="test"
+        )
 
 
 OBJECT_BUILDERS = {

@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 
 from notifications.models import SenderRegistration
-from notifications.registration import problem_text, sender_address
+from notifications.registration import missing_scope_problem, problem_text, sender_address
 
 register = template.Library()
 
@@ -17,6 +17,8 @@ register = template.Library()
 def sender_address_card(context: template.Context, channel: Any) -> dict[str, Any]:
     stored = SenderRegistration.objects.filter(channel=channel).first()
     address = sender_address(channel)
+    # What the stored authorization lacks is known without asking Allegro: said at once.
+    missing = missing_scope_problem(channel) if channel.is_connected else ""
     return {
         "channel": channel,
         "tenant": context.get("tenant"),
@@ -27,5 +29,9 @@ def sender_address_card(context: template.Context, channel: Any) -> dict[str, An
         "registered": stored is not None
         and stored.refreshed_at is not None
         and stored.is_registered(address),
-        "problem": problem_text(stored.problem) if stored is not None and stored.problem else "",
+        "problem": problem_text(missing)
+        if missing
+        else problem_text(stored.problem)
+        if stored is not None and stored.problem
+        else "",
     }

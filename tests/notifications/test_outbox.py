@@ -129,6 +129,11 @@ def test_starttls_required_but_not_offered_fails_and_says_so(
     assert server.handler.messages == []
 
 
+# aiosmtpd warns that AUTH without TLS is unsafe: these servers live on loopback for one test.
+AUTH_WITHOUT_TLS = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+
+
+@AUTH_WITHOUT_TLS
 def test_wrong_password_fails_and_says_so(tenant, outbox_settings, smtp_faulty, mailbox_at):
     server = smtp_faulty("healthy", auth=True)
     queue(tenant, mailbox_at(server, username=USER, password="not-the-password"))
@@ -144,6 +149,7 @@ def test_wrong_password_fails_and_says_so(tenant, outbox_settings, smtp_faulty, 
     assert server.handler.messages == []
 
 
+@AUTH_WITHOUT_TLS
 def test_right_password_logs_in_and_delivers(tenant, outbox_settings, smtp_faulty, mailbox_at):
     server = smtp_faulty("healthy", auth=True)
     queue(tenant, mailbox_at(server, username=USER, password=PASSWORD))

@@ -1,5 +1,4 @@
-"""Template sets, templates, mailboxes and mails for tests (also the tenant-isolation test's
-builders)."""
+"""Template sets and templates for tests (also the tenant-isolation test's builders)."""
 
 from __future__ import annotations
 
@@ -8,9 +7,7 @@ from typing import Any
 from django_scopes import scope
 
 from core.models import Tenant
-from notifications.mailboxes import create_mailbox
-from notifications.models import Mailbox, MailKind, MessageTemplate, OutgoingMail, TemplateSet
-from notifications.outbox import queue_mail
+from notifications.models import MessageTemplate, TemplateSet
 from notifications.template_sets import TemplateData, save_template
 
 
@@ -39,31 +36,3 @@ def template_of(
     data.update(fields)
     with scope(tenant=tenant):
         return save_template(template_set, TemplateData(**data))
-
-
-def mailbox_of(tenant: Tenant) -> Mailbox:
-    with scope(tenant=tenant):
-        found = Mailbox.objects.filter(tenant=tenant, name="Skrzynka testowa").first()
-        return found or create_mailbox(
-            tenant,
-            name="Skrzynka testowa",
-            from_name="Sklep",
-            from_address=f"sklep@{tenant.slug}.example",
-            host="127.0.0.1",
-            port=25,
-            security="none",
-            username="",
-        )
-
-
-def mail_of(tenant: Tenant) -> OutgoingMail:
-    """A mail of the tenant in its send log (held: nothing tries to send it)."""
-    with scope(tenant=tenant):
-        return queue_mail(
-            tenant=tenant,
-            to=f"klient@{tenant.slug}.example",
-            subject="Pytanie",
-            text="Treść",
-            kind=MailKind.TEST,
-            hold_reason="test",
-        )

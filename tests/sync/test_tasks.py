@@ -40,6 +40,8 @@ def test_beat_schedules_the_new_names_only():
         "core.tasks.beat_heartbeat",
         "fulfillment.tasks.refresh_due_carriers",
         "fulfillment.tasks.sweep_pushes",
+        "notifications.refresh_all_sender_addresses",
+        "notifications.sweep_mail",
         "sync.tasks.poll_due_channels",
         "sync.tasks.reconcile_all_channels",
     ]
