@@ -9,6 +9,8 @@ from channels import urls_administration as channel_administration
 from core import views as core_views
 from core import views_health
 from notifications import urls_administration as notification_administration
+from notifications import urls_templates as template_administration
+from notifications import views_templates as template_views
 from orders import urls as order_urls
 from sync import urls_administration as sync_administration
 from sync import views as sync_views
@@ -32,6 +34,7 @@ administration_patterns: list[URLPattern | URLResolver] = [
     path("fulfillment/", include(("fulfillment.urls_administration", "fulfillment"))),
     path("mailboxes/", include((notification_administration.mailbox_patterns, "mailboxes"))),
     path("sent-mail/", include((notification_administration.log_patterns, "mail_log"))),
+    path("templates/", include((template_administration.urlpatterns, "templates"))),
 ]
 
 # The dashboard is sync's (the floor that sees orders and their sync) and keeps its name in the
@@ -56,6 +59,8 @@ urlpatterns = [
     # Tenant-less: the OAuth callback URL registered at Allegro is one per deployment.
     path("channels/", include("channels.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The customer zone: a buyer's order page, public, the token its only credential.
+    path("o/<str:token>", template_views.customer_zone_page, name="customer_zone"),
     path("app/<slug:tenant_slug>/", include(tenant_patterns)),
     path("admin/", admin.site.urls),
 ]

@@ -1,9 +1,8 @@
 """The Allegro channel form (DESIGN §2 step 2).
 
-"Konto e-mail" is the mailbox customer mail is sent from (notifications' Mailbox, reached
-through the model's relation: channels sits below notifications and imports nothing of it).
-"Szablon powiadomień klienta" (customer message template set) is added once template sets
-exist; until then it is not shown at all rather than shown as a fake.
+"Konto e-mail" is the mailbox customer mail is sent from and "Szablon powiadomień klienta" the
+customer template set (notifications' Mailbox and TemplateSet, reached through the model's
+relations: channels sits below notifications and imports nothing of it).
 """
 
 from __future__ import annotations
@@ -40,6 +39,10 @@ def environment_choices(current: str | None = None) -> list[tuple[str, Any]]:
     return choices
 
 
+def _model_field(name: str) -> Any:
+    return SalesChannel._meta.get_field(name)
+
+
 class SalesChannelForm(forms.ModelForm):
     # Its choices are the tenant's mailboxes, set in __init__ (a scoped query needs the scope).
     mailbox: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
@@ -55,6 +58,13 @@ class SalesChannelForm(forms.ModelForm):
         ),
     )
     allegro_environment = forms.ChoiceField(label=_("Allegro environment"))
+    # Declared: the model field's own form field would query the scoped table at import time.
+    template_set: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label=_model_field("template_set").verbose_name,
+        help_text=_model_field("template_set").help_text,
+    )
     backfill_days = forms.IntegerField(
         label=_("Days of past orders to import"),
         min_value=0,
@@ -77,6 +87,11 @@ class SalesChannelForm(forms.ModelForm):
             "default_shipment_comment": forms.Textarea(attrs={"rows": 2}),
         }
         help_texts = {
+            "seller_notification_email": _(
+                "If set, this address gets an e-mail for every new order fetched from Allegro, "
+                "once per order. Orders imported from past days (when the channel is first "
+                "authorized, or by a re-import) do not send it."
+            ),
             "pass_shipment_info": _(
                 "On: when a shipment with a tracking number is added to an order, Allegro gets "
                 "the tracking number and the order becomes “sent” on Allegro. Off: adding a "
@@ -124,6 +139,11 @@ class SalesChannelForm(forms.ModelForm):
             env_field.help_text = _(
                 "No Allegro environment is configured on this server; ask your apilo operator."
             )
+        template_set = form_field(self, "template_set", forms.ModelChoiceField)
+        template_set.queryset = _model_field("template_set").related_model.objects.filter(
+            tenant=tenant
+        )
+        template_set.empty_label = _("— none: no automatic customer mails —")
         # The safe renderer's catalogue, shown next to the field (the model field validates).
         self.comment_variables = [
             (v.name, v.description) for v in variables_for(Context.SHIPMENT_COMMENT)

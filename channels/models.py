@@ -152,6 +152,24 @@ class SalesChannel(TenantOwnedModel):
         ),
     )
 
+    # The template set whose mails this channel's customers get (notifications); null = none.
+    template_set = models.ForeignKey(
+        "notifications.TemplateSet",
+        verbose_name=_("Customer notification template set"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="channels",
+        db_index=False,
+        help_text=_(
+            "The mails this channel's customers get automatically (Administration → Message "
+            "templates). Since 20 October 2025 Allegro forbids sellers to send its buyers order "
+            "or payment confirmations, status or tracking updates, payment reminders, thanks "
+            "and invoices: mails of those categories are held back, not sent, unless you allow "
+            "the category on the channel's page after reading why."
+        ),
+    )
+
     objects: ClassVar[SalesChannelManager[Self]] = SalesChannelManager()
 
     class Meta:

@@ -16,6 +16,7 @@ the Django template engine nor ``str.format`` ever sees tenant text.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -186,6 +187,17 @@ def render(text: str, values: Mapping[str, str]) -> str:
     except TemplateProblem:
         return text
     return "".join(p.text if isinstance(p, Literal) else str(values.get(p.name, "")) for p in parts)
+
+
+def render_html(text: str, values: Mapping[str, str]) -> str:
+    """Fill in an HTML template: the tenant's own markup stays as written, every value is
+    escaped (a buyer's name or an offer title is text, never markup) and its line breaks
+    become ``<br>``."""
+    return render(text, {name: _html_value(value) for name, value in values.items()})
+
+
+def _html_value(value: str) -> str:
+    return "<br>\n".join(html.escape(line, quote=True) for line in str(value).split("\n"))
 
 
 def render_for(text: str, objects: Objects, context: str = Context.SHIPMENT_COMMENT) -> str:

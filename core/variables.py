@@ -12,8 +12,8 @@ The table is shown in the UI next to every field that accepts variables
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
@@ -30,10 +30,15 @@ class Context:
 
 @dataclass(frozen=True)
 class Objects:
-    """What a text is rendered for. ``shipment`` may be a draft (waybill and carrier name only)."""
+    """What a text is rendered for. ``shipment`` may be a draft (waybill and carrier name only).
+
+    ``extra`` holds values only a floor above core can compute, by variable name (notifications:
+    the customer zone link and the tracking links); a name missing from it renders empty.
+    """
 
     order: Any = None
     shipment: Any = None
+    extra: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,50 @@ def _status(o: Objects) -> str:
     return status.shown_to_buyer if status is not None else ""
 
 
+def _extra(name: str) -> Callable[[Objects], str]:
+    def value(o: Objects) -> str:
+        return o.extra.get(name, "")
+
+    return value
+
+
+def _money(amount: Any, currency: str) -> str:
+    return "" if amount is None else f"{amount} {currency}".strip()
+
+
+def _items(o: Objects) -> str:
+    """One line per item: "2 × Kubek — 39.98 PLN"."""
+    return "\n".join(
+        f"{line.quantity} × {line.offer_name} — {_money(line.total, line.currency)}"
+        for line in o.order.lines.all()
+    )
+
+
+def _delivery_cost(o: Objects) -> str:
+    return _money(o.order.delivery_cost, o.order.currency)
+
+
+def _address(address: Any) -> str:
+    if not isinstance(address, dict) or not address:
+        return ""
+    rows = [
+        " ".join(p for p in (address.get("first_name"), address.get("last_name")) if p),
+        address.get("company_name") or "",
+        address.get("street") or "",
+        " ".join(p for p in (address.get("zip_code"), address.get("city")) if p),
+        address.get("country_code") or "",
+    ]
+    return "\n".join(str(r) for r in rows if r)
+
+
+def _delivery_address(o: Objects) -> str:
+    order = o.order
+    if order.pickup_point_id or order.pickup_point_name:
+        point = " ".join(p for p in (order.pickup_point_name, order.pickup_point_id) if p)
+        return "\n".join(p for p in (point, _address(order.pickup_point_address)) if p)
+    return _address(order.delivery_address)
+
+
 _ALL = frozenset({Context.SHIPMENT_COMMENT, Context.ORDER_MESSAGE})
 _SHIPMENT = frozenset({Context.SHIPMENT_COMMENT})
 _MESSAGE = frozenset({Context.ORDER_MESSAGE})
@@ -112,6 +161,48 @@ VARIABLES: tuple[Variable, ...] = (
         "order.status", _("the order's status as the buyer sees it"), "Wysłane", _MESSAGE, _status
     ),
     Variable(
+        "order.items",
+        _("the items, one per line: quantity × name — value"),
+        "2 × Kubek ceramiczny — 39.98 PLN",
+        _MESSAGE,
+        _items,
+    ),
+    Variable(
+        "order.delivery_method",
+        _("the delivery method the buyer chose"),
+        "Paczkomaty InPost",
+        _MESSAGE,
+        lambda o: o.order.delivery_method_name,
+    ),
+    Variable(
+        "order.delivery_cost",
+        _("the delivery cost with currency"),
+        "12.99 PLN",
+        _MESSAGE,
+        _delivery_cost,
+    ),
+    Variable(
+        "order.delivery_address",
+        _("where the parcel goes: the address, or the pickup point and its address"),
+        "Jan Kowalski\nul. Długa 1\n00-001 Warszawa\nPL",
+        _MESSAGE,
+        _delivery_address,
+    ),
+    Variable(
+        "order.tracking",
+        _("every shipment of the order: carrier, tracking number and link, one per line"),
+        "InPost 620123456789 https://inpost.pl/sledzenie-przesylek?number=620123456789",
+        _MESSAGE,
+        _extra("order.tracking"),
+    ),
+    Variable(
+        "order.customer_zone_url",
+        _("the link to the order's page for the buyer (channels with the customer zone on)"),
+        "https://apilo.example/o/3q2-7wEj…",
+        _MESSAGE,
+        _extra("order.customer_zone_url"),
+    ),
+    Variable(
         "buyer.login",
         _("the buyer's Allegro login"),
         "jan_kowalski",
@@ -123,6 +214,13 @@ VARIABLES: tuple[Variable, ...] = (
         "shipment.waybill", _("the tracking (waybill) number"), "620123456789", _ALL, _waybill
     ),
     Variable("shipment.carrier", _("the carrier's name"), "InPost", _ALL, _carrier),
+    Variable(
+        "shipment.tracking_url",
+        _("the carrier's tracking page of this shipment (empty for an unknown carrier)"),
+        "https://inpost.pl/sledzenie-przesylek?number=620123456789",
+        _MESSAGE,
+        _extra("shipment.tracking_url"),
+    ),
     Variable(
         "channel.name",
         _("the sales channel's name"),

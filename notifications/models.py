@@ -110,6 +110,15 @@ class HoldReason(models.TextChoices):
         "relay_no_channel",
         _("An Allegro relay address gets mail only about an order of an Allegro account."),
     )
+    # The category guard (notifications.customer_mail, adr/0008).
+    ALLEGRO_CATEGORY = (
+        "allegro_category",
+        _("Held: Allegro forbids this category since 20 Oct 2025."),
+    )
+    EMPTY_RENDER = (
+        "empty_render",
+        _("Held: the template's subject or body is empty for this order."),
+    )
 
 
 class OutgoingMailQuerySet(models.QuerySet["OutgoingMail"]):
@@ -256,3 +265,34 @@ class SenderRegistration(TenantOwnedModel):
 
     def is_registered(self, address: str) -> bool:
         return address.strip().lower() in self.addresses
+
+
+# Template sets, templates, category allowances and customer zone links live in their own
+# module; Django finds every model of the app through this one.
+from notifications.models_templates import (  # noqa: E402
+    FORBIDDEN_ON_ALLEGRO,
+    Category,
+    CategoryAllowance,
+    CustomerZoneLink,
+    Language,
+    MessageTemplate,
+    TemplateSet,
+    Trigger,
+)
+
+__all__ = [
+    "FORBIDDEN_ON_ALLEGRO",
+    "Category",
+    "CategoryAllowance",
+    "CustomerZoneLink",
+    "HoldReason",
+    "Language",
+    "MailKind",
+    "MailState",
+    "Mailbox",
+    "MessageTemplate",
+    "OutgoingMail",
+    "SenderRegistration",
+    "TemplateSet",
+    "Trigger",
+]

@@ -147,9 +147,12 @@ def _deliver(row: OutgoingMail) -> Reply:
         # A development or test backend (console, file, in-memory): Django's own API.
         get_connection(fail_silently=False).send_messages([message])
         return Reply(True, None, f"Handed to {settings.EMAIL_BACKEND}")
-    return smtp.deliver(
-        config, envelope_from=envelope_from, to=row.to_address, message=message.message().as_bytes()
-    )
+    # SMTP lines end in CRLF; smtplib sends bytes as given, so a message longer than a server's
+    # line limit (1 000 bytes) with bare LFs would be one over-long line to it.
+    # Django's MIME classes take ``linesep`` (django.core.mail.message.MIMEMixin); the stubs
+    # know only email.message.Message.as_bytes.
+    raw = message.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]
+    return smtp.deliver(config, envelope_from=envelope_from, to=row.to_address, message=raw)
 
 
 def _finish(row: OutgoingMail, **fields: object) -> bool:

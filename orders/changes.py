@@ -29,7 +29,7 @@ from core.errors import UserError
 from core.models import Tenant
 from orders import events
 from orders.models import Order, OrderStatus, OrderStatusCount
-from orders.signals import status_changes_to_tell
+from orders.signals import status_changes_to_tell, statuses_entered
 
 
 class ChangeSource(StrEnum):
@@ -65,7 +65,8 @@ def after_status_change(
        already knows and every PUT spends one of the order's 100 changes. ``tell_allegro=False``
        keeps a staff change local too (a shipment added on a channel that does not pass
        shipment information).
-    Notifications add their "status entered" trigger here.
+    2. Every change, pushed or not: ``orders.signals.statuses_entered`` (notifications queues
+       its "status entered" mails, in this transaction).
     """
     after_status_changes([(order, previous)], actor, source, tell_allegro=tell_allegro)
 
@@ -79,8 +80,11 @@ def after_status_changes(
 ) -> None:
     """after_status_change for many orders at once (imports and bulk changes): the same steps,
     with each lookup done once per batch rather than once per order."""
+    if not changes:
+        return
     if tell_allegro and source != ChangeSource.ALLEGRO:
         status_changes_to_tell.send(sender=Order, changes=changes, actor=actor, source=source)
+    statuses_entered.send(sender=Order, changes=changes, actor=actor, source=source)
 
 
 def adjust_status_counts(tenant_id: int, deltas: dict[int, int]) -> None:

@@ -9,3 +9,15 @@ from django.dispatch import Signal
 # only when Allegro may be told: never for a change that came from Allegro's own state, nor when
 # the caller said not to. Fulfillment writes its outbox rows here (the push to Allegro).
 status_changes_to_tell = Signal()
+
+# Sent in the caller's transaction after every status change, whoever made it and whatever
+# Allegro is told: ``changes=`` (a list of (order, previous status or None: just imported)),
+# ``actor=``, ``source=``. Notifications queues its "status entered" mails here.
+statuses_entered = Signal()
+
+# Sent in the import's transaction after a batch of checkout forms was written, with
+# ``channel=``, ``orders=`` (a list of (order, is_new): orders created or changed by the batch,
+# not the unchanged ones) and ``backfill=`` (True when the batch came from a backfill or a
+# re-import of past days rather than from the journal or a sweep). Notifications queues the
+# seller's new-order mail and the "order imported" mails here.
+orders_imported = Signal()

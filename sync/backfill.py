@@ -241,7 +241,9 @@ def _one_page(
             locked.backfill_total = total
         problems: list[tuple[str, str]] = []
         if forms:
-            batch = upsert_orders_from_checkout_forms(channel, forms, fetched_at=fetched_at)
+            batch = upsert_orders_from_checkout_forms(
+                channel, forms, fetched_at=fetched_at, backfill=True
+            )
             created = len(batch.with_outcome(Outcome.CREATED))
             failed = batch.with_outcome(Outcome.FAILED)
             problems = [(r.external_id or "?", r.error or "could not be read") for r in failed]

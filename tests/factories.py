@@ -106,6 +106,18 @@ def _push_of(tenant: Tenant):
     return push_of(tenant)
 
 
+def _set_of(tenant: Tenant):
+    from tests.support.notifications import set_of
+
+    return set_of(tenant)
+
+
+def _template_of(tenant: Tenant):
+    from tests.support.notifications import set_of, template_of
+
+    return template_of(tenant, set_of(tenant))
+
+
 def _mailbox_of(tenant: Tenant):
     from notifications.mailboxes import create_mailbox
 
@@ -136,6 +148,8 @@ def _mail_of(tenant: Tenant):
 OBJECT_BUILDERS = {
     "mailbox_id": _mailbox_of,
     "mail_id": _mail_of,
+    "set_id": _set_of,
+    "template_id": _template_of,
     "push_id": _push_of,
     "channel_id": _channel_of,
     "order_id": _order_of,

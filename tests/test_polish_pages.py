@@ -49,9 +49,19 @@ from core.models import Invitation, Membership, Role
 from fulfillment.models import FulfillmentPush, PushState
 from fulfillment.services.push import process_order
 from fulfillment.services.shipments import add_shipment
+from notifications import customer_zone
 from notifications.mailboxes import create_mailbox
-from notifications.models import Mailbox, MailKind, MailProblem, MailState, OutgoingMail
+from notifications.models import (
+    Mailbox,
+    MailKind,
+    MailProblem,
+    MailState,
+    MessageTemplate,
+    OutgoingMail,
+    TemplateSet,
+)
 from notifications.outbox import queue_mail
+from notifications.template_sets import seed_default_sets
 from orders.changes import change_order_status
 from orders.ingest import upsert_order_from_checkout_form
 from orders.models import Order, OrderStatus, SystemStatus
@@ -394,6 +404,14 @@ def company(allegro_sandbox: SandboxControl, settings) -> Company:
     _poll(second)
     settings.LANGUAGE_CODE = "en"
     _channel(tenant, "NK", "sklep-nowy")
+    # The main account mails its buyers with the default Polish set (most of it held: Allegro
+    # forbids the categories) and gives every order a customer zone page.
+    seed_default_sets(tenant)
+    with scope(tenant=tenant):
+        SalesChannel.objects.filter(pk=main.pk).update(
+            template_set=TemplateSet.objects.get(language="pl"), customer_zone=True
+        )
+        main.refresh_from_db()
     _poll(main)  # the journal's cursor starts now
 
     # Orders in every state Allegro has, paid online and on delivery.
@@ -605,6 +623,13 @@ SKIPPED = {
     "administration:users:revoke_invitation": POST_ONLY,
     "administration:fulfillment:retry_failed": POST_ONLY,
     "administration:fulfillment:retry": POST_ONLY,
+    "administration:templates:set_copy": POST_ONLY,
+    "administration:templates:set_delete": POST_ONLY,
+    "administration:templates:template_delete": POST_ONLY,
+    "administration:templates:channel_categories": POST_ONLY,
+    "administration:templates:preview": "the editor's live preview (htmx POST); the editor is"
+    " walked",
+    "administration:templates:send_test": POST_ONLY,
     "administration:mailboxes:test": POST_ONLY + " (it sends mail)",
     "administration:channels:register_sender": POST_ONLY + " (it leads to Allegro)",
     "administration:channels:refresh_senders": POST_ONLY + " (it leads to Allegro)",
@@ -634,6 +659,30 @@ def _list_urls(company: Company) -> list[str]:
         # Filters a person typed wrong: the form says so.
         f"{base}?tab=all&bought_from=wczoraj&status=999999",
     ]
+
+
+def _sets(company: Company) -> list[TemplateSet]:
+    with scope(tenant=company.tenant):
+        # The Polish set: the English one's texts are the tenant's data, in English on purpose.
+        return list(TemplateSet.objects.filter(language="pl").order_by("pk"))
+
+
+def _template_urls(company: Company) -> list[str]:
+    with scope(tenant=company.tenant):
+        templates = list(MessageTemplate.objects.filter(template_set__language="pl").order_by("pk"))
+    slug = company.tenant.slug
+    return [
+        reverse("administration:templates:template", args=[slug, t.template_set_id, t.pk])
+        for t in templates
+    ]
+
+
+def _zone_urls(company: Company) -> list[Any]:
+    order = next(o for o in company.orders.values() if o.channel.customer_zone)
+    with scope(tenant=company.tenant):
+        url = customer_zone.url_for(order)
+    path = url[url.index("/o/") :]
+    return [path, f"{path}?lang=pl", (reverse("customer_zone", args=["x" * 43]), 404)]
 
 
 # Pages of the company's owner: URL name → the addresses walked.
@@ -681,6 +730,18 @@ OWNER_PAGES: dict[str, Callable[[Company], list[str]]] = {
     "administration:fulfillment:pushes": lambda c: _tenant_urls(
         "administration:fulfillment:pushes", c, "channel_id"
     ),
+    "administration:templates:list": lambda c: _tenant_urls("administration:templates:list", c),
+    "administration:templates:set_create": lambda c: _tenant_urls(
+        "administration:templates:set_create", c
+    ),
+    "administration:templates:set": lambda c: [
+        reverse("administration:templates:set", args=[c.tenant.slug, s.pk]) for s in _sets(c)
+    ],
+    "administration:templates:template_create": lambda c: [
+        reverse("administration:templates:template_create", args=[c.tenant.slug, s.pk])
+        for s in _sets(c)
+    ],
+    "administration:templates:template": _template_urls,
     "administration:mailboxes:list": lambda c: _tenant_urls("administration:mailboxes:list", c),
     "administration:mailboxes:create": lambda c: _tenant_urls("administration:mailboxes:create", c),
     "administration:mailboxes:edit": lambda c: _tenant_urls(
@@ -717,6 +778,7 @@ ANONYMOUS_PAGES: dict[str, Callable[[Company], list[str]]] = {
     "password_reset_done": lambda c: [reverse("password_reset_done")],
     "password_reset_confirm": _reset_urls,
     "password_reset_complete": lambda c: [reverse("password_reset_complete")],
+    "customer_zone": _zone_urls,
     "accept_invitation": lambda c: [
         reverse("accept_invitation", args=[c.invitation_token]),
         (reverse("accept_invitation", args=["zly-link"]), 400),

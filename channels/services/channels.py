@@ -23,6 +23,7 @@ SETTINGS_FIELDS = (
     "allegro_login",
     "pass_shipment_info",
     "customer_zone",
+    "template_set",
     "mailbox",
     "seller_notification_email",
     "default_shipment_comment",

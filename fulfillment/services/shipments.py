@@ -29,6 +29,7 @@ from fulfillment.models import Shipment
 from fulfillment.services import push as push_service
 from fulfillment.services.carriers import OTHER, label_of
 from fulfillment.services.mappings import shipment_status_for
+from fulfillment.signals import shipment_added
 from orders import events
 from orders.changes import OrderStatusError, change_order_status
 from orders.models import Order, OrderLine
@@ -168,6 +169,7 @@ def add_shipment(
         )
         if passes:
             push_service.queue_shipment_push(shipment, actor)
+        shipment_added.send(sender=Shipment, shipment=shipment, actor=shipment.created_by)
         target = shipment_status_for(locked.channel)
         if target is not None and target.pk != locked.status_id:
             # An inactive status: the shipment stands, the status stays.

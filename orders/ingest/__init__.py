@@ -3,9 +3,9 @@
 API (all functions enter the channel's tenant scope themselves and work inside a caller's
 transaction, e.g. the poll that advances its journal cursor in the same transaction):
 
-- `upsert_order_from_checkout_form(channel, form, fetched_at=None) -> UpsertResult`
-- `upsert_orders_from_checkout_forms(channel, forms, fetched_at=None) -> BatchResult` — for
-  polls, sweeps and backfill: a handful of queries per batch, not per order. Never raises for a
+- `upsert_order_from_checkout_form(channel, form, fetched_at=None, backfill=False) -> UpsertResult`
+- `upsert_orders_from_checkout_forms(channel, forms, fetched_at=None, backfill=False)
+  -> BatchResult` — for polls, sweeps and backfill: a handful of queries per batch, not per order. Never raises for a
   bad form: each form gets an UpsertResult (created / updated / unchanged / failed with the
   reason). ``fetched_at``: when the forms were asked for; a form read before our own push
   confirmed the order's fulfillment status does not undo it (`upsert._keep_pushed_fulfillment`).

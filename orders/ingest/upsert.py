@@ -41,6 +41,7 @@ from orders.ingest.status_rules import (
 )
 from orders.models import DeliveryMethod, Order, OrderLine
 from orders.search import order_search_text
+from orders.signals import orders_imported
 
 if TYPE_CHECKING:
     from channels.models import SalesChannel
@@ -76,19 +77,31 @@ _LINE_FIELDS = [
 
 
 def upsert_order_from_checkout_form(
-    channel: SalesChannel, form: dict, *, fetched_at: dt.datetime | None = None
+    channel: SalesChannel,
+    form: dict,
+    *,
+    fetched_at: dt.datetime | None = None,
+    backfill: bool = False,
 ) -> UpsertResult:
     """Create or update the order of one checkout form. Never raises for a bad form."""
-    return upsert_orders_from_checkout_forms(channel, [form], fetched_at=fetched_at).results[0]
+    return upsert_orders_from_checkout_forms(
+        channel, [form], fetched_at=fetched_at, backfill=backfill
+    ).results[0]
 
 
 def upsert_orders_from_checkout_forms(
-    channel: SalesChannel, forms: list[Any], *, fetched_at: dt.datetime | None = None
+    channel: SalesChannel,
+    forms: list[Any],
+    *,
+    fetched_at: dt.datetime | None = None,
+    backfill: bool = False,
 ) -> BatchResult:
     """Create or update the orders of many checkout forms of one channel.
 
     The batch runs in one transaction (a savepoint inside the caller's). If the database refuses
     it, each form is retried in a savepoint of its own, so one bad form fails alone.
+    ``backfill``: the forms are past orders imported on request (a new channel's days, a
+    re-import), told to the floors above through ``orders_imported`` (no new-order mails).
     """
     tenant = channel.tenant
     ensure_scope_allows(tenant)
@@ -100,7 +113,7 @@ def upsert_orders_from_checkout_forms(
             results[index] = parsed
         else:
             items[parsed.external_id] = parsed  # a repeated form: the last copy wins
-    outcomes = _store(channel, tenant, items, fetched_at) if items else {}
+    outcomes = _store(channel, tenant, items, fetched_at, backfill) if items else {}
     for index, form in enumerate(forms):
         if results[index] is None:
             results[index] = outcomes[_external_id_key(form, items)]
@@ -123,13 +136,17 @@ def _parse(channel: SalesChannel, index: int, form: Any) -> Item | UpsertResult:
 
 
 def _store(
-    channel: SalesChannel, tenant: Tenant, items: dict[str, Item], fetched_at: dt.datetime | None
+    channel: SalesChannel,
+    tenant: Tenant,
+    items: dict[str, Item],
+    fetched_at: dt.datetime | None,
+    backfill: bool,
 ) -> dict[str, UpsertResult]:
     """The batch in one savepoint; if the database refuses it, form by form."""
     with scope(tenant=tenant):
         try:
             with transaction.atomic():
-                return _upsert(channel, tenant, list(items.values()), fetched_at)
+                return _upsert(channel, tenant, list(items.values()), fetched_at, backfill)
         except Exception:
             logger.warning(
                 "Batch upsert failed for channel %s; retrying form by form",
@@ -140,7 +157,7 @@ def _store(
         for item in items.values():
             try:
                 with transaction.atomic():
-                    outcomes.update(_upsert(channel, tenant, [item], fetched_at))
+                    outcomes.update(_upsert(channel, tenant, [item], fetched_at, backfill))
             except Exception as exc:
                 logger.exception("Checkout form %s could not be stored", item.external_id)
                 outcomes[item.external_id] = UpsertResult(
@@ -178,7 +195,11 @@ class _Batch:
 
 
 def _upsert(
-    channel: SalesChannel, tenant: Tenant, items: list[Item], fetched_at: dt.datetime | None
+    channel: SalesChannel,
+    tenant: Tenant,
+    items: list[Item],
+    fetched_at: dt.datetime | None,
+    backfill: bool,
 ) -> dict[str, UpsertResult]:
     lock_channel(tenant, channel)
     now = timezone.now()
@@ -196,6 +217,16 @@ def _upsert(
     _create_new(batch, new_items)
     close_merged(merges, batch.locked, batch.by_external, statuses, batch.work, now)
     _write(batch, [*new_items, *changed_items])
+    new_ids = {item.external_id for item in new_items}
+    orders_imported.send(
+        sender=Order,
+        channel=channel,
+        orders=[
+            (batch.by_external[item.external_id], item.external_id in new_ids)
+            for item in [*new_items, *changed_items]
+        ],
+        backfill=backfill,
+    )
 
     results.update(_results(batch, new_items, Outcome.CREATED))
     results.update(_results(batch, changed_items, Outcome.UPDATED))

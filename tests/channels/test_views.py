@@ -68,8 +68,8 @@ def test_adding_a_channel_stores_every_option(admin_client, tenant, allegro):
     assert page.status_code == 200
     form = page.context["form"]
     assert list(form.fields) == [
-        "name", "alias", "allegro_login", "pass_shipment_info", "customer_zone", "mailbox",
-        "seller_notification_email", "default_shipment_comment", "allegro_environment",
+        "name", "alias", "allegro_login", "pass_shipment_info", "customer_zone", "template_set",
+        "mailbox", "seller_notification_email", "default_shipment_comment", "allegro_environment",
         "backfill_days",
     ]  # fmt: skip
     # Only environments with a client id are offered.

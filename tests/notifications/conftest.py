@@ -1,4 +1,6 @@
-"""Fixtures of the outbox tests: faulty SMTP servers and mailboxes pointing at them."""
+"""Fixtures of the notifications tests: faulty SMTP servers and mailboxes pointing at them; a
+channel stored as connected with its template set; and (re-exported from the sync tests) the
+sandbox seller and a channel connected to it."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Any
 import pytest
 from django_scopes import scope
 
+from channels.models import SalesChannel
 from notifications.mailboxes import create_mailbox
 from notifications.models import Mailbox
 from tests.notifications.helpers import (
@@ -18,8 +21,10 @@ from tests.notifications.helpers import (
     FaultyHandler,
     FaultySMTP,
 )
-from tests.support.channels import make_channel
+from tests.support.channels import channel_of, make_channel
 from tests.support.connect import REDIRECT_URI, connect, register_sandbox_app
+from tests.support.notifications import set_of
+from tests.sync.conftest import SyncEnv, allegro_app_options, channel, sync_env  # noqa: F401
 
 
 @pytest.fixture
@@ -66,6 +71,27 @@ def mailbox_at(tenant) -> Callable[..., Mailbox]:
             return create_mailbox(tenant, password=password, **values)
 
     return make
+
+
+# --- Template sets, the category guard, the customer zone -----------------------------------
+
+
+@pytest.fixture
+def template_set(tenant):
+    return set_of(tenant)
+
+
+@pytest.fixture
+def shop(tenant, template_set) -> SalesChannel:
+    """The tenant's Allegro channel (stored connected, no Allegro behind it) using the test set,
+    with the customer zone on."""
+    stored = channel_of(tenant)
+    with scope(tenant=tenant):
+        SalesChannel.objects.filter(pk=stored.pk).update(
+            template_set=template_set, customer_zone=True
+        )
+        stored.refresh_from_db()
+    return stored
 
 
 @pytest.fixture
