@@ -5,9 +5,10 @@ transaction, e.g. the poll that advances its journal cursor in the same transact
 
 - `upsert_order_from_checkout_form(channel, form, fetched_at=None, backfill=False) -> UpsertResult`
 - `upsert_orders_from_checkout_forms(channel, forms, fetched_at=None, backfill=False)
-  -> BatchResult` — for polls, sweeps and backfill: a handful of queries per batch, not per order. Never raises for a
-  bad form: each form gets an UpsertResult (created / updated / unchanged / failed with the
-  reason). ``fetched_at``: when the forms were asked for; a form read before our own push
+  -> BatchResult` — for polls, sweeps and backfill: a handful of queries per batch, not per
+  order. Never raises for a bad form: each form gets an UpsertResult (created / updated /
+  unchanged / failed with the reason). ``backfill``: past orders imported on request, which
+  mail nobody. ``fetched_at``: when the forms were asked for; a form read before our own push
   confirmed the order's fulfillment status does not undo it (`upsert._keep_pushed_fulfillment`).
 - `mark_order_merged(channel, old_external_id, new_external_id) -> bool` — Allegro merged
   purchases (the old form answers 404): link the old order to the new one and close it.
