@@ -51,3 +51,24 @@ def fulfillment_event_text(event: OrderEvent) -> str:
             "reason": reason_text(data.get("error", ""), data.get("detail", "")),
         }
     return events.fallback(event)
+
+
+def label_event_text(event: OrderEvent) -> str:
+    """The sentence of a label timeline entry (Wysyłam z Allegro)."""
+    data = event.data or {}
+    outcome = data.get("outcome")
+    waybills = ", ".join(data.get("waybills") or [])
+    if outcome == "made":
+        return _(
+            "Label made through Wysyłam z Allegro: %(carrier)s, tracking number %(waybills)s."
+        ) % {
+            "carrier": data.get("carrier", ""),
+            "waybills": waybills,
+        }
+    if outcome == "cancelled":
+        return _("Label cancelled: shipment %(waybills)s.") % {"waybills": waybills or "—"}
+    if outcome == "error":
+        return _("Allegro could not make the label: %(errors)s") % {
+            "errors": " ".join(data.get("errors") or []) or "—"
+        }
+    return events.fallback(event)

@@ -385,6 +385,8 @@ class OrderEventKind(models.TextChoices):
     # Changes flowing out (fulfillment app): a push to Allegro and its outcome; a shipment.
     FULFILLMENT_PUSH = "fulfillment_push", pgettext_lazy("timeline", "Sent to Allegro")
     SHIPMENT_ADDED = "shipment_added", _("Shipment added")
+    # A label through Wysyłam z Allegro: made, refused by Allegro, cancelled.
+    LABEL = "label", _("Shipping label")
 
 
 class OrderEvent(TenantOwnedModel):
