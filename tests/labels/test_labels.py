@@ -47,7 +47,12 @@ def test_one_order_end_to_end(channel, account, push_env, admin_user) -> None:
         (shipment,) = Shipment.objects.filter(order=order)
         assert (shipment.carrier_id, shipment.waybill) == ("DPD", waybill)
         entry = OrderEvent.objects.filter(order=order, kind=OrderEventKind.LABEL).get()
-        assert entry.data == {"job": job.pk, "outcome": "made", "carrier": "DPD", "waybills": [waybill]}
+        assert entry.data == {
+            "job": job.pk,
+            "outcome": "made",
+            "carrier": "DPD",
+            "waybills": [waybill],
+        }
         (push,) = FulfillmentPush.objects.filter(order=order)
         assert (push.kind, push.target_status) == (PushKind.STATUS, "SENT")
     with scope(tenant=order.tenant):
@@ -61,7 +66,9 @@ def test_one_order_end_to_end(channel, account, push_env, admin_user) -> None:
 
 def test_error_shows_allegros_words_and_retries_after_a_fix(channel, push_env) -> None:
     sb = push_env.sandbox
-    account = courier_account(channel, name="Bez telefonu", length_cm=Decimal("70"), weight_kg=Decimal("30"))
+    account = courier_account(
+        channel, name="Bez telefonu", length_cm=Decimal("70"), weight_kg=Decimal("30")
+    )
     (order,) = import_orders(channel, sb, 1, delivery="locker", seed=4)
     proposal_for(order)
     # our limits would stop it: send it without the proposal (a batch does that) to see Allegro's
@@ -78,7 +85,11 @@ def test_error_shows_allegros_words_and_retries_after_a_fix(channel, push_env) -
     with scope(tenant=order.tenant):
         account.length_cm, account.weight_kg = Decimal("30"), Decimal("2")
         account.save()
-        assert retry_label(job, None, parcels=[Parcel("PACKAGE", Decimal(30), Decimal(20), Decimal(10), Decimal(2))])
+        assert retry_label(
+            job,
+            None,
+            parcels=[Parcel("PACKAGE", Decimal(30), Decimal(20), Decimal(10), Decimal(2))],
+        )
     job = run(fresh(job))
     assert job.state == LabelState.READY
     assert job.attempt == 2
@@ -91,7 +102,11 @@ def test_allegro_error_message_and_path_are_kept(channel, account, push_env) -> 
     proposal_for(order)
     # Allegro's own limit check (ours is left out by sending a heavier parcel than we allow?
     # no: the proposal says 25 kg; Allegro's ERROR comes from a parcel we cannot pre-check)
-    job = make(order, account, parcels=[Parcel("PACKAGE", Decimal(30), Decimal(20), Decimal(10), Decimal(2))])
+    job = make(
+        order,
+        account,
+        parcels=[Parcel("PACKAGE", Decimal(30), Decimal(20), Decimal(10), Decimal(2))],
+    )
     with scopes_disabled():
         job.shipment_input["packages"][0]["textOnLabel"] = "x" * 150
         job.save(update_fields=["shipment_input"])
@@ -113,7 +128,11 @@ def test_limits_are_validated_before_sending(channel, account, push_env) -> None
     proposal_for(order)
     before = sb.stats()["requests"].get("wza_create", 0)
     with pytest.raises(LabelError) as exc:
-        make(order, account, parcels=[Parcel("PACKAGE", Decimal(30), Decimal(20), Decimal(10), Decimal(26))])
+        make(
+            order,
+            account,
+            parcels=[Parcel("PACKAGE", Decimal(30), Decimal(20), Decimal(10), Decimal(26))],
+        )
     assert exc.value.message == "Parcel 1 weighs more than this delivery allows (25 kg)."
     assert sb.stats()["requests"].get("wza_create", 0) == before
 
@@ -139,3 +158,28 @@ def test_cancel(channel, account, push_env) -> None:
     assert job.state == LabelState.CANCELLED
     (shipment,) = sb.wza_shipments_of(order.external_id)
     assert "canceledDate" in shipment
+
+
+def test_fifty_orders_in_one_file(channel, account, push_env, admin_user) -> None:
+    from fulfillment.services.labels.batches import assemble, create_batch
+
+    sb = push_env.sandbox
+    orders = import_orders(channel, sb, 50, delivery="courier", seed=30)
+    with scope(tenant=channel.tenant):
+        batch, skipped = create_batch(orders, account, admin_user)
+        assert skipped == []
+        batch_jobs = list(batch.jobs.order_by("id"))
+    assert len(batch_jobs) == 50
+    done = [run(job) for job in batch_jobs]
+    assert {job.state for job in done} == {LabelState.READY}
+    with scope(tenant=channel.tenant):
+        assert assemble(channel.tenant_id, batch.pk)
+        batch.refresh_from_db()
+    with batch.file.open("rb") as fh:
+        pages = pdf_pages(fh.read())
+    assert len(pages) == 50
+    for page, job in zip(pages, done, strict=True):
+        assert job.waybills[0] in page
+        assert f"Zamówienie {job.order.number} – dziękujemy!" in page
+    # one label request for the fifty (besides the one per label the jobs make)
+    assert sb.stats()["requests"]["wza_label"] == 51

@@ -19,7 +19,9 @@ def client_for(user) -> Client:
     return c
 
 
-def test_courier_account_form_requires_email_phone_and_a_valid_iban(tenant, admin_user, channel) -> None:
+def test_courier_account_form_requires_email_phone_and_a_valid_iban(
+    tenant, admin_user, channel
+) -> None:
     c = client_for(admin_user)
     url = f"/app/{tenant.slug}/administration/fulfillment/couriers/add/"
     assert c.get(url).status_code == 200
@@ -31,7 +33,9 @@ def test_courier_account_form_requires_email_phone_and_a_valid_iban(tenant, admi
     assert errors["email"] == ["This field is required."]
     assert errors["phone"] == ["This field is required."]
     assert errors["cod_iban"] == ["This account number has a typo: its check digits do not match."]
-    data.update(email="a@b.example", phone="500600700", cod_iban="PL61 1090 1014 0000 0712 1981 2874")
+    data.update(
+        email="a@b.example", phone="500600700", cod_iban="PL61 1090 1014 0000 0712 1981 2874"
+    )
     r = c.post(url, data)
     assert r.status_code == 302
     with scopes_disabled():
@@ -55,7 +59,17 @@ def test_label_from_the_order_page(tenant, admin_user, channel, account, push_en
             "parcel-INITIAL_FORMS": "0",
             "parcel-MIN_NUM_FORMS": "1",
             "parcel-MAX_NUM_FORMS": "20",
-            **{f"parcel-{i}-{k}": v for i in (0, 1) for k, v in {"package_type": "PACKAGE", "length_cm": "30", "width_cm": "20", "height_cm": "10", "weight_kg": "2"}.items()},
+            **{
+                f"parcel-{i}-{k}": v
+                for i in (0, 1)
+                for k, v in {
+                    "package_type": "PACKAGE",
+                    "length_cm": "30",
+                    "width_cm": "20",
+                    "height_cm": "10",
+                    "weight_kg": "2",
+                }.items()
+            },
         },
     )
     assert r.status_code == 302
@@ -70,7 +84,9 @@ def test_label_from_the_order_page(tenant, admin_user, channel, account, push_en
     assert b"".join(pdf.streaming_content).startswith(b"%PDF")
 
 
-def test_unsupported_method_keeps_the_manual_form(tenant, admin_user, channel, account, push_env) -> None:
+def test_unsupported_method_keeps_the_manual_form(
+    tenant, admin_user, channel, account, push_env
+) -> None:
     c = client_for(admin_user)
     (order,) = import_orders(channel, push_env.sandbox, 1, seed=12)
     push_env.sandbox.set_delivery_method(order.external_id, "Kurier (umowa własna)")
@@ -105,4 +121,7 @@ def test_another_tenants_courier_account_and_label_files_answer_404(
     ):
         assert theirs.get(other + path).status_code == 404, path
     assert theirs.post(f"{other}/fulfillment/labels/{job.pk}/cancel/").status_code == 404
-    assert theirs.post(f"{other}/administration/fulfillment/couriers/{account.pk}/delete/").status_code == 404
+    assert (
+        theirs.post(f"{other}/administration/fulfillment/couriers/{account.pk}/delete/").status_code
+        == 404
+    )

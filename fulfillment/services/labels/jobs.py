@@ -38,6 +38,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
 
 from channels.clients.allegro import (
     AllegroAuthRevoked,
@@ -466,9 +467,11 @@ def finish(job: LabelJob, carrier: str, waybills: list[str], file_type: str) -> 
 
 
 def open_jobs_due(limit: int = 500) -> list[tuple[int, int]]:
-    """(tenant id, job id) of unfinished labels whose next look is due (the sweeper)."""
-    return list(
-        LabelJob.objects.filter(state__in=OPEN, next_attempt_at__lte=timezone.now())
-        .order_by("next_attempt_at")
-        .values_list("tenant_id", "pk")[:limit]
-    )
+    """(tenant id, job id) of unfinished labels whose next look is due (the sweeper: a system
+    query across tenants; each job's task enters its own tenant's scope)."""
+    with scopes_disabled():
+        return list(
+            LabelJob.objects.filter(state__in=OPEN, next_attempt_at__lte=timezone.now())
+            .order_by("next_attempt_at")
+            .values_list("tenant_id", "pk")[:limit]
+        )
