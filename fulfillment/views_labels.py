@@ -121,7 +121,7 @@ def _file_response(field: object, file_type: str, name: str) -> FileResponse:
 
 
 @require_GET
-def label_file(request: TenantRequest, tenant_slug: str, job_id: int) -> HttpResponse:
+def label_file(request: TenantRequest, tenant_slug: str, job_id: int) -> FileResponse:
     job = get_object_or_404(
         LabelJob.objects.select_related("order"), tenant=request.tenant, pk=job_id
     )
@@ -213,7 +213,7 @@ def label_batch(request: TenantRequest, tenant_slug: str, batch_id: int) -> Http
 
 
 @require_GET
-def batch_file(request: TenantRequest, tenant_slug: str, batch_id: int) -> HttpResponse:
+def batch_file(request: TenantRequest, tenant_slug: str, batch_id: int) -> FileResponse:
     batch = get_object_or_404(LabelBatch, tenant=request.tenant, pk=batch_id)
     ext = "zpl" if batch.file_type == "ZPL" else "pdf"
     return _file_response(batch.file, batch.file_type, f"labels-{batch.pk}.{ext}")

@@ -631,8 +631,8 @@ def _value(obj: Any) -> float | None:
     if not isinstance(obj, dict):
         return None
     try:
-        return float(obj.get("value"))
-    except (TypeError, ValueError):
+        return float(obj["value"])
+    except (KeyError, TypeError, ValueError):
         return None
 
 
@@ -643,18 +643,23 @@ def _amount(obj: Any) -> str | None:
 
 
 def _option(entry: dict[str, Any]) -> DeliveryOption:
-    limits = entry.get("limits") if isinstance(entry.get("limits"), dict) else {}
-    dims = limits.get("dimensions") if isinstance(limits.get("dimensions"), dict) else {}
-    values = [_value(dims.get(k)) for k in ("length", "width", "height")]
+    raw_limits = entry.get("limits")
+    limits: dict[str, Any] = raw_limits if isinstance(raw_limits, dict) else {}
+    raw_dims = limits.get("dimensions")
+    dims: dict[str, Any] = raw_dims if isinstance(raw_dims, dict) else {}
+    length, width, height = (_value(dims.get(k)) for k in ("length", "width", "height"))
     currency = ""
     for key in ("cashOnDelivery", "insurance"):
-        if isinstance(limits.get(key), dict):
-            currency = str(limits[key].get("currency") or currency)
+        money = limits.get(key)
+        if isinstance(money, dict):
+            currency = str(money.get("currency") or currency)
     return DeliveryOption(
         delivery_type=str(entry.get("deliveryType") or ""),
         payment_type=str(entry.get("paymentType") or ""),
         max_dimensions_cm=(
-            (values[0], values[1], values[2]) if all(v is not None for v in values) else None  # type: ignore[arg-type]
+            (length, width, height)
+            if length is not None and width is not None and height is not None
+            else None
         ),
         max_weight_kg=_value(limits.get("weight")),
         cod_limit=_amount(limits.get("cashOnDelivery")),

@@ -7,7 +7,7 @@ from django.test import Client
 from django_scopes import scope, scopes_disabled
 
 from fulfillment.models import CourierAccount, LabelBatch, LabelJob, LabelState
-from tests.labels.helpers import SENDER, courier_account, proposal_for, run
+from tests.labels.helpers import SENDER, proposal_for, run
 from tests.support.orders import import_orders
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -167,8 +167,8 @@ def limit_problems(
             continue
         if option.max_dimensions_cm is not None:
             mine = sorted(float(v) for v in sizes)
-            limit = sorted(option.max_dimensions_cm)
-            if any(a > b for a, b in zip(mine, limit, strict=True)):
+            allowed = sorted(option.max_dimensions_cm)
+            if any(a > b for a, b in zip(mine, allowed, strict=True)):
                 dims = option.max_dimensions_cm
                 out.append(
                     (
