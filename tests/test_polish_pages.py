@@ -46,7 +46,10 @@ from channels.models import SalesChannel
 from channels.services.channels import create_channel
 from core import services as core_services
 from core.models import Invitation, Membership, Role
-from fulfillment.models import FulfillmentPush, PushState
+from fulfillment.models import FulfillmentPush, LabelBatch, LabelJob, LabelState, PushState
+from fulfillment.services.labels.accounts import save_courier_account
+from fulfillment.services.labels.jobs import advance, create_label
+from fulfillment.services.labels.proposals import Proposal, refresh_proposal
 from fulfillment.services.push import process_order
 from fulfillment.services.shipments import add_shipment
 from orders.changes import change_order_status
@@ -58,6 +61,7 @@ from sync.models import ChannelSyncState
 from sync.poll import poll_channel
 from sync.runkit import record_bad_forms
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
+from tests.labels.helpers import SENDER as LABEL_SENDER
 from tests.sandbox_support import SandboxControl
 from tests.support.connect import connect, register_sandbox_app
 from tests.support.orders import checkout_form
@@ -317,6 +321,9 @@ class Company:
     orders: dict[str, Order]
     statuses: list[OrderStatus]
     invitation_token: str
+    courier_account: Any = None
+    label_jobs: list[Any] = field(default_factory=list)
+    label_batch: Any = None
 
 
 def _status(tenant, code: str) -> OrderStatus:
@@ -509,6 +516,20 @@ def company(allegro_sandbox: SandboxControl, settings) -> Company:
         assert orders["cancelled_late"].needs_attention
         assert orders["merged_part"].merged_into_id == orders["merged"].pk
         assert orders["odd"].parse_warnings
+    # Labels through Wysyłam z Allegro: a courier account, a label made, one Allegro refused
+    # with its opaque words (no receiver e-mail), and a batch.
+    sandbox.wza(command_seconds=0)
+    with scope(tenant=tenant):
+        account = save_courier_account(tenant, {**LABEL_SENDER, "channel": main})
+        made = _make_label(orders["online"], account, owner)
+        refused_label = create_label(
+            orders["shipped"], account, parcels=None, actor=owner, proposal=Proposal()
+        )
+        for _ in range(5):
+            advance(tenant.pk, refused_label.pk)
+        batch = LabelBatch.objects.create(tenant=tenant, courier_account=account)
+        LabelJob.objects.filter(pk=made.pk).update(batch=batch)
+        assert {j.state for j in LabelJob.objects.all()} == {LabelState.READY, LabelState.ERROR}
     with scopes_disabled():
         channels = list(SalesChannel.objects.filter(tenant=tenant).order_by("pk"))
     assert [c.connection_state for c in channels] == ["connected", "needs_reauth", "not_connected"]
@@ -521,7 +542,18 @@ def company(allegro_sandbox: SandboxControl, settings) -> Company:
         orders=orders,
         statuses=statuses,
         invitation_token=core_services.invitation_token(invitation),
+        courier_account=account,
+        label_jobs=[made, refused_label],
+        label_batch=batch,
     )
+
+
+def _make_label(order: Order, account: Any, actor: Any) -> Any:
+    refresh_proposal(Order.objects.select_related("channel").get(pk=order.pk))
+    job = create_label(order, account, parcels=None, actor=actor)
+    for _ in range(5):
+        advance(order.tenant_id, job.pk)
+    return LabelJob.objects.get(pk=job.pk)
 
 
 # --- The URL map ------------------------------------------------------------------------------
@@ -562,6 +594,13 @@ SKIPPED = {
     "administration:users:revoke_invitation": POST_ONLY,
     "administration:fulfillment:retry_failed": POST_ONLY,
     "administration:fulfillment:retry": POST_ONLY,
+    "administration:fulfillment:courier_delete": POST_ONLY,
+    "fulfillment:label_proposal": POST_ONLY,
+    "fulfillment:label_cancel": POST_ONLY,
+    "fulfillment:label_retry": POST_ONLY,
+    "fulfillment:bulk_labels": POST_ONLY + " (its account choice is walked below)",
+    "fulfillment:label_file": "a label file (PDF or ZPL), not a page",
+    "fulfillment:batch_file": "a label file (PDF or ZPL), not a page",
 }
 
 
@@ -633,6 +672,22 @@ OWNER_PAGES: dict[str, Callable[[Company], list[str]]] = {
     "administration:fulfillment:pushes": lambda c: _tenant_urls(
         "administration:fulfillment:pushes", c, "channel_id"
     ),
+    "administration:fulfillment:couriers": lambda c: _tenant_urls(
+        "administration:fulfillment:couriers", c
+    ),
+    "administration:fulfillment:courier_add": lambda c: _tenant_urls(
+        "administration:fulfillment:courier_add", c
+    ),
+    "administration:fulfillment:courier_edit": lambda c: [
+        reverse(
+            "administration:fulfillment:courier_edit", args=[c.tenant.slug, c.courier_account.pk]
+        )
+    ],
+    "fulfillment:label": lambda c: _tenant_urls("fulfillment:label", c, "order_id"),
+    "fulfillment:label_panel": lambda c: _tenant_urls("fulfillment:label_panel", c, "order_id"),
+    "fulfillment:label_batch": lambda c: [
+        reverse("fulfillment:label_batch", args=[c.tenant.slug, c.label_batch.pk])
+    ],
 }
 
 
@@ -684,6 +739,7 @@ def test_every_page_reads_in_polish(company):
         reverse("administration:statuses:create", args=[slug]),
         reverse("administration:users:invite", args=[slug]),
         reverse("fulfillment:add_shipment", args=[slug, order.pk]),
+        reverse("administration:fulfillment:courier_add", args=[slug]),
     ):
         response = owner.post(url, {"waybill": " ", "carrier_id": "NIE_MA", "alias": "x"})
         assert response.status_code in (200, 400), url
@@ -694,6 +750,11 @@ def test_every_page_reads_in_polish(company):
         for url in urls(company):
             url, status = url if isinstance(url, tuple) else (url, 200)
             read(anonymous, url, checker, status=status)
+    # The order list's bulk labels: choosing the courier account.
+    response = owner.post(
+        reverse("fulfillment:bulk_labels", args=[slug]), {"order_ids": [order.pk]}
+    )
+    checker.check("POST bulk labels", response.content.decode())
     response = anonymous.post(reverse("login"), {"username": "nikt@x.example", "password": "x"})
     checker.check("POST login", response.content.decode())
     response = anonymous.post(reverse("signup"), {"email": "zly"})
