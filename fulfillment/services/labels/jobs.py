@@ -326,8 +326,12 @@ def _waiting(job: LabelJob) -> Step:
         _set(job, carrier=shipment.carrier)
         return _later(job, WAYBILL_POLL_SECONDS)
     account = job.courier_account
-    content = on_behalf(job.channel, get_label, [job.wza_shipment_id], page_size=account.page_size)
-    _count(job)
+    content: bytes | None = None
+    if not job.batch_id:  # a batch's labels come in the batch's one file
+        content = on_behalf(
+            job.channel, get_label, [job.wza_shipment_id], page_size=account.page_size
+        )
+        _count(job)
     file_type = shipment.label_format if shipment.label_format in EXTENSION else "PDF"
     if content is not None:
         name = label_name(job, EXTENSION[file_type])
