@@ -56,6 +56,7 @@ bench: install
 	$(BIN)/python bench/push_cost.py --orders 200 | tee bench/results/push_cost.json
 	$(BIN)/python bench/push_lag.py --seconds 20 | tee bench/results/push_lag.json
 	$(BIN)/python bench/order_list.py --orders 100000 --other-tenants 10 | tee bench/results/order_list.json
+	$(BIN)/python bench/labels.py --orders 20 | tee bench/results/labels.json
 
 clean:
 	rm -rf $(VENV) var staticfiles
