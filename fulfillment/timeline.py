@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from channels import allegro_names
 from fulfillment.models import PushKind, PushState
+from fulfillment.services.labels.explain import opaque_text
 from fulfillment.services.push import reason_text
 from orders import events
 from orders.models import OrderEvent, OrderEventKind
@@ -68,7 +69,12 @@ def label_event_text(event: OrderEvent) -> str:
     if outcome == "cancelled":
         return _("Label cancelled: shipment %(waybills)s.") % {"waybills": waybills or "—"}
     if outcome == "error":
+        # our explanations of Allegro's opaque errors are put in words here, as read
+        words = [
+            opaque_text(fact.removeprefix("opaque:")) if fact.startswith("opaque:") else fact
+            for fact in data.get("errors") or []
+        ]
         return _("Allegro could not make the label: %(errors)s") % {
-            "errors": " ".join(data.get("errors") or []) or "—"
+            "errors": " ".join(words) or "—"
         }
     return events.fallback(event)

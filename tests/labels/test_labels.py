@@ -184,3 +184,22 @@ def test_fifty_orders_in_one_file(channel, account, push_env, admin_user) -> Non
     # one label request for the fifty: the batch's jobs fetch no file of their own
     assert sb.stats()["requests"]["wza_label"] == 1
     assert {job.file.name for job in done} == {""}
+
+
+def test_sent_is_pushed_once_even_when_the_account_moves_the_status(channel, push_env) -> None:
+    from tests.support.orders import status_of
+
+    sb = push_env.sandbox
+    sent = status_of(channel.tenant, "sent")
+    account = courier_account(channel, name="Ze statusem", status_after_label=sent)
+    (order,) = import_orders(channel, sb, 1, delivery="courier", seed=9)
+    proposal_for(order)
+    job = run(make(order, account))
+    assert job.state == LabelState.READY
+    with scopes_disabled():
+        pushes = list(FulfillmentPush.objects.filter(order=order))
+        assert [(p.kind, p.target_status) for p in pushes] == [(PushKind.STATUS, "SENT")]
+        assert job.order.__class__.objects.get(pk=order.pk).status_id == sent.pk
+    with scope(tenant=order.tenant):
+        process_order(order.tenant_id, order.pk)
+    assert sb.fulfillment_of(order.external_id)["changes"] == 1

@@ -125,3 +125,46 @@ def test_another_tenants_courier_account_and_label_files_answer_404(
         theirs.post(f"{other}/administration/fulfillment/couriers/{account.pk}/delete/").status_code
         == 404
     )
+
+
+def test_errors_on_the_order_page_allegros_words_with_the_field_and_ours_for_opaque_ones(
+    tenant, admin_user, channel, account, push_env
+) -> None:
+    from fulfillment.services.labels.jobs import create_label
+    from fulfillment.services.labels.proposals import Proposal
+
+    (order,) = import_orders(channel, push_env.sandbox, 1, delivery="courier", seed=14)
+    with scope(tenant=tenant):
+        # no receiver at all: Allegro's opaque refusal
+        opaque = run(
+            create_label(order, account, parcels=None, actor=admin_user, proposal=Proposal())
+        )
+    proposal_for(order)
+    with scope(tenant=tenant):
+        job = create_label(order, account, parcels=None, actor=admin_user)
+        job.shipment_input["packages"][0]["textOnLabel"] = "x" * 101
+        job.save(update_fields=["shipment_input"])
+    job = run(job)
+    assert (opaque.state, job.state) == (LabelState.ERROR, LabelState.ERROR)
+    page = client_for(admin_user).get(f"/app/{tenant.slug}/orders/{order.pk}/").content.decode()
+    assert "Tekst na etykiecie może mieć najwyżej 100 znaków" in page
+    assert "(input.packages[0].textOnLabel)" in page
+    assert "The receiver&#x27;s e-mail is missing" in page
+    assert "Problem z nadaniem przesyłki. Skontaktuj się z nami" not in page
+
+
+def test_a_channel_authorized_before_labels_asks_to_authorize_again(
+    tenant, admin_user, channel
+) -> None:
+    from channels.models import AllegroCredential
+
+    url = f"/app/{tenant.slug}/administration/channels/{channel.pk}/"
+    c = client_for(admin_user)
+    assert 'data-notice="label-scopes"' not in c.get(url).content.decode()
+    with scopes_disabled():
+        AllegroCredential.objects.filter(channel=channel).update(
+            scopes="allegro:api:profile:read allegro:api:orders:read allegro:api:orders:write"
+        )
+    page = c.get(url).content.decode()
+    assert 'data-notice="label-scopes"' in page
+    assert 'data-action="authorize"' in page

@@ -58,6 +58,7 @@ from core.tasks import dispatch_after_commit
 from fulfillment.models import CourierAccount, LabelJob, LabelState, Shipment
 from fulfillment.services import push as push_service
 from fulfillment.services.labels.errors import LabelError
+from fulfillment.services.labels.explain import timeline_facts
 from fulfillment.services.labels.inputs import (
     Parcel,
     build_input,
@@ -397,7 +398,7 @@ def _error(job: LabelJob, errors: list[dict[str, Any]]) -> None:
             outcome="error",
             job_id=job.pk,
             actor=None,
-            errors=[str(e.get("userMessage") or e.get("message") or "") for e in kept],
+            errors=timeline_facts(kept, job.shipment_input),
         )
     if job.batch_id:
         _dispatch_batch(job)
