@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -13,6 +14,7 @@ from channels.models import SalesChannel
 from core.models import Tenant
 from fulfillment.models import CourierAccount, LabelBatch, LabelJob
 from fulfillment.services.labels.errors import LabelError
+from fulfillment.services.labels.queries import accounts_changed
 
 # ISO 13616 lengths of the countries Allegro sellers bank in (others: 15 to 34 characters).
 IBAN_LENGTHS = {"PL": 28, "CZ": 24, "SK": 24, "DE": 22, "HU": 28, "LT": 20, "GB": 22}
@@ -93,6 +95,7 @@ def save_courier_account(
             target.save()
     except IntegrityError:
         raise LabelError(_("A courier account with this name already exists."), "name") from None
+    transaction.on_commit(partial(accounts_changed, tenant.pk))
     return target
 
 
@@ -106,4 +109,5 @@ def delete_courier_account(account: CourierAccount) -> bool:
     ):
         return False
     account.delete()
+    transaction.on_commit(partial(accounts_changed, account.tenant_id))
     return True

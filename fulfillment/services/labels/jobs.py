@@ -31,6 +31,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -67,6 +68,7 @@ from fulfillment.services.labels.inputs import (
     limit_problems,
 )
 from fulfillment.services.labels.proposals import Proposal, refresh_proposal, stored_proposal
+from fulfillment.services.labels.queries import OPEN, order_labels_changed
 from fulfillment.signals import label_generated
 from orders import events
 from orders.changes import OrderStatusError, change_order_status
@@ -78,7 +80,6 @@ NAMESPACE = uuid.UUID("6f1f3c2e-5d0a-4c7b-9a55-2b1e8d7c4a10")
 WAYBILL_POLL_SECONDS = 2.0
 # Transient failures: the next try after this (then the sweeper).
 TRANSIENT_RETRY_SECONDS = 10.0
-OPEN = (LabelState.CREATING, LabelState.WAITING, LabelState.CANCELLING)
 EXTENSION = {"PDF": "pdf", "ZPL": "zpl"}
 
 
@@ -152,6 +153,7 @@ def create_label(
         job.command_id = command_id(job.tenant_id, job.pk, job.attempt)
         job.save(update_fields=["command_id"])
         _dispatch(job)
+        transaction.on_commit(partial(order_labels_changed, job.tenant_id, job.order_id))
     return job
 
 
