@@ -400,6 +400,10 @@ class LabelBatch(TenantOwnedModel):
     )
     file = models.FileField(storage=_label_storage, max_length=300, blank=True)
     file_type = models.CharField(max_length=3, blank=True, default="")
+    # The handover protocol of the batch's shipments (Allegro's PDF), once asked for;
+    # protocol_state: "" not asked, "pending", "ready", "none" (the carrier has none).
+    protocol_file = models.FileField(storage=_label_storage, max_length=300, blank=True)
+    protocol_state = models.CharField(max_length=8, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -123,6 +123,12 @@ def assemble_batch(tenant_id: int, batch_id: int) -> None:
     labels_batches.assemble(tenant_id, batch_id)
 
 
+@shared_task(base=TenantTask, ignore_result=True)
+def fetch_protocol(tenant_id: int, batch_id: int) -> None:
+    """The handover protocol of a batch's shipments, from Allegro."""
+    labels_batches.fetch_protocol(tenant_id, batch_id)
+
+
 @shared_task(ignore_result=True)
 def sweep_labels() -> int:
     """Beat: dispatch every unfinished label that is due (lost messages, slow commands)."""

@@ -23,4 +23,14 @@ urlpatterns = [
     path("labels/bulk/", views_labels.bulk_labels, name="bulk_labels"),
     path("labels/batches/<int:batch_id>/", views_labels.label_batch, name="label_batch"),
     path("labels/batches/<int:batch_id>/file/", views_labels.batch_file, name="batch_file"),
+    path(
+        "labels/batches/<int:batch_id>/protocol/",
+        views_labels.batch_protocol,
+        name="batch_protocol",
+    ),
+    path(
+        "labels/batches/<int:batch_id>/protocol/file/",
+        views_labels.batch_protocol_file,
+        name="batch_protocol_file",
+    ),
 ]

@@ -207,9 +207,24 @@ def label_batch(request: TenantRequest, tenant_slug: str, batch_id: int) -> Http
             "batch_jobs": [(job, explain(job.errors, job.shipment_input)) for job in batch_jobs],
             "counts": counts,
             "open": any(j.state in jobs.OPEN for j in batch_jobs)
-            or (not batch.file and not batch.finished_at),
+            or (not batch.file and not batch.finished_at)
+            or batch.protocol_state == "pending",
         },
     )
+
+
+@require_POST
+def batch_protocol(request: TenantRequest, tenant_slug: str, batch_id: int) -> HttpResponse:
+    batch = get_object_or_404(LabelBatch, tenant=request.tenant, pk=batch_id)
+    if batches.request_protocol(batch):
+        messages.success(request, _("The handover protocol is being fetched from Allegro."))
+    return redirect("fulfillment:label_batch", tenant_slug=request.tenant.slug, batch_id=batch.pk)
+
+
+@require_GET
+def batch_protocol_file(request: TenantRequest, tenant_slug: str, batch_id: int) -> FileResponse:
+    batch = get_object_or_404(LabelBatch, tenant=request.tenant, pk=batch_id)
+    return _file_response(batch.protocol_file, "PDF", f"protocol-{batch.pk}.pdf")
 
 
 @require_GET

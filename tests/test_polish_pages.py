@@ -601,6 +601,8 @@ SKIPPED = {
     "fulfillment:bulk_labels": POST_ONLY + " (its account choice is walked below)",
     "fulfillment:label_file": "a label file (PDF or ZPL), not a page",
     "fulfillment:batch_file": "a label file (PDF or ZPL), not a page",
+    "fulfillment:batch_protocol": POST_ONLY,
+    "fulfillment:batch_protocol_file": "a protocol file (PDF), not a page",
 }
 
 

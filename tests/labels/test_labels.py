@@ -203,3 +203,26 @@ def test_sent_is_pushed_once_even_when_the_account_moves_the_status(channel, pus
     with scope(tenant=order.tenant):
         process_order(order.tenant_id, order.pk)
     assert sb.fulfillment_of(order.external_id)["changes"] == 1
+
+
+def test_handover_protocol_of_a_batch(channel, account, push_env, admin_user) -> None:
+    from fulfillment.services.labels.batches import (
+        assemble,
+        create_batch,
+        fetch_protocol,
+        request_protocol,
+    )
+
+    sb = push_env.sandbox
+    orders = import_orders(channel, sb, 3, delivery="courier", seed=31)
+    with scope(tenant=channel.tenant):
+        batch, _ = create_batch(orders, account, admin_user)
+        done = [run(job) for job in batch.jobs.order_by("id")]
+        assert assemble(channel.tenant_id, batch.pk)
+        assert request_protocol(batch)
+        assert fetch_protocol(channel.tenant_id, batch.pk) == "ready"
+        batch.refresh_from_db()
+    with batch.protocol_file.open("rb") as fh:
+        text = "\n".join(pdf_pages(fh.read()))
+    assert all(job.waybills[0] in text for job in done)
+    assert batch.protocol_file.name == f"{channel.tenant_id}/batches/protocol-{batch.pk}.pdf"

@@ -90,6 +90,9 @@ def label_batch_of(tenant: Tenant) -> LabelBatch:
     with scope(tenant=tenant):
         batch = LabelBatch.objects.create(tenant=tenant, courier_account=account, file_type="PDF")
         batch.file.save(f"{tenant.pk}/batches/labels-{batch.pk}.pdf", ContentFile(PDF))
+        batch.protocol_file.save(f"{tenant.pk}/batches/protocol-{batch.pk}.pdf", ContentFile(PDF))
+        batch.protocol_state = "ready"
+        batch.save(update_fields=["protocol_state"])
         return batch
 
 

@@ -14,8 +14,9 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from channels.clients.allegro import get_label
+from channels.clients.allegro import AllegroError, get_label, get_protocol
 from channels.services.api import on_behalf
+from core.tasks import dispatch_after_commit
 from fulfillment.models import CourierAccount, LabelBatch, LabelJob, LabelState
 from fulfillment.services.labels.errors import LabelError
 from fulfillment.services.labels.jobs import OPEN, create_label
@@ -81,3 +82,47 @@ def assemble(tenant_id: int, batch_id: int) -> bool:
         file=batch.file.name, file_type=file_type, finished_at=timezone.now()
     )
     return True
+
+
+def request_protocol(batch: LabelBatch) -> bool:
+    """Ask for the batch's handover protocol (a task fetches it). False: nothing to hand over."""
+    with transaction.atomic():
+        locked = LabelBatch.objects.select_for_update().get(tenant_id=batch.tenant_id, pk=batch.pk)
+        if not LabelJob.objects.filter(
+            tenant_id=locked.tenant_id, batch=locked, state=LabelState.READY
+        ).exists():
+            return False
+        locked.protocol_state = "pending"
+        locked.save(update_fields=["protocol_state"])
+        dispatch_after_commit("fulfillment.tasks.fetch_protocol", locked.tenant_id, locked.pk)
+    return True
+
+
+def fetch_protocol(tenant_id: int, batch_id: int) -> str:
+    """The handover protocol of the batch's made shipments (``POST
+    /shipment-management/protocol``), stored beside its labels; outside any transaction."""
+    batch = LabelBatch.objects.filter(tenant_id=tenant_id, pk=batch_id).first()
+    if batch is None or batch.protocol_state != "pending":
+        return batch.protocol_state if batch else ""
+    ids = list(
+        LabelJob.objects.filter(tenant_id=tenant_id, batch_id=batch_id, state=LabelState.READY)
+        .order_by("id")
+        .values_list("wza_shipment_id", flat=True)
+    )
+    account = CourierAccount.objects.select_related("channel").get(
+        tenant_id=tenant_id, pk=batch.courier_account_id
+    )
+    try:
+        content = on_behalf(account.channel, get_protocol, ids)
+    except AllegroError:
+        return "pending"  # asked again from the page
+    if content is None:
+        LabelBatch.objects.filter(tenant_id=tenant_id, pk=batch_id).update(protocol_state="none")
+        return "none"
+    batch.protocol_file.save(
+        f"{tenant_id}/batches/protocol-{batch_id}.pdf", ContentFile(content), save=False
+    )
+    LabelBatch.objects.filter(tenant_id=tenant_id, pk=batch_id).update(
+        protocol_file=batch.protocol_file.name, protocol_state="ready"
+    )
+    return "ready"
