@@ -58,6 +58,7 @@ bench: install
 	$(BIN)/python bench/order_list.py --orders 100000 --other-tenants 10 | tee bench/results/order_list.json
 	$(BIN)/python bench/mail_outbox.py --mails 2000 | tee bench/results/mail_outbox.json
 	$(BIN)/python bench/template_mail.py --orders 100 --changes 500 | tee bench/results/template_mail.json
+	$(BIN)/python bench/labels.py --orders 20 | tee bench/results/labels.json
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -101,6 +101,10 @@ class Control:
             ("DELETE", f"{P}/orders/{oid}/unreadable", "c_readable", self.clear_unreadable),
             ("GET", f"{P}/orders/{oid}/fulfillment", "c_fulfillment", self.fulfillment),
             ("GET", f"{P}/orders/{oid}/shipments", "c_shipments", self.shipments),
+            ("PUT", f"{P}/orders/{oid}/delivery-method", "c_method", self.set_delivery_method),
+            ("GET", f"{P}/orders/{oid}/wza-shipments", "c_wza_order", self.wza_of_order),
+            ("GET", f"{P}/wza", "c_wza", self.get_wza),
+            ("PUT", f"{P}/wza", "c_wza_set", self.set_wza),
             ("GET", f"{P}/faults", "c_faults", self.get_faults),
             ("PUT", f"{P}/faults", "c_faults_set", self.set_faults),
             ("DELETE", f"{P}/faults", "c_faults_clear", self.clear_faults),
@@ -439,6 +443,34 @@ class Control:
 
     def shipments(self, req: Request) -> dict[str, Any]:
         return {"shipments": self._order(req).shipments}
+
+    def set_delivery_method(self, req: Request) -> dict[str, Any]:
+        """Give the order another delivery method by name (one WzA does not serve, say)."""
+        o = self._order(req)
+        self.store.set_delivery_method(o, str(_body(req).get("name")))
+        return {"id": o.id, "method": o.cf["delivery"]["method"]}
+
+    def wza_of_order(self, req: Request) -> dict[str, Any]:
+        """The WzA shipments made for an order, cancelled ones included (seller side)."""
+        o = self._order(req)
+        now = self.store.clock.now()
+        return {
+            "shipments": [
+                sh.wire(now) for sh in self.store.wza_shipments.values() if sh.order_id == o.id
+            ]
+        }
+
+    def get_wza(self, req: Request) -> dict[str, Any]:
+        return self.store.snapshot_shipments()
+
+    def set_wza(self, req: Request) -> dict[str, Any]:
+        """command_seconds: how long commands stay IN_PROGRESS; waybill_delay_seconds: how
+        long after creation a shipment's waybills appear (sandbox clock)."""
+        for key, value in _body(req).items():
+            if key not in self.store.wza_config:
+                raise ControlError(400, f"unknown setting {key!r}")
+            self.store.wza_config[key] = float(value)
+        return self.store.snapshot_shipments()
 
     def _fault_key(self, seller: str | None, client_id: str | None) -> str:
         sid = None

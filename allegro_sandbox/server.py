@@ -21,6 +21,7 @@ from .clock import Clock
 from .control import Control
 from .errors import PUBLIC_V1, ApiError, errors
 from .oauth import Keys, OAuth
+from .shipment_api import ShipmentApi
 from .state import Persistence, Store
 from .web import Request, Response, error_response
 
@@ -115,6 +116,7 @@ class App:
             offers,
         )
         self._add("GET", r"/sale/offer-events", "offer_events", a.offer_events, "api", offers)
+        self._shipment_routes(ShipmentApi(store))
         self._add("GET", r"/auth/oauth/authorize", "authorize", o.authorize_get, "page")
         self._add("POST", r"/auth/oauth/authorize", "authorize", o.authorize_post, "page")
         self._add("POST", r"/auth/oauth/token", "token", o.token_endpoint, "token")
@@ -131,6 +133,69 @@ class App:
                 if pattern.startswith("/__sandbox__/") and "seller/" not in pattern
                 else "page",
             )
+
+    def _shipment_routes(self, s: ShipmentApi) -> None:
+        rd, wr = "allegro:api:shipments:read", "allegro:api:shipments:write"
+        sm = r"/shipment-management"
+        cmd = r"/(?P<commandId>[^/]+)"
+        table = [
+            (
+                "GET",
+                sm + r"/delivery-proposals/(?P<orderId>[^/]+)",
+                "wza_proposals",
+                s.delivery_proposals,
+                wr,
+                False,
+            ),
+            ("POST", sm + "/shipments/create-commands", "wza_create", s.create_command, wr, True),
+            (
+                "GET",
+                sm + "/shipments/create-commands" + cmd,
+                "wza_create_status",
+                s.create_status,
+                wr,
+                False,
+            ),
+            ("POST", sm + "/shipments/cancel-commands", "wza_cancel", s.cancel_command, wr, True),
+            (
+                "GET",
+                sm + "/shipments/cancel-commands" + cmd,
+                "wza_cancel_status",
+                s.cancel_status,
+                wr,
+                False,
+            ),
+            (
+                "GET",
+                sm + r"/shipments/(?P<shipmentId>[^/]+)",
+                "wza_shipment",
+                s.shipment,
+                rd,
+                False,
+            ),
+            ("POST", sm + "/label", "wza_label", s.label, rd, True),
+            ("POST", sm + "/protocol", "wza_protocol", s.protocol, rd, True),
+            (
+                "POST",
+                sm + "/pickup-proposals",
+                "wza_pickup_proposals",
+                s.pickup_proposals,
+                wr,
+                True,
+            ),
+            ("POST", sm + "/pickups/create-commands", "wza_pickup", s.pickup_command, wr, True),
+            (
+                "GET",
+                sm + "/pickups/create-commands" + cmd,
+                "wza_pickup_status",
+                s.pickup_status,
+                wr,
+                False,
+            ),
+            ("GET", sm + r"/pickups/(?P<pickupId>[^/]+)", "wza_pickup_get", s.pickup, wr, False),
+        ]
+        for method, pattern, name, handler, scope, body in table:
+            self._add(method, pattern, name, handler, "api", scope, body=body)
 
     def _add(
         self,
@@ -288,6 +353,7 @@ class App:
                     403, "EMPTY_USER_ID", "User name from JWT cannot be empty", path=req.path
                 )
             if route.scope and route.scope not in tok.scopes:
+                wza = req.path.startswith("/shipment-management")  # its errors have no null details
                 raise ApiError(
                     403,
                     {
@@ -295,7 +361,7 @@ class App:
                             {
                                 "code": "AccessDenied",
                                 "message": "Access is denied",
-                                "details": None,
+                                **({} if wza else {"details": None}),
                                 "path": req.path,
                                 "userMessage": "Access is denied",
                                 "metadata": {},

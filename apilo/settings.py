@@ -231,6 +231,14 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Shipping labels (PDF/ZPL) under the tenant's folder; no URL: only the label views,
+    # which check the tenant, hand them out.
+    "labels": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": env("LABEL_STORAGE_DIR", default=str(BASE_DIR / "var" / "labels")),
+        },
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG and env.bool("STATIC_MANIFEST", default=True)
@@ -509,4 +517,12 @@ CELERY_BEAT_SCHEDULE["notifications-sender-addresses"] = {
     "task": "notifications.refresh_all_sender_addresses",
     "schedule": 24 * 3600.0,
     "options": {"expires": 3600.0},
+}
+# Labels through Wysyłam z Allegro (docs/adr/0009-labels-wza.md): unfinished labels whose next
+# look is due (a command still IN_PROGRESS past the task's own retries, a lost message).
+LABELS_SWEEP_SECONDS = env.int("LABELS_SWEEP_SECONDS", default=30)
+CELERY_BEAT_SCHEDULE["fulfillment-labels"] = {
+    "task": "fulfillment.tasks.sweep_labels",
+    "schedule": LABELS_SWEEP_SECONDS,
+    "options": {"expires": LABELS_SWEEP_SECONDS},
 }

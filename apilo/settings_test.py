@@ -4,6 +4,7 @@ DATABASE_URL and REDIS_URL may be overridden (e.g. to run two suites side by sid
 """
 
 import os
+import tempfile
 
 # The suite never reads a developer's .env (make run writes one with DEBUG on).
 os.environ.setdefault("APILO_ENV_FILE", os.devnull)
@@ -18,6 +19,8 @@ os.environ.setdefault("LANGUAGE_COOKIE_SECURE", "false")
 # Settings require a mail server when DEBUG is off; the suite's mail goes to EMAIL_BACKEND below.
 os.environ.setdefault("EMAIL_URL", "dummymail://")
 # A fixed test key (never used outside tests); production keys come from the environment.
+# label files of the suite (and of the Celery workers it starts) go to a temporary folder
+os.environ.setdefault("LABEL_STORAGE_DIR", os.path.join(tempfile.gettempdir(), "apilo-test-labels"))
 os.environ.setdefault("APILO_FERNET_KEYS", "test1:K5r3d0Jb6hXw5fZ2QnV8pY1sT4uA7cE9gH0jL2mN3oQ=")
 
 from .settings import *  # noqa: F403

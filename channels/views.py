@@ -13,7 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from channels.clients.allegro import UnknownEnvironment, get_environment
+from channels.clients.allegro import (
+    UnknownEnvironment,
+    get_environment,
+    missing_shipment_scopes,
+)
 from channels.forms import SalesChannelForm
 from channels.models import AllegroCredential, SalesChannel
 from channels.services import channels as channel_services
@@ -79,6 +83,12 @@ def channel_detail(request: TenantRequest, tenant_slug: str, channel_id: int) ->
             "credential": credential,
             "environment": environment,
             "outlook": channel_services.deletion_outlook(channel),
+            # a grant from before labels lacks the shipments scopes: ask for a new one
+            "missing_label_scopes": (
+                missing_shipment_scopes(credential.scopes)
+                if credential is not None and channel.connection_state == "connected"
+                else []
+            ),
         },
     )
     if environment is not None:

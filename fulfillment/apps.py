@@ -13,7 +13,7 @@ class FulfillmentConfig(AppConfig):
         from channels.signals import channel_connected
         from fulfillment.receivers import queue_pushes_of_status_changes
         from fulfillment.services.carriers import refresh_when_connected
-        from fulfillment.timeline import fulfillment_event_text
+        from fulfillment.timeline import fulfillment_event_text, label_event_text
         from orders.events import register_describer
         from orders.models import OrderEventKind
         from orders.signals import status_changes_to_tell
@@ -25,3 +25,4 @@ class FulfillmentConfig(AppConfig):
         # The order page's sentences for our timeline entries (orders.events explains why).
         register_describer(OrderEventKind.FULFILLMENT_PUSH, fulfillment_event_text)
         register_describer(OrderEventKind.SHIPMENT_ADDED, fulfillment_event_text)
+        register_describer(OrderEventKind.LABEL, label_event_text)

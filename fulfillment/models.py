@@ -7,6 +7,9 @@
   added (no row: the tenant's "sent" status).
 * ``ChannelCarriers`` — per channel, Allegro's list of carriers as a task last fetched it.
 * ``Shipment`` — a parcel with its waybill, one per (order, carrier, waybill).
+* ``CourierAccount``, ``LabelJob``, ``LabelBatch`` — labels through Wysyłam z Allegro: the
+  sender's defaults per Allegro channel, one label of one order (the outbox row of its create
+  command), labels of many orders printed from one file (adr/0009).
 * ``FulfillmentPush`` — the outbox: one row per change that must reach Allegro, written in the
   transaction of the change, sent by a task dispatched on commit and re-dispatched by the beat
   sweeper until it is finished (docs/adr/0004-fulfillment-outbox.md).
@@ -15,12 +18,19 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.files.storage import Storage, storages
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TenantOwnedModel
 from orders.models import SettableFulfillment
+
+
+def _label_storage() -> Storage:
+    # Label files are the tenant's (names carry it) and never served publicly: a view checks
+    # the tenant and streams them (settings.STORAGES["labels"]).
+    return storages["labels"]
 
 
 class StatusMapping(TenantOwnedModel):
@@ -286,3 +296,205 @@ class FulfillmentPush(TenantOwnedModel):
             self.target_status if self.kind == PushKind.STATUS else f"shipment {self.shipment_id}"
         )
         return f"push {self.pk} of order {self.order_id}: {what} ({self.state})"
+
+
+# --------------------------------------------------------------------------- labels (WzA)
+class PackageType(models.TextChoices):
+    PACKAGE = "PACKAGE", _("Parcel")
+    DOX = "DOX", _("Envelope")
+    PALLET = "PALLET", _("Pallet")
+    OTHER = "OTHER", _("Other")
+
+
+class LabelFormat(models.TextChoices):
+    PDF = "PDF", "PDF"
+    ZPL = "ZPL", _("ZPL (thermal printer)")
+
+
+class PageSize(models.TextChoices):
+    A4 = "A4", "A4"
+    A6 = "A6", _("A6 (label printer)")
+
+
+class CourierAccount(TenantOwnedModel):
+    """Administracja → Kurierzy → Wysyłam z Allegro: the sender and label defaults of labels
+    made through one Allegro channel (services/labels/accounts.py writes it)."""
+
+    channel = models.ForeignKey(
+        "channels.SalesChannel",
+        verbose_name=_("Allegro account"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    name = models.CharField(_("name"), max_length=100)
+    sender_name = models.CharField(_("sender's name"), max_length=100, blank=True, default="")
+    sender_company = models.CharField(_("company"), max_length=100, blank=True, default="")
+    street = models.CharField(_("street and number"), max_length=100)
+    postal_code = models.CharField(_("postal code"), max_length=12)
+    city = models.CharField(_("city"), max_length=60)
+    country_code = models.CharField(_("country"), max_length=2, default="PL")
+    email = models.EmailField(_("e-mail"))
+    phone = models.CharField(_("phone"), max_length=20)
+    drop_off_point = models.CharField(_("drop-off point"), max_length=40, blank=True, default="")
+    package_type = models.CharField(
+        _("package type"), max_length=8, choices=PackageType.choices, default=PackageType.PACKAGE
+    )
+    length_cm = models.DecimalField(_("length (cm)"), max_digits=6, decimal_places=1)
+    width_cm = models.DecimalField(_("width (cm)"), max_digits=6, decimal_places=1)
+    height_cm = models.DecimalField(_("height (cm)"), max_digits=6, decimal_places=1)
+    weight_kg = models.DecimalField(_("weight (kg)"), max_digits=6, decimal_places=2)
+    label_format = models.CharField(
+        _("label format"), max_length=3, choices=LabelFormat.choices, default=LabelFormat.PDF
+    )
+    page_size = models.CharField(
+        _("page size"), max_length=2, choices=PageSize.choices, default=PageSize.A6
+    )
+    cod_owner = models.CharField(
+        _("account holder for cash on delivery"), max_length=100, blank=True, default=""
+    )
+    cod_iban = models.CharField(
+        _("IBAN for cash on delivery"), max_length=34, blank=True, default=""
+    )
+    insure_order_value = models.BooleanField(_("insure for the order's value"), default=False)
+    # The tenant's status an order moves to once its label is made (None: stays).
+    status_after_label = models.ForeignKey(
+        "orders.OrderStatus",
+        verbose_name=_("status after the label"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="courieraccount_tenant_name"),
+        ]
+        indexes = [models.Index(fields=["tenant", "channel"], name="courieraccount_tenant_ch")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LabelState(models.TextChoices):
+    # the create command is to be sent (or its status read: see LabelJob.command_sent)
+    CREATING = "creating", _("Being created")
+    # Allegro made the shipment; its waybills or label file are still to come
+    WAITING = "waiting", _("Waiting for the tracking number")
+    READY = "ready", _("Label ready")
+    # Allegro answered the command with ERROR (errors), or refused it
+    ERROR = "error", _("Error")
+    CANCELLING = "cancelling", _("Being cancelled")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class LabelBatch(TenantOwnedModel):
+    """Labels of many orders made together and printed from one file."""
+
+    courier_account = models.ForeignKey(
+        CourierAccount, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    file = models.FileField(storage=_label_storage, max_length=300, blank=True)
+    file_type = models.CharField(max_length=3, blank=True, default="")
+    # The handover protocol of the batch's shipments (Allegro's PDF), once asked for;
+    # protocol_state: "" not asked, "pending", "ready", "none" (the carrier has none).
+    protocol_file = models.FileField(storage=_label_storage, max_length=300, blank=True)
+    protocol_state = models.CharField(max_length=8, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["tenant", "id"], name="labelbatch_tenant")]
+
+    def __str__(self) -> str:
+        return f"label batch {self.pk}"
+
+
+class LabelJob(TenantOwnedModel):
+    """One label of one order: the outbox row of its create command, then the shipment Allegro
+    made, its waybills and label file (services/labels/ writes it; adr/0009)."""
+
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    channel = models.ForeignKey(
+        "channels.SalesChannel", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    courier_account = models.ForeignKey(
+        CourierAccount, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    batch = models.ForeignKey(
+        LabelBatch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="jobs",
+        db_index=False,
+    )
+    state = models.CharField(max_length=12, choices=LabelState.choices, default=LabelState.CREATING)
+    # Each try after an ERROR is a new attempt with a new command id; a retry of the same
+    # attempt (a worker lost mid-way) reuses it, so Allegro never makes a second shipment.
+    attempt = models.PositiveIntegerField(default=1)
+    command_id = models.CharField(max_length=36)
+    # True once a create command of this attempt may have reached Allegro: then its status is
+    # read before anything is sent again.
+    command_sent = models.BooleanField(default=False)
+    # the ShipmentCreateRequestDto sent
+    shipment_input = models.JSONField(default=dict)
+    # Allegro's id of the shipment it made
+    wza_shipment_id = models.CharField(max_length=64, blank=True, default="")
+    carrier = models.CharField(max_length=64, blank=True, default="")
+    waybills = models.JSONField(default=list, blank=True)
+    # Allegro's error items of the last ERROR ({code, path, userMessage}).
+    errors = models.JSONField(default=list, blank=True)
+    cancel_command_id = models.CharField(max_length=36, blank=True, default="")
+    file = models.FileField(storage=_label_storage, max_length=300, blank=True)
+    file_type = models.CharField(max_length=3, blank=True, default="")
+    # our shipment row (carrier + waybill on the order) once the waybills are known
+    shipment = models.ForeignKey(
+        Shipment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    requests = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "command_id"], name="labeljob_tenant_cmd"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "order", "id"], name="labeljob_tenant_order"),
+            models.Index(fields=["tenant", "batch"], name="labeljob_tenant_batch"),
+            # the sweeper's cross-tenant scan of unfinished labels (system query, no tenant)
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(state__in=["creating", "waiting", "cancelling"]),
+                name="labeljob_open_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"label {self.pk} of order {self.order_id} ({self.state})"

@@ -10,6 +10,10 @@ from django.conf import settings
 
 from core.tasks import TenantTask
 from fulfillment.services import carriers, push
+from fulfillment.services.labels import batches as labels_batches
+from fulfillment.services.labels import jobs as labels_jobs
+from fulfillment.services.labels import proposals as labels_proposals
+from orders.models import Order
 
 logger = logging.getLogger("fulfillment.push")
 
@@ -93,3 +97,42 @@ def _broker_backlog() -> int | None:
             return int(declared.message_count)
     except Exception:  # any broker trouble: sweep as before
         return None
+
+
+# --------------------------------------------------------------------------- labels (WzA)
+@shared_task(base=TenantTask, ignore_result=True, acks_late=True)
+def process_label(tenant_id: int, job_id: int) -> None:
+    """Take a label one step further (create command, its status, waybills, file); look again
+    after Allegro's Retry-After, or leave it to the sweeper when that is far off."""
+    step = labels_jobs.advance(tenant_id, job_id)
+    if step.retry_in is not None and step.retry_in <= SELF_RETRY_MAX_SECONDS:
+        process_label.apply_async((tenant_id, job_id), countdown=step.retry_in)
+
+
+@shared_task(base=TenantTask, ignore_result=True)
+def refresh_delivery_proposal(tenant_id: int, order_id: int) -> None:
+    """Allegro's delivery proposal of an order, kept for the label page."""
+    order = Order.objects.select_related("channel").filter(pk=order_id).first()
+    if order is not None:
+        labels_proposals.refresh_proposal(order)
+
+
+@shared_task(base=TenantTask, ignore_result=True)
+def assemble_batch(tenant_id: int, batch_id: int) -> None:
+    """One file for a batch's labels, once all of them have ended."""
+    labels_batches.assemble(tenant_id, batch_id)
+
+
+@shared_task(base=TenantTask, ignore_result=True)
+def fetch_protocol(tenant_id: int, batch_id: int) -> None:
+    """The handover protocol of a batch's shipments, from Allegro."""
+    labels_batches.fetch_protocol(tenant_id, batch_id)
+
+
+@shared_task(ignore_result=True)
+def sweep_labels() -> int:
+    """Beat: dispatch every unfinished label that is due (lost messages, slow commands)."""
+    due = labels_jobs.open_jobs_due()
+    for tenant_id, job_id in due:
+        process_label.delay(tenant_id, job_id)
+    return len(due)

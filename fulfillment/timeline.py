@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from channels import allegro_names
 from fulfillment.models import PushKind, PushState
+from fulfillment.services.labels.explain import opaque_text
 from fulfillment.services.push import reason_text
 from orders import events
 from orders.models import OrderEvent, OrderEventKind
@@ -49,5 +50,31 @@ def fulfillment_event_text(event: OrderEvent) -> str:
         return _("Could not pass on to Allegro: %(what)s. %(reason)s") % {
             "what": what,
             "reason": reason_text(data.get("error", ""), data.get("detail", "")),
+        }
+    return events.fallback(event)
+
+
+def label_event_text(event: OrderEvent) -> str:
+    """The sentence of a label timeline entry (Wysyłam z Allegro)."""
+    data = event.data or {}
+    outcome = data.get("outcome")
+    waybills = ", ".join(data.get("waybills") or [])
+    if outcome == "made":
+        return _(
+            "Label made through Wysyłam z Allegro: %(carrier)s, tracking number %(waybills)s."
+        ) % {
+            "carrier": data.get("carrier", ""),
+            "waybills": waybills,
+        }
+    if outcome == "cancelled":
+        return _("Label cancelled: shipment %(waybills)s.") % {"waybills": waybills or "—"}
+    if outcome == "error":
+        # our explanations of Allegro's opaque errors are put in words here, as read
+        words = [
+            opaque_text(fact.removeprefix("opaque:")) if fact.startswith("opaque:") else fact
+            for fact in data.get("errors") or []
+        ]
+        return _("Allegro could not make the label: %(errors)s") % {
+            "errors": " ".join(words) or "—"
         }
     return events.fallback(event)

@@ -71,6 +71,7 @@ def mail_about_shipment(sender: Any, shipment: Shipment, **kwargs: Any) -> None:
     customer_mail.shipment_event(shipment, Trigger.SHIPMENT_ADDED)
 
 
-def mail_about_label(sender: Any, shipment: Shipment, **kwargs: Any) -> None:
+def mail_about_label(sender: Any, shipment: Shipment | None, **kwargs: Any) -> None:
     """fulfillment.signals.label_generated: the "label generated" mails."""
-    customer_mail.shipment_event(shipment, Trigger.LABEL_GENERATED)
+    if shipment is not None:  # a label always has a waybill; nothing to tell without one
+        customer_mail.shipment_event(shipment, Trigger.LABEL_GENERATED)

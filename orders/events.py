@@ -205,6 +205,29 @@ def record_shipment_added(
     )
 
 
+def record_label(
+    order: Order,
+    *,
+    outcome: str,
+    job_id: int,
+    actor: User | None,
+    carrier: str = "",
+    waybills: list[str] | None = None,
+    errors: list[str] | None = None,
+    at: dt.datetime | None = None,
+) -> OrderEvent:
+    """A label through Wysyłam z Allegro (fulfillment's LabelJob `job_id`): `outcome` made,
+    error or cancelled, with the carrier and waybills, or Allegro's words of an error."""
+    data: dict[str, Any] = {"job": job_id, "outcome": outcome}
+    if carrier:
+        data["carrier"] = carrier
+    if waybills:
+        data["waybills"] = list(waybills)
+    if errors:
+        data["errors"] = list(errors)
+    return record(_entry(order, OrderEventKind.LABEL, data, at, actor=actor))
+
+
 def push_outcome(
     *,
     tenant_id: int,

@@ -387,6 +387,8 @@ class OrderEventKind(models.TextChoices):
     SHIPMENT_ADDED = "shipment_added", _("Shipment added")
     # Mail about the order (notifications app): written, held back, sent or failed.
     MAIL = "mail", _("E-mail")
+    # A label through Wysyłam z Allegro: made, refused by Allegro, cancelled.
+    LABEL = "label", _("Shipping label")
 
 
 class OrderEvent(TenantOwnedModel):

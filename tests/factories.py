@@ -145,12 +145,33 @@ def _mail_of(tenant: Tenant):
         )
 
 
+def _courier_account_of(tenant: Tenant):
+    from tests.support.fulfillment import courier_account_of
+
+    return courier_account_of(tenant)
+
+
+def _label_job_of(tenant: Tenant):
+    from tests.support.fulfillment import label_job_of
+
+    return label_job_of(tenant)
+
+
+def _label_batch_of(tenant: Tenant):
+    from tests.support.fulfillment import label_batch_of
+
+    return label_batch_of(tenant)
+
+
 OBJECT_BUILDERS = {
     "mailbox_id": _mailbox_of,
     "mail_id": _mail_of,
     "set_id": _set_of,
     "template_id": _template_of,
     "push_id": _push_of,
+    "account_id": _courier_account_of,
+    "job_id": _label_job_of,
+    "batch_id": _label_batch_of,
     "channel_id": _channel_of,
     "order_id": _order_of,
     "status_id": _status_of,

@@ -262,6 +262,22 @@ class SandboxControl:
     def clear_faults(self, seller: str | None = None, client_id: str | None = None) -> None:
         self.call("DELETE", "/faults", seller=seller, client_id=client_id)
 
+    # -------------------------------------------------------------- Wysyłam z Allegro
+    def set_delivery_method(self, order_id: str, name: str) -> dict[str, Any]:
+        """Another delivery method for the order, by name (e.g. "Odbiór osobisty", which
+        WzA does not serve)."""
+        return self.call("PUT", f"/orders/{order_id}/delivery-method", {"name": name})
+
+    def wza_shipments_of(self, order_id: str) -> list[dict[str, Any]]:
+        """Every WzA shipment made for the order (cancelled ones carry canceledDate)."""
+        return self.call("GET", f"/orders/{order_id}/wza-shipments")["shipments"]
+
+    def wza(self, **settings: float) -> dict[str, Any]:
+        """command_seconds, waybill_delay_seconds (sandbox clock); no arguments: read."""
+        if settings:
+            return self.call("PUT", "/wza", settings)
+        return self.call("GET", "/wza")
+
     def faults(self) -> dict[str, Any]:
         return self.call("GET", "/faults")["faults"]
 

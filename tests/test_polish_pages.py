@@ -46,7 +46,10 @@ from channels.models import SalesChannel
 from channels.services.channels import create_channel
 from core import services as core_services
 from core.models import Invitation, Membership, Role
-from fulfillment.models import FulfillmentPush, PushState
+from fulfillment.models import FulfillmentPush, LabelBatch, LabelJob, LabelState, PushState
+from fulfillment.services.labels.accounts import save_courier_account
+from fulfillment.services.labels.jobs import advance, create_label
+from fulfillment.services.labels.proposals import Proposal, refresh_proposal
 from fulfillment.services.push import process_order
 from fulfillment.services.shipments import add_shipment
 from notifications import customer_zone
@@ -71,6 +74,7 @@ from sync.models import ChannelSyncState
 from sync.poll import poll_channel
 from sync.runkit import record_bad_forms
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
+from tests.labels.helpers import SENDER as LABEL_SENDER
 from tests.sandbox_support import SandboxControl
 from tests.support.connect import connect, register_sandbox_app
 from tests.support.orders import checkout_form
@@ -332,6 +336,9 @@ class Company:
     invitation_token: str
     mailboxes: list[Mailbox]
     mails: list[OutgoingMail]
+    courier_account: Any = None
+    label_jobs: list[Any] = field(default_factory=list)
+    label_batch: Any = None
 
 
 def _status(tenant, code: str) -> OrderStatus:
@@ -568,6 +575,20 @@ def company(allegro_sandbox: SandboxControl, settings) -> Company:
         )  # fmt: skip
         mails = list(OutgoingMail.objects.filter(pk__in=[m.pk for m in mails]).order_by("pk"))
     assert [m.state for m in mails] == [MailState.HELD, MailState.QUEUED, MailState.FAILED]
+    # Labels through Wysyłam z Allegro: a courier account, a label made, one Allegro refused
+    # with its opaque words (no receiver e-mail), and a batch.
+    sandbox.wza(command_seconds=0)
+    with scope(tenant=tenant):
+        account = save_courier_account(tenant, {**LABEL_SENDER, "channel": main})
+        made = _make_label(orders["online"], account, owner)
+        refused_label = create_label(
+            orders["shipped"], account, parcels=None, actor=owner, proposal=Proposal()
+        )
+        for _ in range(5):
+            advance(tenant.pk, refused_label.pk)
+        batch = LabelBatch.objects.create(tenant=tenant, courier_account=account)
+        LabelJob.objects.filter(pk=made.pk).update(batch=batch)
+        assert {j.state for j in LabelJob.objects.all()} == {LabelState.READY, LabelState.ERROR}
     with scopes_disabled():
         channels = list(SalesChannel.objects.filter(tenant=tenant).order_by("pk"))
     assert [c.connection_state for c in channels] == ["connected", "needs_reauth", "not_connected"]
@@ -582,7 +603,18 @@ def company(allegro_sandbox: SandboxControl, settings) -> Company:
         invitation_token=core_services.invitation_token(invitation),
         mailboxes=[mailbox],
         mails=mails,
+        courier_account=account,
+        label_jobs=[made, refused_label],
+        label_batch=batch,
     )
+
+
+def _make_label(order: Order, account: Any, actor: Any) -> Any:
+    refresh_proposal(Order.objects.select_related("channel").get(pk=order.pk))
+    job = create_label(order, account, parcels=None, actor=actor)
+    for _ in range(5):
+        advance(order.tenant_id, job.pk)
+    return LabelJob.objects.get(pk=job.pk)
 
 
 # --- The URL map ------------------------------------------------------------------------------
@@ -633,6 +665,15 @@ SKIPPED = {
     "administration:mailboxes:test": POST_ONLY + " (it sends mail)",
     "administration:channels:register_sender": POST_ONLY + " (it leads to Allegro)",
     "administration:channels:refresh_senders": POST_ONLY + " (it leads to Allegro)",
+    "administration:fulfillment:courier_delete": POST_ONLY,
+    "fulfillment:label_proposal": POST_ONLY,
+    "fulfillment:label_cancel": POST_ONLY,
+    "fulfillment:label_retry": POST_ONLY,
+    "fulfillment:bulk_labels": POST_ONLY + " (its account choice is walked below)",
+    "fulfillment:label_file": "a label file (PDF or ZPL), not a page",
+    "fulfillment:batch_file": "a label file (PDF or ZPL), not a page",
+    "fulfillment:batch_protocol": POST_ONLY,
+    "fulfillment:batch_protocol_file": "a protocol file (PDF), not a page",
 }
 
 
@@ -758,6 +799,22 @@ OWNER_PAGES: dict[str, Callable[[Company], list[str]]] = {
     "administration:mail_log:detail": lambda c: _tenant_urls(
         "administration:mail_log:detail", c, "mail_id"
     ),
+    "administration:fulfillment:couriers": lambda c: _tenant_urls(
+        "administration:fulfillment:couriers", c
+    ),
+    "administration:fulfillment:courier_add": lambda c: _tenant_urls(
+        "administration:fulfillment:courier_add", c
+    ),
+    "administration:fulfillment:courier_edit": lambda c: [
+        reverse(
+            "administration:fulfillment:courier_edit", args=[c.tenant.slug, c.courier_account.pk]
+        )
+    ],
+    "fulfillment:label": lambda c: _tenant_urls("fulfillment:label", c, "order_id"),
+    "fulfillment:label_panel": lambda c: _tenant_urls("fulfillment:label_panel", c, "order_id"),
+    "fulfillment:label_batch": lambda c: [
+        reverse("fulfillment:label_batch", args=[c.tenant.slug, c.label_batch.pk])
+    ],
 }
 
 
@@ -810,6 +867,7 @@ def test_every_page_reads_in_polish(company):
         reverse("administration:statuses:create", args=[slug]),
         reverse("administration:users:invite", args=[slug]),
         reverse("fulfillment:add_shipment", args=[slug, order.pk]),
+        reverse("administration:fulfillment:courier_add", args=[slug]),
     ):
         response = owner.post(url, {"waybill": " ", "carrier_id": "NIE_MA", "alias": "x"})
         assert response.status_code in (200, 400), url
@@ -820,6 +878,11 @@ def test_every_page_reads_in_polish(company):
         for url in urls(company):
             url, status = url if isinstance(url, tuple) else (url, 200)
             read(anonymous, url, checker, status=status)
+    # The order list's bulk labels: choosing the courier account.
+    response = owner.post(
+        reverse("fulfillment:bulk_labels", args=[slug]), {"order_ids": [order.pk]}
+    )
+    checker.check("POST bulk labels", response.content.decode())
     response = anonymous.post(reverse("login"), {"username": "nikt@x.example", "password": "x"})
     checker.check("POST login", response.content.decode())
     response = anonymous.post(reverse("signup"), {"email": "zly"})

@@ -37,13 +37,16 @@ logger = logging.getLogger("channels.allegro")
 
 PUBLIC_V1 = "application/vnd.allegro.public.v1+json"
 # What the back office needs: the seller's login and sender addresses (profile), orders (read,
-# fulfillment, shipments), offers.
+# fulfillment, shipments), offers, and labels through Wysyłam z Allegro (SHIPMENT_SCOPES, at the
+# end of this module).
 REQUESTED_SCOPES = (
     "allegro:api:profile:read",
     "allegro:api:profile:write",
     "allegro:api:orders:read",
     "allegro:api:orders:write",
     "allegro:api:sale:offers:read",
+    "allegro:api:shipments:read",
+    "allegro:api:shipments:write",
 )
 
 
@@ -782,3 +785,424 @@ def _log(level: int, fields: dict[str, Any]) -> None:
     """``allegro_call key=value …`` plus the same fields as ``extra["allegro"]``."""
     text = " ".join(f"{key}={value}" for key, value in fields.items())
     logger.log(level, "allegro_call %s", text, extra={"allegro": dict(fields)})
+
+
+# --------------------------------------------------------------------------- Wysyłam z Allegro
+# Typed endpoints of "Shipment management" (REFERENCE §10). Functions of the client, so
+# ``channels.services.api.on_behalf(channel, get_delivery_proposal, order_id)`` calls them with
+# the channel's token like the methods above.
+
+SHIPMENT_SCOPES = ("allegro:api:shipments:read", "allegro:api:shipments:write")
+# Allegro's suggested pause between command status reads when it gives none.
+DEFAULT_COMMAND_RETRY_AFTER = 1.0
+
+
+def missing_shipment_scopes(granted: str) -> list[str]:
+    """The label scopes a stored grant (space-separated scopes) lacks: an account authorized
+    before labels existed must be authorized again to make them."""
+    have = set(granted.split())
+    return [s for s in SHIPMENT_SCOPES if s not in have]
+
+
+@dataclass(frozen=True)
+class DeliveryOption:
+    """One way the order can travel, with its limits (None: Allegro set none)."""
+
+    delivery_type: str  # DOOR | APM | PUDO
+    payment_type: str  # PREPAID | POSTPAID
+    max_dimensions_cm: tuple[float, float, float] | None  # length, width, height
+    max_weight_kg: float | None
+    cod_limit: str | None  # amount as Allegro writes it, e.g. "5000.00"
+    insurance_limit: str | None
+    currency: str
+
+
+@dataclass(frozen=True)
+class DeliveryProposal:
+    suggested_input: dict[str, Any]
+    options: list[DeliveryOption]
+
+
+@dataclass(frozen=True)
+class CommandStatus:
+    """A WzA command as Allegro has it: IN_PROGRESS, SUCCESS (``result_id``: the shipment or
+    pickup) or ERROR (``errors``: Allegro's items, with ``userMessage`` and ``path``)."""
+
+    command_id: str
+    status: str
+    result_id: str = ""
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    retry_after: float = DEFAULT_COMMAND_RETRY_AFTER
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WzaParcel:
+    waybill: str  # "" until the carrier assigned one
+    carrier_waybill: str
+
+
+@dataclass(frozen=True)
+class WzaShipment:
+    id: str
+    carrier: str
+    parcels: list[WzaParcel]
+    label_format: str
+    cancelled: bool
+    pickup_available: bool
+
+    @property
+    def waybills(self) -> list[str]:
+        return [p.waybill for p in self.parcels if p.waybill]
+
+    @property
+    def waybills_ready(self) -> bool:
+        return bool(self.parcels) and all(p.waybill for p in self.parcels)
+
+
+def _value(obj: Any) -> float | None:
+    if not isinstance(obj, dict):
+        return None
+    try:
+        return float(obj["value"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _amount(obj: Any) -> str | None:
+    if isinstance(obj, dict) and obj.get("amount") is not None:
+        return str(obj["amount"])
+    return None
+
+
+def _option(entry: dict[str, Any]) -> DeliveryOption:
+    raw_limits = entry.get("limits")
+    limits: dict[str, Any] = raw_limits if isinstance(raw_limits, dict) else {}
+    raw_dims = limits.get("dimensions")
+    dims: dict[str, Any] = raw_dims if isinstance(raw_dims, dict) else {}
+    length, width, height = (_value(dims.get(k)) for k in ("length", "width", "height"))
+    currency = ""
+    for key in ("cashOnDelivery", "insurance"):
+        money = limits.get(key)
+        if isinstance(money, dict):
+            currency = str(money.get("currency") or currency)
+    return DeliveryOption(
+        delivery_type=str(entry.get("deliveryType") or ""),
+        payment_type=str(entry.get("paymentType") or ""),
+        max_dimensions_cm=(
+            (length, width, height)
+            if length is not None and width is not None and height is not None
+            else None
+        ),
+        max_weight_kg=_value(limits.get("weight")),
+        cod_limit=_amount(limits.get("cashOnDelivery")),
+        insurance_limit=_amount(limits.get("insurance")),
+        currency=currency or "PLN",
+    )
+
+
+def get_delivery_proposal(
+    client: AllegroClient,
+    order_id: str,
+    *,
+    access_token: str,
+    log_context: Mapping[str, Any] | None = None,
+) -> DeliveryProposal:
+    """What Allegro suggests for the order's shipment and the delivery options' limits.
+    400 ``UNSUPPORTED_DELIVERY_METHOD`` (AllegroPermanentError): WzA cannot serve it."""
+    data = client.request(
+        "GET",
+        f"/shipment-management/delivery-proposals/{order_id}",
+        access_token=access_token,
+        log_context=log_context,
+    ).data
+    if not isinstance(data, dict):
+        raise AllegroTransientError("Malformed delivery proposal")
+    suggested = data.get("suggestedInput")
+    options = data.get("deliveryOptions")
+    return DeliveryProposal(
+        suggested_input=suggested if isinstance(suggested, dict) else {},
+        options=[_option(o) for o in options or [] if isinstance(o, dict)],
+    )
+
+
+def _post_command(
+    client: AllegroClient,
+    path: str,
+    command_id: str,
+    payload: dict[str, Any],
+    access_token: str,
+    log_context: Mapping[str, Any] | None,
+) -> float:
+    response = client.request(
+        "POST",
+        path,
+        access_token=access_token,
+        json={"commandId": command_id, "input": payload},
+        log_context=log_context,
+    )
+    return _retry_after(response.headers.get("Retry-After")) or DEFAULT_COMMAND_RETRY_AFTER
+
+
+def _command_status(
+    client: AllegroClient,
+    path: str,
+    result_key: str,
+    access_token: str,
+    log_context: Mapping[str, Any] | None,
+) -> CommandStatus | None:
+    try:
+        response = client.request("GET", path, access_token=access_token, log_context=log_context)
+    except AllegroPermanentError as exc:
+        if exc.status == 404:
+            return None  # Allegro never received the command
+        raise
+    data = response.data
+    if not isinstance(data, dict) or data.get("status") not in ("IN_PROGRESS", "SUCCESS", "ERROR"):
+        raise AllegroTransientError("Malformed command status")
+    errors = data.get("errors")
+    return CommandStatus(
+        command_id=str(data.get("commandId") or ""),
+        status=str(data["status"]),
+        result_id=str(data.get(result_key) or ""),
+        errors=[e for e in errors or [] if isinstance(e, dict)],
+        retry_after=_retry_after(response.headers.get("Retry-After"))
+        or DEFAULT_COMMAND_RETRY_AFTER,
+        extra={k: v for k, v in data.items() if k == "carrierPickupId"},
+    )
+
+
+def create_shipment_command(
+    client: AllegroClient,
+    command_id: str,
+    shipment_input: dict[str, Any],
+    *,
+    access_token: str,
+    log_context: Mapping[str, Any] | None = None,
+) -> float:
+    """Ask Allegro to create a shipment under ``command_id``; returns the seconds to wait
+    before reading its status. A command id Allegro has seen is refused (400)."""
+    return _post_command(
+        client,
+        "/shipment-management/shipments/create-commands",
+        command_id,
+        shipment_input,
+        access_token,
+        log_context,
+    )
+
+
+def get_shipment_command(
+    client: AllegroClient,
+    command_id: str,
+    *,
+    access_token: str,
+    log_context: Mapping[str, Any] | None = None,
+) -> CommandStatus | None:
+    """The create command's status; None when Allegro does not know the command id."""
+    return _command_status(
+        client,
+        f"/shipment-management/shipments/create-commands/{command_id}",
+        "shipmentId",
+        access_token,
+        log_context,
+    )
+
+
+def create_cancel_command(
+    client: AllegroClient,
+    command_id: str,
+    shipment_id: str,
+    *,
+    access_token: str,
+    log_context: Mapping[str, Any] | None = None,
+) -> float:
+    return _post_command(
+        client,
+        "/shipment-management/shipments/cancel-commands",
+        command_id,
+        {"shipmentId": shipment_id},
+        access_token,
+        log_context,
+    )
+
+
+def get_cancel_command(
+    client: AllegroClient,
+    command_id: str,
+    *,
+    access_token: str,
+    log_context: Mapping[str, Any] | None = None,
+) -> CommandStatus | None:
+    return _command_status(
+        client,
+        f"/shipment-management/shipments/cancel-commands/{command_id}",
+        "shipmentId",
+        access_token,
+        log_context,
+    )
+
+
+def get_wza_shipment(
+    client: AllegroClient,
+    shipment_id: str,
+    *,
+    access_token: str,
+    log_context: Mapping[str, Any] | None = None,
+) -> WzaShipment:
+    """The shipment with its parcels' waybills (empty until the carrier assigned them)."""
+    data = client.request(
+        "GET",
+        f"/shipment-management/shipments/{shipment_id}",
+        access_token=access_token,
+        log_context=log_context,
+    ).data
+    if not isinstance(data, dict) or not data.get("id"):
+        raise AllegroTransientError("Malformed shipment")
+    parcels = []
+    for pkg in data.get("packages") or []:
+        if not isinstance(pkg, dict):
+            continue
+        infos = [i for i in pkg.get("transportingInfo") or [] if isinstance(i, dict)]
+        parcels.append(
+            WzaParcel(
+                waybill=str(pkg.get("waybill") or ""),
+                carrier_waybill=str(infos[0].get("carrierWaybill") or "") if infos else "",
+            )
+        )
+    return WzaShipment(
+        id=str(data["id"]),
+        carrier=str(data.get("carrier") or ""),
+        parcels=parcels,
+        label_format=str(data.get("labelFormat") or "PDF"),
+        cancelled=bool(data.get("canceledDate")),
+        pickup_available=bool(data.get("pickupAvailable")),
+    )
+
+
+def _file(
+    client: AllegroClient,
+    path: str,
+    body: dict[str, Any],
+    access_token: str,
+    log_context: Mapping[str, Any] | None,
+) -> bytes | None:
+    response = client._send(
+        "POST",
+        f"{client.environment.api_url}{path}",
+        log_path=path,
+        kind="api",
+        data=jsonlib.dumps(body).encode(),
+        headers={
+            # the file answers as octet-stream, errors in Allegro's JSON
+            "Accept": f"application/octet-stream, {PUBLIC_V1}",
+            "Content-Type": PUBLIC_V1,
+            "Authorization": f"Bearer {access_token}",
+        },
+        log_context=log_context,
+    )
+    if response.status_code == 200:
+        return response.content
+    client._classify(response)  # raises for errors
+    return None  # 204: no file for these shipments
+
+
+def get_label(
+    client: AllegroClient,
+    shipment_ids: Sequence[str],
+    *,
+    page_size: str = "A6",
+    cut_line: bool = False,
+    access_token: str,
+    log_context: Mapping[str, Any] | None = None,
+) -> bytes | None:
+    """One label file (PDF, or ZPL text) for the shipments; None when Allegro has none."""
+    body: dict[str, Any] = {"shipmentIds": list(shipment_ids), "pageSize": page_size}
+    if page_size == "A4":
+        body["cutLine"] = cut_line
+    return _file(client, "/shipment-management/label", body, access_token, log_context)
+
+
+def get_protocol(
+    client: AllegroClient,
+    shipment_ids: Sequence[str],
+    *,
+    access_token: str,
+    log_context: Mapping[str, Any] | None = None,
+) -> bytes | None:
+    """The handover protocol for the shipments; None when their carrier has none."""
+    body = {"shipmentIds": list(shipment_ids)}
+    return _file(client, "/shipment-management/protocol", body, access_token, log_context)
+
+
+def get_pickup_proposals(
+    client: AllegroClient,
+    shipment_ids: Sequence[str],
+    address: dict[str, Any],
+    *,
+    ready_date: str = "",
+    access_token: str,
+    log_context: Mapping[str, Any] | None = None,
+) -> list[dict[str, str]]:
+    """Pickup slots offered for all the shipments: [{"date", "minTime", "maxTime"}]."""
+    body: dict[str, Any] = {"shipmentIds": list(shipment_ids), "address": address}
+    if ready_date:
+        body["readyDate"] = ready_date
+    data = client.request(
+        "POST",
+        "/shipment-management/pickup-proposals",
+        access_token=access_token,
+        json=body,
+        log_context=log_context,
+    ).data
+    slots: list[dict[str, str]] = []
+    for group in data if isinstance(data, list) else []:
+        for proposal in (group or {}).get("proposals") or []:
+            for slot in (proposal or {}).get("pickupTimes") or []:
+                entry = {k: str(slot.get(k) or "") for k in ("date", "minTime", "maxTime")}
+                if entry["date"] and entry not in slots:
+                    slots.append(entry)
+    return slots
+
+
+def create_pickup_command(
+    client: AllegroClient,
+    command_id: str,
+    shipment_ids: Sequence[str],
+    pickup_time: dict[str, str],
+    address: dict[str, Any],
+    *,
+    access_token: str,
+    log_context: Mapping[str, Any] | None = None,
+) -> float:
+    payload = {
+        "shipmentIds": list(shipment_ids),
+        # deprecated, yet the spec still requires it: the slot's own words
+        "pickupDateProposalId": f"{pickup_time.get('date')} {pickup_time.get('minTime')}",
+        "pickupTime": pickup_time,
+        "address": address,
+    }
+    return _post_command(
+        client,
+        "/shipment-management/pickups/create-commands",
+        command_id,
+        payload,
+        access_token,
+        log_context,
+    )
+
+
+def get_pickup_command(
+    client: AllegroClient,
+    command_id: str,
+    *,
+    access_token: str,
+    log_context: Mapping[str, Any] | None = None,
+) -> CommandStatus | None:
+    return _command_status(
+        client,
+        f"/shipment-management/pickups/create-commands/{command_id}",
+        "pickupId",
+        access_token,
+        log_context,
+    )

@@ -11,6 +11,7 @@ from core.variables import Context as TextContext
 from core.variables import variables_for
 from fulfillment.forms import shipment_form_for
 from fulfillment.models import FulfillmentPush, PushState, Shipment
+from fulfillment.services.labels.queries import panel_context
 from fulfillment.services.push import reason_text
 
 register = template.Library()
@@ -33,6 +34,8 @@ def fulfillment_order_panel(context: template.Context, order: Any) -> dict[str, 
         .order_by("id")
     )
     return {
+        **panel_context(order),
+        "request": context.get("request"),
         "order": order,
         "tenant": context.get("tenant"),
         "csrf_token": context.get("csrf_token"),

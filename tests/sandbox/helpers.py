@@ -1,7 +1,8 @@
 """Spec validation, a tiny Allegro API client and a connected seller, used by the sandbox tests.
 
-Every API response seen through ``Api`` is validated against the official spec copy in
-``allegro_sandbox/spec/openapi-orders-offers.yaml`` (OAS 3.0, ``$ref``s resolved).
+Every API response seen through ``Api`` is validated against the official spec copies in
+``allegro_sandbox/spec/`` (orders, offers and /me; "Shipment management"), OAS 3.0 with
+``$ref``s resolved.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
 from tests.sandbox_support import SandboxControl
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "allegro_sandbox/spec/openapi-orders-offers.yaml"
+SPEC_DIR = Path(__file__).resolve().parents[2] / "allegro_sandbox/spec"
+SPEC_PATH = SPEC_DIR / "openapi-orders-offers.yaml"
+SHIPMENT_SPEC_PATH = SPEC_DIR / "openapi-shipment-management.yaml"
 PUBLIC_V1 = "application/vnd.allegro.public.v1+json"
 REDIRECT = "https://shop.example.com/allegro/callback"
 # The one documented deviation: Allegro staff (allegro-api#8496) say event-stats answers
@@ -32,7 +35,12 @@ KNOWN_DEVIATIONS = {("/order/event-stats", 200): [{"latestEvent": None}]}
 
 @cache
 def spec() -> dict[str, Any]:
-    return yaml.safe_load(SPEC_PATH.read_text())
+    merged = yaml.safe_load(SPEC_PATH.read_text())
+    shipments = yaml.safe_load(SHIPMENT_SPEC_PATH.read_text())
+    merged["paths"].update(shipments["paths"])
+    for name, schema in shipments["components"]["schemas"].items():
+        merged["components"]["schemas"].setdefault(name, schema)
+    return merged
 
 
 @cache
@@ -85,6 +93,20 @@ def check(resp: requests.Response) -> requests.Response:
         assert resp.content == b""
         return resp
     path = resp.request.path_url.split("?")[0]
+    if resp.content == b"" and resp.status_code == 404:
+        # a bodiless 404 where the spec lists none (WzA's unknown commands)
+        template = template_for(path)
+        assert template is not None, f"{path} is not in the spec"
+        op = spec()["paths"][template][resp.request.method.lower()]
+        assert "content" not in op["responses"]["404"]
+        return resp
+    if resp.headers.get("Content-Type") == "application/octet-stream":
+        # a file (label, protocol): the spec's answer for that status must be a binary one
+        template = template_for(path)
+        assert template is not None, f"{path} is not in the spec"
+        op = spec()["paths"][template][resp.request.method.lower()]
+        assert "application/octet-stream" in op["responses"][str(resp.status_code)]["content"]
+        return resp
     validate_body(resp.request.method, path, resp.status_code, resp.json())
     return resp
 

@@ -39,6 +39,7 @@ def test_beat_schedules_the_new_names_only():
     assert scheduled == [
         "core.tasks.beat_heartbeat",
         "fulfillment.tasks.refresh_due_carriers",
+        "fulfillment.tasks.sweep_labels",
         "fulfillment.tasks.sweep_pushes",
         "notifications.refresh_all_sender_addresses",
         "notifications.sweep_mail",

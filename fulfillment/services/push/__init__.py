@@ -44,6 +44,7 @@ from __future__ import annotations
 from fulfillment.services.push.outbox import (
     dispatch,
     dispatch_many,
+    queue_sent_push,
     queue_shipment_push,
     queue_status_pushes,
     retry_push,
@@ -58,6 +59,7 @@ __all__ = [
     "dispatch_many",
     "process_order",
     "process_orders",
+    "queue_sent_push",
     "queue_shipment_push",
     "queue_status_pushes",
     "reason_text",

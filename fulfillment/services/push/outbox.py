@@ -86,6 +86,22 @@ def queue_status_pushes(
     return pushes
 
 
+def queue_sent_push(order: Order, actor: User | None) -> FulfillmentPush:
+    """SENT for an order whose label Wysyłam z Allegro made: Allegro attaches that waybill
+    itself, so only the status goes out (no shipment push)."""
+    push = FulfillmentPush.objects.create(
+        tenant_id=order.tenant_id,
+        order=order,
+        channel_id=order.channel_id,
+        kind=PushKind.STATUS,
+        target_status="SENT",
+        next_attempt_at=_first_sweep_at(),
+        actor=actor if getattr(actor, "pk", None) else None,
+    )
+    dispatch(order.tenant_id, order.pk)
+    return push
+
+
 def queue_shipment_push(shipment: Shipment, actor: User | None) -> FulfillmentPush:
     push = FulfillmentPush.objects.create(
         tenant_id=shipment.tenant_id,
