@@ -11,13 +11,16 @@ from decimal import Decimal
 import pytest
 from django_scopes import scope, scopes_disabled
 
+from channels.models import SalesChannel
 from fulfillment.models import FulfillmentPush, LabelState, PushKind, Shipment
 from fulfillment.services.labels.errors import LabelError
 from fulfillment.services.labels.inputs import Parcel
 from fulfillment.services.labels.jobs import cancel_label, create_label, retry_label
 from fulfillment.services.push import process_order
+from notifications.models import OutgoingMail
 from orders.models import OrderEvent, OrderEventKind
 from tests.labels.helpers import courier_account, fresh, pdf_pages, proposal_for, run
+from tests.support.notifications import set_of, template_of
 from tests.support.orders import import_orders
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -226,3 +229,32 @@ def test_handover_protocol_of_a_batch(channel, account, push_env, admin_user) ->
         text = "\n".join(pdf_pages(fh.read()))
     assert all(job.waybills[0] in text for job in done)
     assert batch.protocol_file.name == f"{channel.tenant_id}/batches/protocol-{batch.pk}.pdf"
+
+
+def test_a_label_mails_the_label_generated_template_once(channel, account, push_env) -> None:
+    template_set = set_of(channel.tenant)
+    template = template_of(
+        channel.tenant,
+        template_set,
+        trigger="label_generated",
+        subject="Przesyłka {order.number}",
+        body_text="Numer przesyłki: {shipment.waybill}",
+    )
+    with scopes_disabled():
+        SalesChannel.objects.filter(pk=channel.pk).update(template_set=template_set)
+    (order,) = import_orders(channel, push_env.sandbox, 1, delivery="courier", seed=5)
+    proposal_for(order)
+    job = run(make(order, account))
+    assert job.state == LabelState.READY
+    (waybill,) = job.waybills
+    with scopes_disabled():
+        label_mails = list(
+            OutgoingMail.objects.filter(order=order, dedupe_key__contains="label_generated")
+        )
+    assert [(m.dedupe_key, m.subject, m.text) for m in label_mails] == [
+        (
+            f"template:{template.pk}:order:{order.pk}:label_generated:{job.shipment_id}",
+            f"Przesyłka {order.number}",
+            f"Numer przesyłki: {waybill}",
+        )
+    ]
