@@ -7,6 +7,10 @@ id with 429s, buyers modify orders (new revisions → 409s), and the worker is S
 restarted. Then the sandbox's fulfillment status of every order is the mapping of the last
 mapped status it entered (its current status when that is mapped; untouched — NEW — if it never
 entered a mapped one), every shipment is in the sandbox exactly once, and nothing is pending.
+
+A worker killed between a status PUT that reached Allegro and the writing of its outcome: a later
+push back to the status we last confirmed is still sent (the field and our last confirmed push
+no longer tell what Allegro has).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from fulfillment.services.shipments import add_shipment
 from orders.changes import bulk_change_status, change_order_status
 from orders.models import Order, OrderStatus, SystemStatus
 from tests.celery_support import wait_until
-from tests.fulfillment.helpers import CLIENT_ID
+from tests.fulfillment.helpers import CLIENT_ID, pushes_of
 from tests.support.orders import import_orders, status_of
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -158,3 +162,57 @@ def test_a_lost_broker_message_is_delivered_by_the_sweeper(
     assert push_env.sandbox.fulfillment_of(order.external_id)["changes"] == 1
     with scopes_disabled():
         assert FulfillmentPush.objects.get(order_id=order.pk).state == PushState.SENT
+
+
+def test_a_status_put_by_a_killed_worker_is_not_taken_for_unsent(
+    tenant, admin_user, channel, push_env, celery_processes
+):
+    sandbox = push_env.sandbox
+    first, hanging = sorted(import_orders(channel, sandbox, 2), key=lambda o: o.pk)
+    sent, in_progress = (
+        status_of(tenant, SystemStatus.SENT),
+        status_of(tenant, SystemStatus.IN_PROGRESS),
+    )
+    # The hanging PUT outlasts the test; the worker is killed while it waits.
+    worker, _beat = celery_processes(
+        push_env.worker_env(**{**WORKER_ENV, "ALLEGRO_READ_TIMEOUT": "600"})
+    )
+    with scope(tenant=tenant):
+        bulk_change_status(tenant, [first.pk, hanging.pk], sent, admin_user)
+    wait_until(lambda: _pending() == 0, 60, f"pushes still pending: {_state_counts()}")
+    assert sandbox.fulfillment_of(first.external_id)["status"] == "SENT"
+
+    # One task sends both orders (a bulk change's batch): the first order's PUT reaches Allegro,
+    # the second's hangs, and the worker dies before the batch's outcomes are written.
+    sandbox.set_faults(
+        seller=push_env.seller,
+        timeout=1.0,
+        hang_seconds=600,
+        path_prefix=f"/order/checkout-forms/{hanging.external_id}/fulfillment",
+    )
+    with scope(tenant=tenant):
+        bulk_change_status(tenant, [first.pk, hanging.pk], in_progress, admin_user)
+    wait_until(
+        lambda: sandbox.fulfillment_of(first.external_id)["status"] == "PROCESSING",
+        60,
+        "the first order's PUT did not reach Allegro",
+    )
+    worker.kill()
+    assert [p.state for p in pushes_of(first)] == [PushState.SENT, PushState.PENDING]
+    with scopes_disabled():
+        assert Order.objects.get(pk=first.pk).fulfillment_status == "SENT"
+
+    # Staff move the order back to "sent" before the worker is back.
+    with scope(tenant=tenant):
+        change_order_status(first, sent, admin_user)
+    sandbox.clear_faults(seller=push_env.seller)
+    worker.start()
+    wait_until(lambda: _pending() == 0, 60, f"pushes still pending: {_state_counts()}", step=0.5)
+
+    assert sandbox.fulfillment_of(first.external_id)["status"] == "SENT"
+    assert sandbox.fulfillment_of(hanging.external_id)["status"] == "PROCESSING"
+    assert [(p.target_status, p.state) for p in pushes_of(first)] == [
+        ("SENT", PushState.SENT),
+        ("PROCESSING", PushState.SUPERSEDED),
+        ("SENT", PushState.SENT),
+    ]

@@ -119,6 +119,30 @@ def test_no_put_when_allegro_already_has_the_status(tenant, admin_user, channel,
     assert push_env.sandbox.fulfillment_of(order.external_id)["changes"] == 1
 
 
+def test_back_to_the_confirmed_status_asks_allegro_and_spends_no_change(
+    tenant, admin_user, channel, push_env
+):
+    [order] = import_orders(channel, push_env.sandbox, 1)
+    sent = status_of(tenant, SystemStatus.SENT)
+    with scope(tenant=tenant):
+        change_order_status(order, sent, admin_user)
+    send(order)
+    with scope(tenant=tenant):
+        change_order_status(order, status_of(tenant, SystemStatus.IN_PROGRESS), admin_user)
+        change_order_status(order, sent, admin_user)
+    _sent, back_and_forth, back = pushes_of(order)
+
+    result = send(order)
+
+    # PROCESSING was superseded, so it may have reached Allegro unrecorded: the form is read
+    # (GET), it says SENT, and no PUT is made.
+    assert (result.superseded, result.skipped, result.sent) == ([back_and_forth.pk], [back.pk], [])
+    [skipped] = [p for p in pushes_of(order) if p.pk == back.pk]
+    assert (skipped.state, skipped.requests) == (PushState.SKIPPED, 1)
+    fulfillment = push_env.sandbox.fulfillment_of(order.external_id)
+    assert (fulfillment["status"], fulfillment["changes"]) == ("SENT", 1)
+
+
 def test_a_buyer_change_409_is_reread_and_retried(tenant, admin_user, channel, push_env):
     [order] = import_orders(channel, push_env.sandbox, 1)
     old_revision = order.revision

@@ -19,7 +19,8 @@ The modules, along the way a push goes:
   transient failure stops the order's queue (later rows wait: pushes go out in order).
 * ``kinds`` — what one row sends, through the Allegro client's typed endpoints:
   a status (``set_fulfillment_status``, only when Allegro does not already have it: REFERENCE
-  §7.8, 100 changes per order, ever; a 409 re-reads the form, imports it and retries) or a
+  §7.8, 100 changes per order, ever; the form is read first when a superseded or failed push
+  may have changed Allegro unrecorded; a 409 re-reads the form, imports it and retries) or a
   shipment (``add_shipment``; when an earlier try may have reached Allegro, or on a 409,
   ``list_shipments`` first, so a retry never creates a second shipment).
 * ``outcomes`` — writing what happened: the row's state, its timeline entry, and what Allegro now

@@ -34,17 +34,21 @@ def _allegro(
     return on_behalf(channel, endpoint, *args, **kwargs)
 
 
-def _confirmed_status(push: FulfillmentPush) -> str | None:
-    """The status our last finished status push left on Allegro, if any."""
+_CONFIRMED = (PushState.SENT, PushState.SKIPPED)
+
+
+def _earlier_status(push: FulfillmentPush) -> tuple[str, str] | None:
+    """(state, target) of the order's latest finished status push before this one, if any."""
     return (
         FulfillmentPush.objects.filter(
             tenant_id=push.tenant_id,
             order_id=push.order_id,
             kind=PushKind.STATUS,
-            state__in=[PushState.SENT, PushState.SKIPPED],
+            pk__lt=push.pk,
         )
+        .exclude(state=PushState.PENDING)
         .order_by("-id")
-        .values_list("target_status", flat=True)
+        .values_list("state", "target_status")
         .first()
     )
 
@@ -53,13 +57,23 @@ def send_status(
     push: FulfillmentPush, order: Order, channel: SalesChannel, finish: Finisher
 ) -> PushState:
     target = push.target_status
-    # Only PUT when the status actually changes (100 changes per order, ever). The order's
-    # field alone could be a stale read of Allegro; our own last confirmed push must agree
-    # (looked up only when the field says Allegro has the target already).
-    if order.fulfillment_status == target and _confirmed_status(push) in (None, target):
-        finish.add(push, PushState.SKIPPED, fulfillment_status=target)
-        return PushState.SKIPPED
     revision = order.revision
+    # Only PUT when the status actually changes (100 changes per order, ever). The order's
+    # field alone could be a stale read of Allegro; our own latest earlier push must agree
+    # (looked up only when the field says Allegro has the target already).
+    if order.fulfillment_status == target:
+        earlier = _earlier_status(push)
+        if earlier is None or earlier in [(state, target) for state in _CONFIRMED]:
+            finish.add(push, PushState.SKIPPED, fulfillment_status=target)
+            return PushState.SKIPPED
+        if earlier[0] not in _CONFIRMED:
+            # Superseded or failed since: a try of it may have reached Allegro unrecorded (a
+            # worker killed before writing the outcome). Ask Allegro rather than spend a change.
+            form = _reread(push, channel, order)
+            revision = str(form.get("revision") or "")
+            if (form.get("fulfillment") or {}).get("status") == target:
+                finish.add(push, PushState.SKIPPED, fulfillment_status=target)
+                return PushState.SKIPPED
     for _conflict in range(MAX_CONFLICT_RETRIES):
         try:
             _allegro(
