@@ -37,6 +37,10 @@ def dispatch_after_commit(
     are visible (DESIGN §1: never ``.delay()`` inside an open transaction). ``task`` is a task
     or the name of a registered one (for services that the task's own module imports)."""
     if isinstance(task, str):
+        if task not in current_app.tasks:
+            # A web process imports an app's tasks module only when something imports it;
+            # by name, load every app's tasks (Celery's autodiscovery) before looking it up.
+            current_app.loader.import_default_modules()
         task = current_app.tasks[task]
     options: dict[str, Any] = {} if countdown is None else {"countdown": countdown}
     transaction.on_commit(partial(task.apply_async, args, kwargs, **options))
