@@ -163,6 +163,12 @@ def _label_batch_of(tenant: Tenant):
     return label_batch_of(tenant)
 
 
+def _pickup_of(tenant: Tenant):
+    from tests.support.fulfillment import pickup_of
+
+    return pickup_of(tenant)
+
+
 OBJECT_BUILDERS = {
     "mailbox_id": _mailbox_of,
     "mail_id": _mail_of,
@@ -172,6 +178,7 @@ OBJECT_BUILDERS = {
     "account_id": _courier_account_of,
     "job_id": _label_job_of,
     "batch_id": _label_batch_of,
+    "pickup_id": _pickup_of,
     "channel_id": _channel_of,
     "order_id": _order_of,
     "status_id": _status_of,

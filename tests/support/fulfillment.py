@@ -13,10 +13,12 @@ from django_scopes import scope
 from core.models import Tenant
 from fulfillment.models import (
     CourierAccount,
+    CourierPickup,
     FulfillmentPush,
     LabelBatch,
     LabelJob,
     LabelState,
+    PickupState,
     PushKind,
     PushState,
 )
@@ -94,6 +96,20 @@ def label_batch_of(tenant: Tenant) -> LabelBatch:
         batch.protocol_state = "ready"
         batch.save(update_fields=["protocol_state"])
         return batch
+
+
+def pickup_of(tenant: Tenant) -> CourierPickup:
+    """A courier pickup of a label of ``tenant`` with Allegro's windows to choose from."""
+    job = label_job_of(tenant)
+    with scope(tenant=tenant):
+        return CourierPickup.objects.create(
+            tenant=tenant,
+            courier_account_id=job.courier_account_id,
+            state=PickupState.CHOOSING,
+            job_ids=[job.pk],
+            wza_shipment_ids=[job.wza_shipment_id],
+            slots=[{"date": "2026-12-04", "minTime": "10:00", "maxTime": "16:00"}],
+        )
 
 
 PDF = b"%PDF-1.4\n% a label\n%%EOF\n"
