@@ -559,3 +559,53 @@ class CourierPickup(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"courier pickup {self.pk} ({self.state})"
+
+
+class ProtocolState(models.TextChoices):
+    PENDING = "pending", _("Being fetched from Allegro")
+    READY = "ready", _("Ready")
+    # Allegro has no protocol for these shipments' carrier (204)
+    NONE = "none", _("This carrier has no handover protocol")
+    ERROR = "error", _("Error")
+
+
+class HandoverProtocol(TenantOwnedModel):
+    """The handover protocol of a day's labels of one courier account: the shipments as they
+    were when asked for, and Allegro's PDF (services/labels/protocols.py writes it)."""
+
+    courier_account = models.ForeignKey(
+        CourierAccount, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    day = models.DateField()
+    state = models.CharField(
+        max_length=8, choices=ProtocolState.choices, default=ProtocolState.PENDING
+    )
+    wza_shipment_ids = models.JSONField(default=list)
+    file = models.FileField(storage=_label_storage, max_length=300, blank=True)
+    # Allegro's error items when it refused ({code, path, userMessage})
+    errors = models.JSONField(default=list, blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["tenant", "id"], name="handoverprotocol_tenant"),
+            # the sweeper's cross-tenant scan of protocols still to fetch (system query)
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(state="pending"),
+                name="handoverprotocol_pending_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"handover protocol {self.day} ({self.state})"

@@ -14,6 +14,7 @@ from fulfillment.services.labels import batches as labels_batches
 from fulfillment.services.labels import jobs as labels_jobs
 from fulfillment.services.labels import pickups as labels_pickups
 from fulfillment.services.labels import proposals as labels_proposals
+from fulfillment.services.labels import protocols as labels_protocols
 from orders.models import Order
 
 logger = logging.getLogger("fulfillment.push")
@@ -146,10 +147,16 @@ def process_pickup(tenant_id: int, pickup_id: int) -> None:
         process_pickup.apply_async((tenant_id, pickup_id), countdown=step.retry_in)
 
 
+@shared_task(base=TenantTask, ignore_result=True)
+def fetch_day_protocol(tenant_id: int, protocol_id: int) -> None:
+    """The handover protocol of a day's labels, from Allegro."""
+    labels_protocols.fetch(tenant_id, protocol_id)
+
+
 @shared_task(ignore_result=True)
 def sweep_labels() -> int:
-    """Beat: dispatch every unfinished label and courier pickup that is due (lost messages,
-    slow commands)."""
+    """Beat: dispatch every unfinished label, courier pickup and day's handover protocol that
+    is due (lost messages, slow commands, Allegro's hiccups)."""
     due = labels_jobs.open_jobs_due()
     for tenant_id, job_id in due:
         process_label.delay(tenant_id, job_id)
@@ -157,4 +164,7 @@ def sweep_labels() -> int:
     for tenant_id, pickup_id, state in pickups_due:
         task = propose_pickup if state == "proposing" else process_pickup
         task.delay(tenant_id, pickup_id)
-    return len(due) + len(pickups_due)
+    protocols_due = labels_protocols.pending_due()
+    for tenant_id, protocol_id in protocols_due:
+        fetch_day_protocol.delay(tenant_id, protocol_id)
+    return len(due) + len(pickups_due) + len(protocols_due)

@@ -49,10 +49,12 @@ from core.models import Invitation, Membership, Role
 from fulfillment.models import (
     CourierPickup,
     FulfillmentPush,
+    HandoverProtocol,
     LabelBatch,
     LabelJob,
     LabelState,
     PickupState,
+    ProtocolState,
     PushState,
 )
 from fulfillment.services.labels.accounts import save_courier_account
@@ -618,6 +620,23 @@ def company(allegro_sandbox: SandboxControl, settings) -> Company:
                 },
             )
         ]
+        # handover protocols of a day: one in each state
+        for fields in (
+            {"state": ProtocolState.PENDING},
+            {"state": ProtocolState.READY, "file": f"{tenant.pk}/protocols/protocol-x.pdf"},
+            {"state": ProtocolState.NONE},
+            {
+                "state": ProtocolState.ERROR,
+                "errors": [{"userMessage": "Nie znaleziono przesyłki", "path": "shipmentIds"}],
+            },
+        ):
+            HandoverProtocol.objects.create(
+                tenant=tenant,
+                courier_account=account,
+                day=made.finished_at.date(),
+                wza_shipment_ids=[made.wza_shipment_id],
+                **fields,
+            )
     with scopes_disabled():
         channels = list(SalesChannel.objects.filter(tenant=tenant).order_by("pk"))
     assert [c.connection_state for c in channels] == ["connected", "needs_reauth", "not_connected"]
@@ -705,6 +724,7 @@ SKIPPED = {
     "fulfillment:batch_protocol": POST_ONLY,
     "fulfillment:batch_protocol_file": "a protocol file (PDF), not a page",
     "fulfillment:pickup_order": POST_ONLY,
+    "fulfillment:day_protocol_file": "a protocol file (PDF), not a page",
 }
 
 
@@ -847,6 +867,7 @@ OWNER_PAGES: dict[str, Callable[[Company], list[str]]] = {
         reverse("fulfillment:label_batch", args=[c.tenant.slug, c.label_batch.pk])
     ],
     "fulfillment:new_pickup": lambda c: _tenant_urls("fulfillment:new_pickup", c),
+    "fulfillment:day_protocols": lambda c: _tenant_urls("fulfillment:day_protocols", c),
     "fulfillment:pickup": lambda c: [
         reverse("fulfillment:pickup", args=[c.tenant.slug, p.pk]) for p in c.pickups
     ],
