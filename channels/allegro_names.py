@@ -67,6 +67,18 @@ PAYMENT_PROVIDERS: dict[str, Promise] = {
     "EPT": pgettext_lazy("allegro", "Allegro Pay Business"),
 }
 
+# Wysyłam z Allegro's delivery options (`deliveryOptions[]` of a delivery proposal): how the
+# parcel reaches the buyer, and whether it is paid for in advance or on delivery.
+WZA_DELIVERY_TYPES: dict[str, Promise] = {
+    "DOOR": pgettext_lazy("allegro", "Courier to the door"),
+    "APM": pgettext_lazy("allegro", "Parcel locker"),
+    "PUDO": pgettext_lazy("allegro", "Pickup point"),
+}
+WZA_PAYMENT_TYPES: dict[str, Promise] = {
+    "PREPAID": pgettext_lazy("allegro", "Paid in advance"),
+    "POSTPAID": pgettext_lazy("allegro", "Cash on delivery"),
+}
+
 # The Allegro environments a deployment can configure (channels.clients.allegro).
 ENVIRONMENTS: dict[str, Promise] = {
     "production": pgettext_lazy("allegro", "Allegro.pl"),
@@ -80,6 +92,8 @@ TABLES: dict[str, dict[str, Promise]] = {
     "event": ORDER_EVENT_TYPES,
     "payment": PAYMENT_TYPES,
     "provider": PAYMENT_PROVIDERS,
+    "wza_delivery": WZA_DELIVERY_TYPES,
+    "wza_payment": WZA_PAYMENT_TYPES,
     "environment": ENVIRONMENTS,
 }
 

@@ -498,3 +498,114 @@ class LabelJob(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"label {self.pk} of order {self.order_id} ({self.state})"
+
+
+class PickupState(models.TextChoices):
+    # the pickup windows are being asked of Allegro
+    PROPOSING = "proposing", _("Asking for pickup times")
+    CHOOSING = "choosing", _("Choose a pickup time")
+    # the pickup command is to be sent (or its status read: see CourierPickup.command_sent)
+    ORDERING = "ordering", _("Being ordered")
+    ORDERED = "ordered", _("Pickup ordered")
+    ERROR = "error", _("Error")
+
+
+class CourierPickup(TenantOwnedModel):
+    """A courier pickup of label shipments: the windows Allegro proposed, the one chosen, and
+    the outbox row of its create command (services/labels/pickups.py writes it)."""
+
+    courier_account = models.ForeignKey(
+        CourierAccount, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    state = models.CharField(
+        max_length=10, choices=PickupState.choices, default=PickupState.PROPOSING
+    )
+    # the label jobs picked up and their Allegro shipment ids, in the same order
+    job_ids = models.JSONField(default=list)
+    wza_shipment_ids = models.JSONField(default=list)
+    # Allegro's windows: [{"date", "minTime", "maxTime"}]; the chosen one
+    slots = models.JSONField(default=list, blank=True)
+    pickup_time = models.JSONField(default=dict, blank=True)
+    # each choice after an ERROR is a new attempt with a new command id
+    attempt = models.PositiveIntegerField(default=0)
+    command_id = models.CharField(max_length=36, blank=True, default="")
+    command_sent = models.BooleanField(default=False)
+    pickup_id = models.CharField(max_length=64, blank=True, default="")
+    carrier_pickup_id = models.CharField(max_length=64, blank=True, default="")
+    # Allegro's error items of the last ERROR ({code, path, userMessage})
+    errors = models.JSONField(default=list, blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["tenant", "id"], name="courierpickup_tenant"),
+            # the sweeper's cross-tenant scan of unfinished pickups (system query, no tenant)
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(state__in=["proposing", "ordering"]),
+                name="courierpickup_open_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"courier pickup {self.pk} ({self.state})"
+
+
+class ProtocolState(models.TextChoices):
+    PENDING = "pending", _("Being fetched from Allegro")
+    READY = "ready", _("Ready")
+    # Allegro has no protocol for these shipments' carrier (204)
+    NONE = "none", _("This carrier has no handover protocol")
+    ERROR = "error", _("Error")
+
+
+class HandoverProtocol(TenantOwnedModel):
+    """The handover protocol of a day's labels of one courier account: the shipments as they
+    were when asked for, and Allegro's PDF (services/labels/protocols.py writes it)."""
+
+    courier_account = models.ForeignKey(
+        CourierAccount, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    day = models.DateField()
+    state = models.CharField(
+        max_length=8, choices=ProtocolState.choices, default=ProtocolState.PENDING
+    )
+    wza_shipment_ids = models.JSONField(default=list)
+    file = models.FileField(storage=_label_storage, max_length=300, blank=True)
+    # Allegro's error items when it refused ({code, path, userMessage})
+    errors = models.JSONField(default=list, blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["tenant", "id"], name="handoverprotocol_tenant"),
+            # the sweeper's cross-tenant scan of protocols still to fetch (system query)
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(state="pending"),
+                name="handoverprotocol_pending_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"handover protocol {self.day} ({self.state})"

@@ -12,7 +12,9 @@ from core.tasks import TenantTask
 from fulfillment.services import carriers, push
 from fulfillment.services.labels import batches as labels_batches
 from fulfillment.services.labels import jobs as labels_jobs
+from fulfillment.services.labels import pickups as labels_pickups
 from fulfillment.services.labels import proposals as labels_proposals
+from fulfillment.services.labels import protocols as labels_protocols
 from orders.models import Order
 
 logger = logging.getLogger("fulfillment.push")
@@ -129,10 +131,40 @@ def fetch_protocol(tenant_id: int, batch_id: int) -> None:
     labels_batches.fetch_protocol(tenant_id, batch_id)
 
 
+@shared_task(base=TenantTask, ignore_result=True, acks_late=True)
+def propose_pickup(tenant_id: int, pickup_id: int) -> None:
+    """Allegro's pickup windows for a courier pickup's shipments."""
+    step = labels_pickups.propose(tenant_id, pickup_id)
+    if step.retry_in is not None and step.retry_in <= SELF_RETRY_MAX_SECONDS:
+        propose_pickup.apply_async((tenant_id, pickup_id), countdown=step.retry_in)
+
+
+@shared_task(base=TenantTask, ignore_result=True, acks_late=True)
+def process_pickup(tenant_id: int, pickup_id: int) -> None:
+    """Order a courier pickup (its command, then its status after Allegro's Retry-After)."""
+    step = labels_pickups.advance(tenant_id, pickup_id)
+    if step.retry_in is not None and step.retry_in <= SELF_RETRY_MAX_SECONDS:
+        process_pickup.apply_async((tenant_id, pickup_id), countdown=step.retry_in)
+
+
+@shared_task(base=TenantTask, ignore_result=True)
+def fetch_day_protocol(tenant_id: int, protocol_id: int) -> None:
+    """The handover protocol of a day's labels, from Allegro."""
+    labels_protocols.fetch(tenant_id, protocol_id)
+
+
 @shared_task(ignore_result=True)
 def sweep_labels() -> int:
-    """Beat: dispatch every unfinished label that is due (lost messages, slow commands)."""
+    """Beat: dispatch every unfinished label, courier pickup and day's handover protocol that
+    is due (lost messages, slow commands, Allegro's hiccups)."""
     due = labels_jobs.open_jobs_due()
     for tenant_id, job_id in due:
         process_label.delay(tenant_id, job_id)
-    return len(due)
+    pickups_due = labels_pickups.open_pickups_due()
+    for tenant_id, pickup_id, state in pickups_due:
+        task = propose_pickup if state == "proposing" else process_pickup
+        task.delay(tenant_id, pickup_id)
+    protocols_due = labels_protocols.pending_due()
+    for tenant_id, protocol_id in protocols_due:
+        fetch_day_protocol.delay(tenant_id, protocol_id)
+    return len(due) + len(pickups_due) + len(protocols_due)

@@ -1,7 +1,8 @@
 """Order-level fulfillment pages, included by apilo/urls.py under /app/<tenant_slug>/fulfillment/
 with the "fulfillment" namespace. ``order_id`` → orders.Order, ``push_id`` →
 fulfillment.FulfillmentPush, ``job_id`` → fulfillment.LabelJob, ``batch_id`` →
-fulfillment.LabelBatch, all looked up through scoped managers."""
+fulfillment.LabelBatch, ``pickup_id`` → fulfillment.CourierPickup, ``protocol_id`` →
+fulfillment.HandoverProtocol, all looked up through scoped managers."""
 
 from django.urls import path
 
@@ -32,5 +33,14 @@ urlpatterns = [
         "labels/batches/<int:batch_id>/protocol/file/",
         views_labels.batch_protocol_file,
         name="batch_protocol_file",
+    ),
+    path("pickups/new/", views_labels.new_pickup, name="new_pickup"),
+    path("pickups/<int:pickup_id>/", views_labels.pickup_page, name="pickup"),
+    path("pickups/<int:pickup_id>/order/", views_labels.pickup_order, name="pickup_order"),
+    path("protocols/", views_labels.day_protocols, name="day_protocols"),
+    path(
+        "protocols/<int:protocol_id>/file/",
+        views_labels.day_protocol_file,
+        name="day_protocol_file",
     ),
 ]

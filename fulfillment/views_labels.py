@@ -5,10 +5,13 @@ up through the tenant's rows (another tenant's id answers 404) and streamed, nev
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -16,8 +19,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.requests import TenantRequest
 from core.tasks import dispatch_after_commit
 from fulfillment.forms_labels import AccountChoiceForm, ParcelFormSet, parcel_initial
-from fulfillment.models import CourierAccount, LabelBatch, LabelJob, LabelState
-from fulfillment.services.labels import batches, jobs
+from fulfillment.models import (
+    CourierAccount,
+    CourierPickup,
+    HandoverProtocol,
+    LabelBatch,
+    LabelJob,
+    LabelState,
+    ProtocolState,
+)
+from fulfillment.services.labels import batches, jobs, pickups, protocols
 from fulfillment.services.labels.errors import LabelError
 from fulfillment.services.labels.explain import explain
 from fulfillment.services.labels.inputs import TEXT_ON_LABEL_MAX, default_parcel, label_text
@@ -232,3 +243,135 @@ def batch_file(request: TenantRequest, tenant_slug: str, batch_id: int) -> FileR
     batch = get_object_or_404(LabelBatch, tenant=request.tenant, pk=batch_id)
     ext = "zpl" if batch.file_type == "ZPL" else "pdf"
     return _file_response(batch.file, batch.file_type, f"labels-{batch.pk}.{ext}")
+
+
+# --------------------------------------------------------------------------- courier pickups
+@require_http_methods(["GET", "POST"])
+def new_pickup(request: TenantRequest, tenant_slug: str) -> HttpResponse:
+    """Choose a courier account's labels for a courier to collect."""
+    accounts = list(CourierAccount.objects.filter(tenant=request.tenant).order_by("name"))
+    raw = request.POST.get("courier_account") or request.GET.get("account") or ""
+    account = next((a for a in accounts if str(a.pk) == raw), accounts[0] if accounts else None)
+    if raw and (account is None or str(account.pk) != raw):
+        raise Http404
+    error = None
+    if request.method == "POST" and account is not None:
+        ids = [int(i) for i in request.POST.getlist("job_ids") if i.isdigit()]
+        try:
+            pickup = pickups.start_pickup(account, ids, request.user)
+        except LabelError as exc:
+            error = exc.message
+        else:
+            return redirect(
+                "fulfillment:pickup", tenant_slug=request.tenant.slug, pickup_id=pickup.pk
+            )
+    return render(
+        request,
+        "fulfillment/labels/pickup_new.html",
+        {
+            "accounts": accounts,
+            "account": account,
+            "label_jobs": pickups.pickable_jobs(account) if account else [],
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
+
+
+@require_GET
+def pickup_page(request: TenantRequest, tenant_slug: str, pickup_id: int) -> HttpResponse:
+    pickup = get_object_or_404(
+        CourierPickup.objects.select_related("courier_account"), tenant=request.tenant, pk=pickup_id
+    )
+    template = (
+        "fulfillment/labels/_pickup.html"
+        if request.headers.get("HX-Request")
+        else "fulfillment/labels/pickup.html"
+    )
+    return render(request, template, _pickup_context(pickup))
+
+
+def _pickup_context(pickup: CourierPickup, error: str | None = None) -> dict[str, object]:
+    return {
+        "pickup": pickup,
+        "waybills": [
+            w
+            for job in LabelJob.objects.filter(
+                tenant_id=pickup.tenant_id, pk__in=pickup.job_ids
+            ).order_by("id")
+            for w in job.waybills
+        ],
+        "problems": explain(pickup.errors, {}),
+        "open": pickup.state in pickups.OPEN,
+        "error": error,
+    }
+
+
+@require_POST
+def pickup_order(request: TenantRequest, tenant_slug: str, pickup_id: int) -> HttpResponse:
+    pickup = get_object_or_404(CourierPickup, tenant=request.tenant, pk=pickup_id)
+    raw = request.POST.get("slot", "")
+    try:
+        pickups.choose_window(pickup, int(raw) if raw.isdigit() else -1, request.user)
+    except LabelError as exc:
+        pickup.refresh_from_db()
+        return render(
+            request,
+            "fulfillment/labels/pickup.html",
+            _pickup_context(pickup, exc.message),
+            status=400,
+        )
+    messages.success(request, _("The courier pickup is being ordered."))
+    return redirect("fulfillment:pickup", tenant_slug=request.tenant.slug, pickup_id=pickup.pk)
+
+
+# --------------------------------------------------------------------------- a day's protocol
+@require_http_methods(["GET", "POST"])
+def day_protocols(request: TenantRequest, tenant_slug: str) -> HttpResponse:
+    """Choose a day and a courier account: the handover protocol of that day's labels."""
+    accounts = list(CourierAccount.objects.filter(tenant=request.tenant).order_by("name"))
+    error = None
+    raw_day = request.POST.get("day", "")
+    if request.method == "POST":
+        account = next(
+            (a for a in accounts if str(a.pk) == request.POST.get("courier_account")), None
+        )
+        if account is None:
+            raise Http404
+        try:
+            day = date.fromisoformat(raw_day)
+        except ValueError:
+            error = _("Choose a day.")
+        else:
+            try:
+                protocols.request_day_protocol(account, day, request.user)
+            except LabelError as exc:
+                error = exc.message
+            else:
+                messages.success(request, _("The handover protocol is being fetched from Allegro."))
+                return redirect("fulfillment:day_protocols", tenant_slug=request.tenant.slug)
+    recent = list(
+        HandoverProtocol.objects.filter(tenant=request.tenant)
+        .select_related("courier_account")
+        .order_by("-id")[:30]
+    )
+    context = {
+        "accounts": accounts,
+        "chosen_account": request.POST.get("courier_account", ""),
+        "day": raw_day or timezone.localdate().isoformat(),
+        "protocols": [(p, explain(p.errors, {})) for p in recent],
+        "open": any(p.state == ProtocolState.PENDING for p in recent),
+        "error": error,
+    }
+    template = (
+        "fulfillment/labels/_protocols.html"
+        if request.headers.get("HX-Request")
+        else "fulfillment/labels/protocols.html"
+    )
+    return render(request, template, context, status=400 if error else 200)
+
+
+@require_GET
+def day_protocol_file(request: TenantRequest, tenant_slug: str, protocol_id: int) -> FileResponse:
+    protocol = get_object_or_404(HandoverProtocol, tenant=request.tenant, pk=protocol_id)
+    return _file_response(protocol.file, "PDF", f"protocol-{protocol.day.isoformat()}.pdf")

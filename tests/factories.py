@@ -163,6 +163,18 @@ def _label_batch_of(tenant: Tenant):
     return label_batch_of(tenant)
 
 
+def _pickup_of(tenant: Tenant):
+    from tests.support.fulfillment import pickup_of
+
+    return pickup_of(tenant)
+
+
+def _protocol_of(tenant: Tenant):
+    from tests.support.fulfillment import protocol_of
+
+    return protocol_of(tenant)
+
+
 OBJECT_BUILDERS = {
     "mailbox_id": _mailbox_of,
     "mail_id": _mail_of,
@@ -172,6 +184,8 @@ OBJECT_BUILDERS = {
     "account_id": _courier_account_of,
     "job_id": _label_job_of,
     "batch_id": _label_batch_of,
+    "pickup_id": _pickup_of,
+    "protocol_id": _protocol_of,
     "channel_id": _channel_of,
     "order_id": _order_of,
     "status_id": _status_of,

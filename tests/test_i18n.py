@@ -93,6 +93,12 @@ def test_every_allegro_code_has_the_polish_name_of_allegros_panel():
             "OFFLINE": "poza Allegro",
             "EPT": "Allegro Pay Business",
         },
+        "wza_delivery": {
+            "DOOR": "Kurier pod drzwi",
+            "APM": "Automat paczkowy",
+            "PUDO": "Punkt odbioru",
+        },
+        "wza_payment": {"PREPAID": "Przedpłata", "POSTPAID": "Za pobraniem"},
         "environment": {
             "production": "Allegro.pl",
             "sandbox": "Allegro Sandbox (środowisko testowe)",

@@ -46,7 +46,17 @@ from channels.models import SalesChannel
 from channels.services.channels import create_channel
 from core import services as core_services
 from core.models import Invitation, Membership, Role
-from fulfillment.models import FulfillmentPush, LabelBatch, LabelJob, LabelState, PushState
+from fulfillment.models import (
+    CourierPickup,
+    FulfillmentPush,
+    HandoverProtocol,
+    LabelBatch,
+    LabelJob,
+    LabelState,
+    PickupState,
+    ProtocolState,
+    PushState,
+)
 from fulfillment.services.labels.accounts import save_courier_account
 from fulfillment.services.labels.jobs import advance, create_label
 from fulfillment.services.labels.proposals import Proposal, refresh_proposal
@@ -339,6 +349,7 @@ class Company:
     courier_account: Any = None
     label_jobs: list[Any] = field(default_factory=list)
     label_batch: Any = None
+    pickups: list[Any] = field(default_factory=list)
 
 
 def _status(tenant, code: str) -> OrderStatus:
@@ -589,6 +600,43 @@ def company(allegro_sandbox: SandboxControl, settings) -> Company:
         batch = LabelBatch.objects.create(tenant=tenant, courier_account=account)
         LabelJob.objects.filter(pk=made.pk).update(batch=batch)
         assert {j.state for j in LabelJob.objects.all()} == {LabelState.READY, LabelState.ERROR}
+        # courier pickups of the made label: one to choose a time for, one ordered, one refused
+        slot = {"date": "2026-12-04", "minTime": "10:00", "maxTime": "16:00"}
+        pickups = [
+            CourierPickup.objects.create(
+                tenant=tenant,
+                courier_account=account,
+                job_ids=[made.pk],
+                wza_shipment_ids=[made.wza_shipment_id],
+                slots=[slot],
+                **fields,
+            )
+            for fields in (
+                {"state": PickupState.CHOOSING},
+                {"state": PickupState.ORDERED, "pickup_time": slot, "carrier_pickup_id": "P123"},
+                {
+                    "state": PickupState.ERROR,
+                    "errors": [{"userMessage": "Nie można zamówić odbioru", "path": "input"}],
+                },
+            )
+        ]
+        # handover protocols of a day: one in each state
+        for fields in (
+            {"state": ProtocolState.PENDING},
+            {"state": ProtocolState.READY, "file": f"{tenant.pk}/protocols/protocol-x.pdf"},
+            {"state": ProtocolState.NONE},
+            {
+                "state": ProtocolState.ERROR,
+                "errors": [{"userMessage": "Nie znaleziono przesyłki", "path": "shipmentIds"}],
+            },
+        ):
+            HandoverProtocol.objects.create(
+                tenant=tenant,
+                courier_account=account,
+                day=made.finished_at.date(),
+                wza_shipment_ids=[made.wza_shipment_id],
+                **fields,
+            )
     with scopes_disabled():
         channels = list(SalesChannel.objects.filter(tenant=tenant).order_by("pk"))
     assert [c.connection_state for c in channels] == ["connected", "needs_reauth", "not_connected"]
@@ -606,6 +654,7 @@ def company(allegro_sandbox: SandboxControl, settings) -> Company:
         courier_account=account,
         label_jobs=[made, refused_label],
         label_batch=batch,
+        pickups=pickups,
     )
 
 
@@ -674,6 +723,8 @@ SKIPPED = {
     "fulfillment:batch_file": "a label file (PDF or ZPL), not a page",
     "fulfillment:batch_protocol": POST_ONLY,
     "fulfillment:batch_protocol_file": "a protocol file (PDF), not a page",
+    "fulfillment:pickup_order": POST_ONLY,
+    "fulfillment:day_protocol_file": "a protocol file (PDF), not a page",
 }
 
 
@@ -814,6 +865,11 @@ OWNER_PAGES: dict[str, Callable[[Company], list[str]]] = {
     "fulfillment:label_panel": lambda c: _tenant_urls("fulfillment:label_panel", c, "order_id"),
     "fulfillment:label_batch": lambda c: [
         reverse("fulfillment:label_batch", args=[c.tenant.slug, c.label_batch.pk])
+    ],
+    "fulfillment:new_pickup": lambda c: _tenant_urls("fulfillment:new_pickup", c),
+    "fulfillment:day_protocols": lambda c: _tenant_urls("fulfillment:day_protocols", c),
+    "fulfillment:pickup": lambda c: [
+        reverse("fulfillment:pickup", args=[c.tenant.slug, p.pk]) for p in c.pickups
     ],
 }
 

@@ -26,7 +26,7 @@ register = template.Library()
 @register.filter
 def allegro_name(code: str | None, kind: str) -> SafeString | str:
     """The name of `code` in the table `kind` (fulfillment, checkout, event, payment, provider,
-    environment); "" for no code, so `|default:"—"` still works."""
+    wza_delivery, wza_payment, environment); "" for no code, so `|default:"—"` still works."""
     if not code:
         return ""
     if not allegro_names.is_known(kind, code):

@@ -168,3 +168,33 @@ def test_a_channel_authorized_before_labels_asks_to_authorize_again(
     page = c.get(url).content.decode()
     assert 'data-notice="label-scopes"' in page
     assert 'data-action="authorize"' in page
+
+
+@pytest.mark.parametrize(
+    ("delivery", "payment", "language", "words"),
+    [
+        ("courier", "ONLINE", "en", ("Courier to the door", "DOOR", "Paid in advance", "PREPAID")),
+        (
+            "courier",
+            "CASH_ON_DELIVERY",
+            "pl",
+            ("Kurier pod drzwi", "DOOR", "Za pobraniem", "POSTPAID"),
+        ),
+        ("locker", "ONLINE", "pl", ("Automat paczkowy", "APM", "Przedpłata", "PREPAID")),
+    ],
+)
+def test_the_delivery_option_in_the_sellers_words(
+    tenant, admin_user, channel, account, push_env, delivery, payment, language, words
+) -> None:
+    c = client_for(admin_user)
+    c.cookies["django_language"] = language
+    (order,) = import_orders(
+        channel, push_env.sandbox, 1, delivery=delivery, payment_type=payment, seed=17
+    )
+    proposal_for(order)
+    page = c.get(f"/app/{tenant.slug}/fulfillment/orders/{order.pk}/label/")
+    delivery_name, delivery_code, payment_name, payment_code = words
+    assert (
+        f'<dd data-field="delivery-option"><span title="{delivery_code}">{delivery_name}</span>'
+        f' · <span title="{payment_code}">{payment_name}</span></dd>'
+    ) in page.content.decode()

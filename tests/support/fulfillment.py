@@ -4,6 +4,7 @@ OBJECT_BUILDERS["push_id"] (tests/factories.py) for the tenant-isolation test.""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
@@ -13,10 +14,14 @@ from django_scopes import scope
 from core.models import Tenant
 from fulfillment.models import (
     CourierAccount,
+    CourierPickup,
     FulfillmentPush,
+    HandoverProtocol,
     LabelBatch,
     LabelJob,
     LabelState,
+    PickupState,
+    ProtocolState,
     PushKind,
     PushState,
 )
@@ -94,6 +99,37 @@ def label_batch_of(tenant: Tenant) -> LabelBatch:
         batch.protocol_state = "ready"
         batch.save(update_fields=["protocol_state"])
         return batch
+
+
+def pickup_of(tenant: Tenant) -> CourierPickup:
+    """A courier pickup of a label of ``tenant`` with Allegro's windows to choose from."""
+    job = label_job_of(tenant)
+    with scope(tenant=tenant):
+        return CourierPickup.objects.create(
+            tenant=tenant,
+            courier_account_id=job.courier_account_id,
+            state=PickupState.CHOOSING,
+            job_ids=[job.pk],
+            wza_shipment_ids=[job.wza_shipment_id],
+            slots=[{"date": "2026-12-04", "minTime": "10:00", "maxTime": "16:00"}],
+        )
+
+
+def protocol_of(tenant: Tenant) -> HandoverProtocol:
+    """A fetched handover protocol of a day's label of ``tenant``, with its file."""
+    job = label_job_of(tenant)
+    with scope(tenant=tenant):
+        protocol = HandoverProtocol.objects.create(
+            tenant=tenant,
+            courier_account_id=job.courier_account_id,
+            day=date(2026, 12, 2),
+            state=ProtocolState.READY,
+            wza_shipment_ids=[job.wza_shipment_id],
+        )
+        protocol.file.save(
+            f"{tenant.pk}/protocols/protocol-2026-12-02-{protocol.pk}.pdf", ContentFile(PDF)
+        )
+        return protocol
 
 
 PDF = b"%PDF-1.4\n% a label\n%%EOF\n"

@@ -9,6 +9,7 @@
   with a deterministic id and polled as Allegro's ``Retry-After`` says, waybills read, the
   file fetched and stored; then the shipment on the order, its timeline, SENT through the push
   outbox and the ``label_generated`` signal. Cancelling, and retrying after an ERROR.
-* ``batches`` — labels of many orders in one file; ``documents`` — protocols and pickups.
+* ``batches`` — labels of many orders in one file (and the batch's handover protocol);
+  ``protocols`` — the handover protocol of a day's labels; ``pickups`` — courier pickups.
 * ``explain`` — Allegro's errors for staff, with our own words for the opaque ones.
 """
