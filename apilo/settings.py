@@ -42,12 +42,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "core",
     "channels.apps.ChannelsConfig",
     "orders",
     "sync",
     "fulfillment",
     "notifications",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -308,9 +311,30 @@ LOGGING = {
 }
 
 REST_FRAMEWORK = {
+    # Endpoints name their own (api.views.ApiView: the Bearer key, its scope and rate limit).
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.handle_exception",
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "apilo API",
+    "DESCRIPTION": (
+        "Orders, statuses and sales channels of one company. Authenticate with "
+        "`Authorization: Bearer <key>` (Administracja → Klucze API). Every 4xx answers "
+        "`{code, message, field}`; POSTs accept an `Idempotency-Key`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+# Requests per minute of a new API key (each key may have its own).
+API_DEFAULT_RATE_LIMIT_PER_MINUTE = env.int("API_DEFAULT_RATE_LIMIT_PER_MINUTE", default=150)
 
 # --- Allegro ---------------------------------------------------------------------------------
 # (Owned by the sales-channels app; see docs/adr/0002-allegro-tokens.md.)

@@ -31,6 +31,7 @@ administration_patterns: list[URLPattern | URLResolver] = [
     ),
     path("statuses/", include(("orders.urls_administration", "statuses"))),
     path("users/", include(("core.urls_administration", "users"))),
+    path("api-keys/", include(("api.urls_administration", "api_keys"))),
     path("fulfillment/", include(("fulfillment.urls_administration", "fulfillment"))),
     path("mailboxes/", include((notification_administration.mailbox_patterns, "mailboxes"))),
     path("sent-mail/", include((notification_administration.log_patterns, "mail_log"))),
@@ -62,6 +63,8 @@ urlpatterns = [
     # The customer zone: a buyer's order page, public, the token its only credential.
     path("o/<str:token>", template_views.customer_zone_page, name="customer_zone"),
     path("app/<slug:tenant_slug>/", include(tenant_patterns)),
+    # The REST API: a company's key, not a session, says whose data it is.
+    path("api/v1/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
 

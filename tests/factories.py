@@ -175,7 +175,18 @@ def _protocol_of(tenant: Tenant):
     return protocol_of(tenant)
 
 
+def _api_key_of(tenant: Tenant):
+    from tests.api.helpers import key_of
+
+    key_of(tenant)
+    from api.models import ApiKey
+
+    with scope(tenant=tenant):
+        return ApiKey.objects.filter(tenant=tenant).latest("pk")
+
+
 OBJECT_BUILDERS = {
+    "api_key_id": _api_key_of,
     "mailbox_id": _mailbox_of,
     "mail_id": _mail_of,
     "set_id": _set_of,

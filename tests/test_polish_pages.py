@@ -41,6 +41,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_scopes import scope, scopes_disabled
 
+from api.models import ApiKey
 from channels import allegro_names
 from channels.models import SalesChannel
 from channels.services.channels import create_channel
@@ -725,6 +726,13 @@ SKIPPED = {
     "fulfillment:batch_protocol_file": "a protocol file (PDF), not a page",
     "fulfillment:pickup_order": POST_ONLY,
     "fulfillment:day_protocol_file": "a protocol file (PDF), not a page",
+    "administration:api_keys:revoke": POST_ONLY,
+    **{
+        f"api:{name}": "the REST API and its documentation: JSON and English for integrators"
+        for name in ("orders", "order", "order_status", "statuses", "channels", "schema")
+    },
+    "api:docs": "Swagger UI, drawn by its own script in English",
+    "api:redoc": "Redoc, drawn by its own script in English",
 }
 
 
@@ -809,6 +817,8 @@ OWNER_PAGES: dict[str, Callable[[Company], list[str]]] = {
     ),
     "administration:users:list": lambda c: _tenant_urls("administration:users:list", c),
     "administration:users:invite": lambda c: _tenant_urls("administration:users:invite", c),
+    "administration:api_keys:list": lambda c: _tenant_urls("administration:api_keys:list", c),
+    "administration:api_keys:create": lambda c: _tenant_urls("administration:api_keys:create", c),
     "administration:users:remove": lambda c: [
         reverse("administration:users:remove", args=[c.tenant.slug, c.member.pk]),
         reverse(
@@ -939,6 +949,16 @@ def test_every_page_reads_in_polish(company):
         reverse("fulfillment:bulk_labels", args=[slug]), {"order_ids": [order.pk]}
     )
     checker.check("POST bulk labels", response.content.decode())
+    # A new API key: the page that shows it once, then the list with it, revoked.
+    response = owner.post(
+        reverse("administration:api_keys:create", args=[slug]),
+        {"name": "ERP", "scope": "read", "rate_limit": 150},
+    )
+    checker.check("POST new API key", response.content.decode())
+    with scope(tenant=company.tenant):
+        api_key = ApiKey.objects.get(tenant=company.tenant, name="ERP")
+    owner.post(reverse("administration:api_keys:revoke", args=[slug, api_key.pk]))
+    read(owner, reverse("administration:api_keys:list", args=[slug]), checker)
     response = anonymous.post(reverse("login"), {"username": "nikt@x.example", "password": "x"})
     checker.check("POST login", response.content.decode())
     response = anonymous.post(reverse("signup"), {"email": "zly"})

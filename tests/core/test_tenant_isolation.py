@@ -34,8 +34,9 @@ PUBLIC_URL_NAMES = {
     "set_language",
     "customer_zone",
 }
-# Operator-only Django admin has its own login and permission system.
-SKIPPED_PREFIXES = ("admin/",)
+# Operator-only Django admin has its own login and permission system; the REST API is reached
+# with a company's key, not a session (tests/api/test_isolation.py proves its tenancy).
+SKIPPED_PREFIXES = ("admin/", "api/")
 # Tenant-less kwargs that are not objects of a tenant (tokens in e-mailed links).
 PUBLIC_KWARG_VALUES = {"uidb64": "MQ", "token": "set-password", "tenant_slug": None}
 
