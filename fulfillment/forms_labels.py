@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from channels.models import SalesChannel
 from core.models import Tenant
 from fulfillment.models import CourierAccount, PackageType
-from fulfillment.services.labels.accounts import iban_problem, normalize_iban
+from fulfillment.services.labels.accounts import EDITABLE, iban_problem, normalize_iban
 from fulfillment.services.labels.inputs import MAX_PARCELS, Parcel
 from orders.models import OrderStatus
 
@@ -21,28 +21,8 @@ from orders.models import OrderStatus
 class CourierAccountForm(forms.ModelForm):
     class Meta:
         model = CourierAccount
-        fields = [
-            "name",
-            "sender_name",
-            "sender_company",
-            "street",
-            "postal_code",
-            "city",
-            "country_code",
-            "email",
-            "phone",
-            "drop_off_point",
-            "package_type",
-            "length_cm",
-            "width_cm",
-            "height_cm",
-            "weight_kg",
-            "label_format",
-            "page_size",
-            "cod_owner",
-            "cod_iban",
-            "insure_order_value",
-        ]
+        # the scoped choices (channel, status after the label) are made in __init__
+        fields = [name for name in EDITABLE if name not in ("channel", "status_after_label")]
         help_texts = {
             "email": _("Allegro requires the sender's e-mail: without it labels fail."),
             "phone": _("Allegro requires the sender's phone number too."),
