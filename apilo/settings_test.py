@@ -3,7 +3,9 @@
 DATABASE_URL and REDIS_URL may be overridden (e.g. to run two suites side by side).
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 
 # The suite never reads a developer's .env (make run writes one with DEBUG on).
@@ -18,9 +20,15 @@ os.environ.setdefault("CACHE_KEY_PREFIX", "apilo-test")
 os.environ.setdefault("LANGUAGE_COOKIE_SECURE", "false")
 # Settings require a mail server when DEBUG is off; the suite's mail goes to EMAIL_BACKEND below.
 os.environ.setdefault("EMAIL_URL", "dummymail://")
+if "LABEL_STORAGE_DIR" not in os.environ:
+    # Label files of one test run, in a folder of its own that the Celery workers it starts
+    # inherit: ids repeat from run to run, and a file left by an earlier run (or by another
+    # run on the machine) would make storage rename the new one.
+    # (Created by the first label saved, so tools that only read the settings leave nothing.)
+    _label_dir = os.path.join(tempfile.gettempdir(), f"apilo-test-labels-{os.getpid()}")
+    os.environ["LABEL_STORAGE_DIR"] = _label_dir
+    atexit.register(shutil.rmtree, _label_dir, ignore_errors=True)
 # A fixed test key (never used outside tests); production keys come from the environment.
-# label files of the suite (and of the Celery workers it starts) go to a temporary folder
-os.environ.setdefault("LABEL_STORAGE_DIR", os.path.join(tempfile.gettempdir(), "apilo-test-labels"))
 os.environ.setdefault("APILO_FERNET_KEYS", "test1:K5r3d0Jb6hXw5fZ2QnV8pY1sT4uA7cE9gH0jL2mN3oQ=")
 
 from .settings import *  # noqa: F403
