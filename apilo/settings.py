@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "core",
     "channels.apps.ChannelsConfig",
     "orders",
+    "catalog",
     "sync",
     "fulfillment",
     "notifications",

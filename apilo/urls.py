@@ -50,6 +50,7 @@ tenant_patterns: list[URLPattern | URLResolver] = [
     path("", sync_views.dashboard, name="tenant_home"),
     path("orders/", include((order_patterns, "orders"))),
     path("fulfillment/", include(("fulfillment.urls", "fulfillment"))),
+    path("catalog/", include(("catalog.urls", "catalog"))),
     path("administration/", include((administration_patterns, "administration"))),
 ]
 
