@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from typing import Any
 
@@ -447,7 +448,7 @@ class Api:
                 "stock": {"available": o["available"], "sold": o["sold"]},
                 "stats": {"watchersCount": o["watchers"], "visitsCount": o["visits"]},
                 "publication": pub,
-                "external": {"id": o["external_id"]},
+                "external": {"id": o["external_id"]} if o["external_id"] else None,
                 "delivery": {"shippingRates": {"id": "5637592a-0a24-4771-b527-d89b2767d821"}},
                 "b2b": {"buyableOnlyByBusiness": False},
                 "isFulfillment": False,
@@ -493,9 +494,7 @@ class Api:
         name = (req.q("name") or "").lower()
         category = req.q("category.id")
         ext_set = set(ext)
-        offers = [
-            self.store.offers[i] for i in self.store.seller_offers.get(req.auth.seller_id, [])
-        ]
+        offers = self.store.listed_offers(req.auth.seller_id)
         out = []
         for o in offers:
             if ids and o["id"] not in ids:
@@ -548,6 +547,25 @@ class Api:
             "id": o["id"],
             "name": o["name"],
             "category": {"id": o["category"]},
+            "productSet": [
+                {
+                    "quantity": {"value": 1},
+                    "product": {
+                        "id": data.rand_uuid(random.Random(o["id"])),
+                        "publication": {"status": "LISTED"},
+                        "parameters": [
+                            {
+                                "id": "225693",
+                                "name": "EAN (GTIN)",
+                                "values": [o["ean"]],
+                                "options": {"identifiesProduct": True, "isGTIN": True},
+                            }
+                        ]
+                        if o.get("ean")
+                        else [],
+                    },
+                }
+            ],
             "parameters": [],
             "images": [o["image"]],
             "description": {
@@ -562,7 +580,7 @@ class Api:
                 "republish": False,
                 "marketplaces": {"base": {"id": "allegro-pl"}, "additional": []},
             },
-            "external": {"id": o["external_id"]},
+            "external": {"id": o["external_id"]} if o["external_id"] else None,
             "delivery": {
                 "handlingTime": "PT24H",
                 "shippingRates": None,
@@ -598,8 +616,19 @@ class Api:
                 ) from None
         types = set(_enum_list(req, "type", OFFER_EVENT_TYPES))
         cutoff = self.store.clock.now() - OFFER_EVENT_RETENTION
+        kept = self.store.offer_events.get(req.auth.seller_id, [])
+        if after and not any(ev["seq"] == after and ev["occurred"] >= cutoff for ev in kept):
+            # An event Allegro no longer keeps (24 h) or never gave this seller: the feed
+            # cannot say what came after it. Allegro documents no answer beyond "400 Invalid
+            # parameters"; the sandbox gives that.
+            raise errors(
+                400,
+                "VALIDATION_ERROR",
+                f"Event {raw_from} does not exist or is older than 24 hours",
+                path="from",
+            )
         out = []
-        for ev in self.store.offer_events.get(req.auth.seller_id, []):
+        for ev in kept:
             if ev["seq"] <= after or ev["occurred"] < cutoff:
                 continue
             if types and ev["type"] not in types:

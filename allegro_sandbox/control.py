@@ -89,6 +89,12 @@ class Control:
             ("POST", f"{P}/sellers/{s}/offers", "c_offers_create", self.create_offers),
             ("GET", f"{P}/sellers/{s}/offers", "c_offers", self.list_offers),
             ("POST", f"{P}/offers/(?P<offer>[^/]+)", "c_offer_change", self.change_offer),
+            (
+                "POST",
+                f"{P}/sellers/{s}/offer-events/expire",
+                "c_offer_events_expire",
+                self.expire_offer_events,
+            ),
             ("GET", f"{P}/clients", "c_clients", self.list_clients),
             ("POST", f"{P}/clients", "c_client_create", self.create_client),
             ("GET", f"{P}/clients/(?P<cid>[^/]+)", "c_client", self.get_client),
@@ -332,13 +338,26 @@ class Control:
         if "name" in b:
             offer["name"] = str(b["name"])
             st.emit_offer_event(offer["seller_id"], "OFFER_CHANGED", offer)
+        if "sku" in b or "ean" in b:
+            if "sku" in b:
+                offer["external_id"] = str(b["sku"]) or None
+            if "ean" in b:
+                offer["ean"] = str(b["ean"]) or None
+            st.emit_offer_event(offer["seller_id"], "OFFER_CHANGED", offer)
         if "status" in b:
             offer["status"] = b["status"]
             kind = {"ENDED": "OFFER_ENDED", "ACTIVE": "OFFER_ACTIVATED"}.get(
                 b["status"], "OFFER_CHANGED"
             )
             st.emit_offer_event(offer["seller_id"], kind, offer)
+        if b.get("archived"):
+            st.archive_offer(offer)
+        if b.get("deleted"):
+            st.delete_offer(offer)
         return offer
+
+    def expire_offer_events(self, req: Request) -> dict[str, Any]:
+        return {"dropped": self.store.expire_offer_events(self._seller(req).id)}
 
     def list_clients(self, req: Request) -> dict[str, Any]:
         return {"clients": [c.public() for c in self.store.clients.values()]}

@@ -248,10 +248,24 @@ def _address_pl(rng: random.Random) -> tuple[str, str, str, str]:
     return street, city, postcode, locker
 
 
-def make_offers(rng: random.Random, seller_id: str, count: int, now: float) -> list[dict]:
-    """Offers as stored internally (flat); see api.offer_listing for the wire shape."""
+def ean13(seed: str) -> str:
+    """A valid EAN-13 (Polish prefix 590, check digit) made from the digits of ``seed``."""
+    digits = ("590" + "".join(c for c in seed if c.isdigit()).rjust(9, "0"))[:12]
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits))
+    return digits + str((10 - total % 10) % 10)
+
+
+def make_offers(
+    rng: random.Random, seller_id: str, count: int, now: float, start: int = 0
+) -> list[dict]:
+    """Offers as stored internally (flat); see api.offer_listing for the wire shape.
+
+    The n-th offer of a seller (``start`` of them exist already) says what real catalogues
+    say, by its number so that tests know which: every 40th has no signature (external.id),
+    the 21st of each 40 repeats the signature of the one before it, and two of every three
+    have a product with an EAN (GTIN), shown by /sale/product-offers only."""
     offers = []
-    for i in range(count):
+    for i in range(start, start + count):
         name, base = rng.choice(PRODUCTS)
         variant = rng.choice(VARIANTS)
         full = f"{name} {variant}".strip()
@@ -268,7 +282,9 @@ def make_offers(rng: random.Random, seller_id: str, count: int, now: float) -> l
                 "available": rng.randint(0, 250),
                 "sold": rng.randint(0, 40),
                 "status": status,
-                "external_id": f"SKU-{seller_id[-4:]}-{i + 1:05d}",
+                "external_id": None
+                if i % 40 == 39
+                else f"SKU-{seller_id[-4:]}-{i + (0 if i % 40 == 20 else 1):05d}",
                 "created_at": now - rng.randint(1, 300) * 86400,
                 "watchers": rng.randint(0, 120),
                 "visits": rng.randint(0, 3000),
@@ -278,6 +294,7 @@ def make_offers(rng: random.Random, seller_id: str, count: int, now: float) -> l
                 + rand_hex(rng, 28),
             }
         )
+        offers[-1]["ean"] = ean13(f"{seller_id}{i:06d}") if i % 3 != 2 else None
     return offers
 
 
@@ -405,7 +422,7 @@ def make_checkout_form(
                 "offer": {
                     "id": offer["id"],
                     "name": offer["name"],
-                    "external": {"id": offer["external_id"]},
+                    **({"external": {"id": offer["external_id"]}} if offer["external_id"] else {}),
                 },
                 "quantity": qty,
                 "originalPrice": money(original, currency),

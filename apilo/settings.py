@@ -543,6 +543,18 @@ CELERY_BEAT_SCHEDULE["notifications-sender-addresses"] = {
     "schedule": 24 * 3600.0,
     "options": {"expires": 3600.0},
 }
+# Offer import (docs/adr/0015-offer-import.md): beat reads every channel's offer events this
+# often (and resumes sweeps whose task stopped beating for CATALOG_SWEEP_STALE_SECONDS).
+CATALOG_OFFER_EVENTS_SECONDS = env.float("CATALOG_OFFER_EVENTS_SECONDS", default=60.0)
+CATALOG_OFFER_EVENT_PAGES = env.int("CATALOG_OFFER_EVENT_PAGES", default=10)
+CATALOG_SWEEP_STALE_SECONDS = env.float("CATALOG_SWEEP_STALE_SECONDS", default=600.0)
+# Offer details read for their EAN per page of 1000 offers (the listing carries none).
+CATALOG_OFFER_EAN_READS_PER_PAGE = env.int("CATALOG_OFFER_EAN_READS_PER_PAGE", default=50)
+CELERY_BEAT_SCHEDULE["catalog-offer-events"] = {
+    "task": "catalog.tasks.poll_due_offer_events",
+    "schedule": CATALOG_OFFER_EVENTS_SECONDS,
+    "options": {"expires": CATALOG_OFFER_EVENTS_SECONDS},
+}
 # Labels through Wysyłam z Allegro (docs/adr/0009-labels-wza.md): unfinished labels whose next
 # look is due (a command still IN_PROGRESS past the task's own retries, a lost message).
 LABELS_SWEEP_SECONDS = env.int("LABELS_SWEEP_SECONDS", default=30)

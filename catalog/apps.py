@@ -7,3 +7,11 @@ class CatalogConfig(AppConfig):
 
     name = "catalog"
     verbose_name = _("Catalogue")
+
+    def ready(self) -> None:
+        # Imported here: an app's modules load only once every app is registered.
+        from catalog.receivers import import_offers_when_connected
+        from channels.signals import channel_connected
+
+        # offers
+        channel_connected.connect(import_offers_when_connected, dispatch_uid="catalog.offers")

@@ -97,6 +97,9 @@ class Offer(TenantOwnedModel):
     # Allegro no longer has it (archived, or missing from a complete sweep).
     removed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
+    # When the offer's product set was last read for its EAN (the listing does not carry it;
+    # docs/adr/0015-offer-import.md). None: not read yet, or the offer changed since.
+    ean_checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

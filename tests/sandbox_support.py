@@ -241,8 +241,14 @@ class SandboxControl:
         return self.call("POST", f"/sellers/{seller}/offers", {"count": count})["ids"]
 
     def change_offer(self, offer_id: str, **kw: Any) -> dict[str, Any]:
-        """kw: price, stock, name, status — each emits the matching offer event."""
+        """kw: price, stock, name, status, sku / ean ("" removes it; OFFER_CHANGED), archived
+        (gone from the listing, OFFER_ARCHIVED), deleted (gone, no event) — each emits the
+        matching offer event."""
         return self.call("POST", f"/offers/{offer_id}", kw)
+
+    def expire_offer_events(self, seller: str) -> int:
+        """Drop the seller's offer events, as 24 h without reading them would."""
+        return self.call("POST", f"/sellers/{seller}/offer-events/expire")["dropped"]
 
     # -------------------------------------------------------------- faults, limits, time
     def set_faults(

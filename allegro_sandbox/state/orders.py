@@ -223,7 +223,7 @@ class OrdersMixin:
     def _create_orders(self, seller: Seller, count: int, status: str, **kw: Any) -> list[Order]:
         seed = kw.pop("seed", None)
         rng = random.Random(seed) if seed is not None else self.rng
-        offers = [self.offers[i] for i in self.seller_offers.get(seller.id, [])]
+        offers = self.listed_offers(seller.id)
         if not offers:
             offers = self.create_offers(seller, 10)
         now = self.clock.now()

@@ -23,6 +23,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit
@@ -226,6 +227,49 @@ class AllegroCarrier:
     name: str
 
 
+# Offers (GET /sale/offers, /sale/offer-events, /sale/product-offers/{id}).
+OFFER_STATUSES = ("INACTIVE", "ACTIVATING", "ACTIVE", "ENDED")
+OFFERS_PAGE_LIMIT = 1000  # Allegro's maximum page of the listing
+# How many ``offer.id`` filters one listing request carries (Allegro names no maximum; 100 keep
+# the query string short, like the ≤100 of ``external.id``).
+OFFER_IDS_PER_REQUEST = 100
+# Allegro's parameter "EAN (GTIN)" of a product, for answers without ``options.isGTIN``.
+GTIN_PARAMETER_ID = "225693"
+
+
+@dataclass(frozen=True)
+class AllegroOffer:
+    """One offer of the listing, as much as the catalogue keeps of it."""
+
+    id: str
+    name: str
+    status: str  # publication.status: INACTIVE, ACTIVATING, ACTIVE, ENDED ("" if not said)
+    price: Decimal | None  # sellingMode.price.amount
+    currency: str
+    stock_available: int | None
+    sku: str  # external.id, "" when the offer has none
+    category_id: str
+    image_url: str
+
+
+@dataclass(frozen=True)
+class OffersPage:
+    offers: list[AllegroOffer]
+    received: int  # entries Allegro sent (a page shorter than the limit is the last one)
+    total_count: int | None  # None when Allegro did not say
+
+
+@dataclass(frozen=True)
+class OfferEvent:
+    """One offer event. It names the offer (and its SKU, except bid events), nothing of its
+    stock or price: the catalogue reads changed offers again through the listing."""
+
+    id: str
+    type: str
+    occurred_at: datetime | None
+    offer_id: str
+
+
 # How ``GET /order/checkout-forms`` can sort (Allegro's default: newest purchase first).
 CheckoutFormsSort = Literal["lineItems.boughtAt", "-lineItems.boughtAt", "updatedAt", "-updatedAt"]
 
@@ -258,6 +302,76 @@ def _journal_event(entry: dict[str, Any]) -> JournalEvent:
         occurred_at=parse_time(entry.get("occurredAt")),
         checkout_form_id=form_id,
     )
+
+
+def _text(value: Any, limit: int) -> str:
+    return str(value).strip()[:limit] if isinstance(value, str | int) else ""
+
+
+def _offer(entry: Mapping[str, Any]) -> AllegroOffer | None:
+    offer_id = _text(entry.get("id"), 32)
+    if not offer_id:
+        return None
+    selling = entry.get("sellingMode")
+    price = selling.get("price") if isinstance(selling, dict) else None
+    price = price if isinstance(price, dict) else {}
+    try:
+        amount: Decimal | None = Decimal(str(price["amount"])) if "amount" in price else None
+    except (InvalidOperation, ValueError):
+        amount = None
+    if amount is not None and not amount.is_finite():
+        amount = None
+    stock = entry.get("stock")
+    available = stock.get("available") if isinstance(stock, dict) else None
+    publication = entry.get("publication")
+    external = entry.get("external")
+    category = entry.get("category")
+    image = entry.get("primaryImage")
+    return AllegroOffer(
+        id=offer_id,
+        name=_text(entry.get("name"), 300),
+        status=_text(publication.get("status"), 16) if isinstance(publication, dict) else "",
+        price=amount,
+        currency=_text(price.get("currency"), 3),
+        stock_available=available if isinstance(available, int) else None,
+        sku=_text(external.get("id"), 100) if isinstance(external, dict) else "",
+        category_id=_text(category.get("id"), 32) if isinstance(category, dict) else "",
+        image_url=_text(image.get("url"), 500) if isinstance(image, dict) else "",
+    )
+
+
+def _offer_event(entry: Mapping[str, Any]) -> OfferEvent | None:
+    event_id = _text(entry.get("id"), 256)
+    offer = entry.get("offer")
+    offer_id = _text(offer.get("id"), 32) if isinstance(offer, dict) else ""
+    if not event_id:
+        return None
+    return OfferEvent(
+        id=event_id,
+        type=_text(entry.get("type"), 64),
+        occurred_at=parse_time(entry.get("occurredAt")),
+        offer_id=offer_id,
+    )
+
+
+def _gtin(detail: Mapping[str, Any]) -> str:
+    product_set = detail.get("productSet")
+    for element in product_set if isinstance(product_set, list) else []:
+        product = element.get("product") if isinstance(element, dict) else None
+        parameters = product.get("parameters") if isinstance(product, dict) else None
+        for parameter in parameters if isinstance(parameters, list) else []:
+            if not isinstance(parameter, dict):
+                continue
+            options = parameter.get("options")
+            marked = isinstance(options, dict) and options.get("isGTIN") is True
+            if not marked and _text(parameter.get("id"), 32) != GTIN_PARAMETER_ID:
+                continue
+            values = parameter.get("values")
+            for value in values if isinstance(values, list) else []:
+                text = _text(value, 64)
+                if text:
+                    return text
+    return ""
 
 
 # --------------------------------------------------------------------------- sessions
@@ -426,7 +540,7 @@ class AllegroClient:
         path: str,
         *,
         access_token: str,
-        params: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
         json: Any = None,
         log_context: Mapping[str, Any] | None = None,
     ) -> AllegroResponse:
@@ -638,6 +752,89 @@ class AllegroClient:
             for entry in entries
             if isinstance(entry, dict) and entry.get("id")
         ]
+
+    # ------------------------------------------------------------------ offers
+    # The seller's catalogue (REFERENCE §4): the listing (all publication statuses, 1000 a
+    # page), the offer events of the last 24 h, and an offer's product set (its GTIN).
+    def list_offers(
+        self,
+        *,
+        offer_ids: Sequence[str] = (),
+        statuses: Sequence[str] = OFFER_STATUSES,
+        limit: int = OFFERS_PAGE_LIMIT,
+        offset: int = 0,
+        access_token: str,
+        log_context: Mapping[str, Any] | None = None,
+    ) -> OffersPage:
+        """A page of the seller's offers, newest first: of these ``statuses`` (all four by
+        default; Allegro's own default leaves none out either, but says so nowhere for drafts),
+        only the ``offer_ids`` when given. ``limit`` 1–1000. Entries without an id are left
+        out; every other field is read defensively (an offer without ``external`` has no SKU)."""
+        params: list[tuple[str, Any]] = [("offer.id", offer_id) for offer_id in offer_ids]
+        params += [("publication.status", status) for status in statuses]
+        params += [("limit", limit), ("offset", offset)]
+        data = self.request(
+            "GET", "/sale/offers", access_token=access_token, params=params, log_context=log_context
+        ).data
+        entries = data.get("offers") if isinstance(data, dict) else None
+        if not isinstance(entries, list):
+            raise AllegroMalformedResponse("Malformed /sale/offers response")
+        offers = [_offer(entry) for entry in entries if isinstance(entry, dict)]
+        total = data.get("totalCount")
+        return OffersPage(
+            offers=[offer for offer in offers if offer is not None],
+            received=len(entries),
+            total_count=total if isinstance(total, int) else None,
+        )
+
+    def list_offer_events(
+        self,
+        *,
+        after: str = "",
+        limit: int = 1000,
+        types: Sequence[str] = (),
+        access_token: str,
+        log_context: Mapping[str, Any] | None = None,
+    ) -> list[OfferEvent]:
+        """Up to ``limit`` (1–1000) offer events after the event ``after``, oldest first; without
+        it the oldest Allegro keeps (24 h). An ``after`` Allegro no longer keeps is refused with
+        a 4xx (AllegroPermanentError). Entries without an id or offer id are left out."""
+        params: list[tuple[str, Any]] = [("limit", limit)]
+        if after:
+            params.append(("from", after))
+        params += [("type", kind) for kind in types]
+        data = self.request(
+            "GET",
+            "/sale/offer-events",
+            access_token=access_token,
+            params=params,
+            log_context=log_context,
+        ).data
+        entries = data.get("offerEvents") if isinstance(data, dict) else None
+        if not isinstance(entries, list):
+            raise AllegroMalformedResponse("Malformed /sale/offer-events response")
+        events = [_offer_event(entry) for entry in entries if isinstance(entry, dict)]
+        return [event for event in events if event is not None]
+
+    def get_offer_gtin(
+        self, offer_id: str, *, access_token: str, log_context: Mapping[str, Any] | None = None
+    ) -> str:
+        """The GTIN (EAN) of the offer's product, "" when its product set names none. The
+        listing does not carry it: only the offer's detail does, in ``productSet[].product
+        .parameters`` (the parameter marked ``options.isGTIN``, or Allegro's "EAN (GTIN)")."""
+        data = self.request(
+            "GET",
+            f"/sale/product-offers/{offer_id}",
+            access_token=access_token,
+            log_context=log_context,
+        ).data
+        if not isinstance(data, dict):
+            raise AllegroMalformedResponse("Malformed product offer")
+        return _gtin(data)
+
+    def offer_url(self, offer_id: str) -> str:
+        """The offer's page on the environment's site (e.g. allegro.pl/oferta/<id>)."""
+        return f"{self.environment.auth_url}/oferta/{offer_id}"
 
     # ------------------------------------------------------------------ sender addresses
     # /account/additional-emails: Allegro's relay (…@allegromail.pl) passes on mail to the

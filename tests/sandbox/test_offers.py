@@ -69,7 +69,7 @@ def test_offer_events_cursor_types_and_retention(connected: Connected) -> None:
     sb.change_offer(offer["id"], stock=3)
     new = api.get("/sale/offer-events", params={"from": cursor}).json()["offerEvents"]
     assert [e["type"] for e in new] == ["OFFER_PRICE_CHANGED", "OFFER_STOCK_CHANGED"]
-    assert new[0]["offer"]["sellingMode"]["price"] == {"amount": "77.50", "currency": "PLN"}
+    assert new[0]["offer"]["marketplaces"] == [{"id": "allegro-pl", "changeType": "MANUAL"}]
     assert new[1]["offer"] == {"id": offer["id"], "external": {"id": offer["external_id"]}}
     only = api.get("/sale/offer-events", params={"from": cursor, "type": "OFFER_STOCK_CHANGED"})
     assert [e["type"] for e in only.json()["offerEvents"]] == ["OFFER_STOCK_CHANGED"]

@@ -1,0 +1,16 @@
+"""What the catalogue does when the floors below tell it something (connected in
+``CatalogConfig.ready()``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.models import SalesChannel
+
+
+# --------------------------------------------------------------------------- offers
+def import_offers_when_connected(sender: Any, channel: SalesChannel, **kwargs: Any) -> None:
+    """channels.signals.channel_connected: the first authorization imports the offers."""
+    from catalog.services.offers import start_first_sweep
+
+    start_first_sweep(channel)

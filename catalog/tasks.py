@@ -1,0 +1,42 @@
+"""Celery tasks of the catalogue. Thin: ids in, the tenant's scope entered
+(core.tasks.TenantTask), services called."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from catalog.services import offers
+from core.tasks import TenantTask
+
+
+# --------------------------------------------------------------------------- offer import
+def _follow(step: offers.Step, task: object, *args: int) -> None:
+    if step.again:
+        task.apply_async(args)  # type: ignore[attr-defined]
+    elif step.retry_in is not None:
+        task.apply_async(args, countdown=step.retry_in)  # type: ignore[attr-defined]
+
+
+@shared_task(base=TenantTask, ignore_result=True)
+def sweep_offers_page(tenant_id: int, channel_id: int, run: int) -> None:
+    """One page of a sweep of the channel's offers; the next page is a task of its own, so a
+    sweep of 50 000 offers is 50 short tasks that resume where a dead one stopped."""
+    _follow(offers.sweep_page(channel_id, run), sweep_offers_page, tenant_id, channel_id, run)
+
+
+@shared_task(base=TenantTask, ignore_result=True)
+def poll_offer_events(tenant_id: int, channel_id: int) -> None:
+    """Apply the channel's new offer events (or fall back to a sweep)."""
+    _follow(offers.poll_offer_events(channel_id), poll_offer_events, tenant_id, channel_id)
+
+
+@shared_task(ignore_result=True)
+def poll_due_offer_events() -> int:
+    """Beat: every connected channel's offer events, and sweeps whose task stopped."""
+    due = offers.due_channels()
+    for item in due:
+        if item.sweep_run is None:
+            poll_offer_events.delay(item.tenant_id, item.channel_id)
+        else:
+            sweep_offers_page.delay(item.tenant_id, item.channel_id, item.sweep_run)
+    return len(due)
