@@ -42,6 +42,8 @@ from django.utils.http import urlsafe_base64_encode
 from django_scopes import scope, scopes_disabled
 
 from api.models import ApiKey
+from catalog.models import ChannelCatalogState
+from catalog.services import offers as catalog_offers
 from channels import allegro_names
 from channels.models import SalesChannel
 from channels.services.channels import create_channel
@@ -409,6 +411,11 @@ def company(allegro_sandbox: SandboxControl, settings) -> Company:
     MembershipFactory(tenant=tenant, role=Role.ACCOUNTANT)
 
     main = connect(_channel(tenant, "AL", SELLER), owner, SELLER_PASSWORD, SELLER)
+    # Its offers, imported by the sweep its first authorization started.
+    with scope(tenant=tenant):
+        run = ChannelCatalogState.objects.get(channel=main).sweep_run
+        while catalog_offers.sweep_page(main.pk, run).again:
+            pass
     # A second account whose authorization Allegro withdrew; a third not authorized yet.
     second = connect(
         _channel(tenant, "DR", SECOND_SELLER, pass_shipment_info=False),
@@ -697,6 +704,7 @@ SKIPPED = {
     "administration:channels:activate": POST_ONLY,
     "administration:channels:delete": POST_ONLY,
     "administration:channels:reimport": POST_ONLY,
+    "catalog:offers_import": POST_ONLY,
     "administration:statuses:delete": POST_ONLY,
     "administration:statuses:deactivate": POST_ONLY,
     "administration:statuses:activate": POST_ONLY,
@@ -810,6 +818,11 @@ OWNER_PAGES: dict[str, Callable[[Company], list[str]]] = {
     "administration:channels:backfill_progress": lambda c: _tenant_urls(
         "administration:channels:backfill_progress", c, "channel_id"
     ),
+    "catalog:offers": lambda c: [
+        *_tenant_urls("catalog:offers", c),
+        reverse("catalog:offers", args=[c.tenant.slug]) + "?q=nie-ma-takiej&removed=on",
+    ],
+    "catalog:offers_progress": lambda c: _tenant_urls("catalog:offers_progress", c, "channel_id"),
     "administration:statuses:list": lambda c: _tenant_urls("administration:statuses:list", c),
     "administration:statuses:create": lambda c: _tenant_urls("administration:statuses:create", c),
     "administration:statuses:edit": lambda c: _tenant_urls(

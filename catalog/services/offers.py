@@ -30,8 +30,9 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from catalog.models import ChannelCatalogState, Offer, SweepReason, SweepState
 from catalog.services import linking
@@ -48,6 +49,7 @@ from channels.clients.allegro import (
 )
 from channels.models import SalesChannel
 from channels.services.api import call_batch, client_for, on_behalf
+from core.errors import UserError
 from core.locking import lock_name, try_lock
 from core.tasks import dispatch_after_commit
 
@@ -351,9 +353,7 @@ def _front_pages(channel: SalesChannel, started: datetime) -> list[AllegroOffer]
     fresh: list[AllegroOffer] = []
     offset = 0
     while True:
-        page = on_behalf(
-            channel, AllegroClient.list_offers, offset=offset, limit=OFFERS_PAGE_LIMIT
-        )
+        page = on_behalf(channel, AllegroClient.list_offers, offset=offset, limit=OFFERS_PAGE_LIMIT)
         fresh += page.offers
         seen = Offer.objects.filter(
             channel=channel,
@@ -565,3 +565,93 @@ def offer_counts(channel: SalesChannel) -> OfferCounts:
         duplicate_sku=sum(shared),
         removed=Offer.objects.filter(channel=channel, removed_at__isnull=False).count(),
     )
+
+
+@dataclass(frozen=True)
+class ImportView:
+    """The channel card's picture of the offer import."""
+
+    state: ChannelCatalogState | None
+    counts: OfferCounts
+    running: bool
+    percent: int
+    fallback: bool  # the running or last sweep replaced expired offer events
+
+
+def import_view(channel: SalesChannel) -> ImportView:
+    state = ChannelCatalogState.objects.filter(channel=channel).first()
+    running = state is not None and state.sweep_state == SweepState.RUNNING
+    percent = 0
+    if state is not None and state.sweep_total:
+        percent = min(100, state.sweep_done * 100 // state.sweep_total)
+    elif state is not None and state.sweep_state == SweepState.DONE:
+        percent = 100
+    return ImportView(
+        state=state,
+        counts=offer_counts(channel),
+        running=running,
+        percent=percent,
+        fallback=state is not None and state.sweep_reason == SweepReason.CURSOR_EXPIRED,
+    )
+
+
+# --------------------------------------------------------------------------- by hand, lists
+class OfferImportRefused(UserError):
+    """ "Import offers" cannot start now."""
+
+
+def import_offers_by_hand(channel: SalesChannel) -> None:
+    """ "Import offers" on the channel page: a full sweep now."""
+    if not channel.is_connected:
+        raise OfferImportRefused(
+            _("Connect the channel to Allegro first."), code="channel_not_connected"
+        )
+    if not start_offer_sweep(channel, SweepReason.MANUAL):
+        raise OfferImportRefused(
+            _("The offers of this channel are being imported already."),
+            code="offer_import_running",
+        )
+
+
+OFFERS_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class OfferFilters:
+    query: str = ""
+    channel_id: int | None = None
+    status: str = ""
+    linked: bool | None = None
+    stock_zero: bool = False
+    removed: bool = False  # the removed ones only (else: only those Allegro still has)
+
+
+def filtered_offers(filters: OfferFilters) -> QuerySet[Offer]:
+    """The tenant's offers (the scoped manager) narrowed by the list's search and filters."""
+    qs = Offer.objects.select_related("channel", "product")
+    qs = qs.filter(removed_at__isnull=not filters.removed)
+    if filters.channel_id is not None:
+        qs = qs.filter(channel_id=filters.channel_id)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.linked is not None:
+        qs = qs.filter(product__isnull=not filters.linked)
+    if filters.stock_zero:
+        qs = qs.filter(stock_available=0)
+    text = filters.query.strip()
+    if text:
+        qs = qs.filter(
+            Q(name__icontains=text) | Q(sku__iexact=text) | Q(ean=text) | Q(external_id=text)
+        )
+    return qs
+
+
+def offers_page(qs: QuerySet[Offer], after: int | None) -> tuple[list[Offer], int | None]:
+    """Keyset page (newest stored first): the offers with an id below ``after``, and the id
+    the next page starts after (None on the last page)."""
+    if after is not None:
+        qs = qs.filter(pk__lt=after)
+    rows = list(qs.order_by("-pk")[: OFFERS_PAGE_SIZE + 1])
+    more = len(rows) > OFFERS_PAGE_SIZE
+    rows = rows[:OFFERS_PAGE_SIZE]
+    return rows, rows[-1].pk if more else None
