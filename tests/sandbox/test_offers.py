@@ -95,3 +95,50 @@ def test_orders_reference_seller_offers_and_move_stock(connected: Connected) -> 
         ]
     ]
     assert stock[-1]["offer"]["id"] == li["offer"]["id"]
+
+
+def test_offers_without_signature_repeated_signatures_and_eans(connected: Connected) -> None:
+    sb, api = connected.sandbox, connected.api
+    sb.create_offers("anna", 55)  # 80 in all: numbers 0…79
+    own = sb.offers_of("anna")
+    assert [i for i, o in enumerate(own) if o["external_id"] is None] == [39, 79]
+    assert own[20]["external_id"] == own[19]["external_id"]
+    assert own[60]["external_id"] == own[59]["external_id"]
+    assert len({o["external_id"] for o in own if o["external_id"]}) == 76
+    listed = {o["id"]: o for o in api.get("/sale/offers", params={"limit": 1000}).json()["offers"]}
+    assert "external" not in listed[own[39]["id"]]
+    with_ean = api.get(f"/sale/product-offers/{own[0]['id']}").json()
+    (parameter,) = with_ean["productSet"][0]["product"]["parameters"]
+    assert parameter["values"] == [own[0]["ean"]] and parameter["options"]["isGTIN"] is True
+    assert len(own[0]["ean"]) == 13
+    without = api.get(f"/sale/product-offers/{own[2]['id']}").json()
+    assert own[2]["ean"] is None and without["productSet"][0]["product"]["parameters"] == []
+    # Offers made later are the newest: the listing shows them first.
+    assert next(iter(listed)) in {o["id"] for o in own[25:]}
+
+
+def test_offer_archiving_deleting_and_signature_changes(connected: Connected) -> None:
+    sb, api = connected.sandbox, connected.api
+    own = sb.offers_of("anna")
+    cursor = api.get("/sale/offer-events", params={"limit": 1000}).json()["offerEvents"][-1]["id"]
+    sb.change_offer(own[0]["id"], sku="INNY-1")
+    sb.change_offer(own[1]["id"], archived=True)
+    sb.change_offer(own[2]["id"], deleted=True)
+    events = api.get("/sale/offer-events", params={"from": cursor}).json()["offerEvents"]
+    assert [(e["type"], e["offer"]["id"]) for e in events] == [
+        ("OFFER_CHANGED", own[0]["id"]),
+        ("OFFER_ARCHIVED", own[1]["id"]),
+    ]
+    assert events[0]["offer"]["external"] == {"id": "INNY-1"}
+    ids = {o["id"] for o in api.get("/sale/offers", params={"limit": 1000}).json()["offers"]}
+    assert own[1]["id"] not in ids and own[2]["id"] not in ids and len(ids) == 23
+
+
+def test_an_offer_events_cursor_no_longer_kept_is_refused(connected: Connected) -> None:
+    sb, api = connected.sandbox, connected.api
+    cursor = api.get("/sale/offer-events", params={"limit": 1000}).json()["offerEvents"][-1]["id"]
+    assert sb.expire_offer_events("anna") > 0
+    refused = api.get("/sale/offer-events", params={"from": cursor})
+    assert refused.status_code == 400
+    assert one_error(refused)["code"] == "VALIDATION_ERROR"
+    assert api.get("/sale/offer-events").json() == {"offerEvents": []}
