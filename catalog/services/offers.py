@@ -150,11 +150,13 @@ def start_offer_sweep(channel: SalesChannel, reason: str) -> bool:
 
 
 def start_first_sweep(channel: SalesChannel) -> bool:
-    """channels.signals.channel_connected: a channel that never imported its offers does now."""
+    """channels.signals.channel_connected: a channel that never imported its offers (or whose
+    first sweep failed before its first page) does now."""
     state = catalog_state(channel)
-    if state.sweep_state != SweepState.NEVER:
-        return False
-    return start_offer_sweep(channel, SweepReason.FIRST)
+    never = state.sweep_state == SweepState.NEVER or (
+        state.sweep_state == SweepState.FAILED and state.events_checked_at is None
+    )
+    return never and start_offer_sweep(channel, SweepReason.FIRST)
 
 
 # --------------------------------------------------------------------------- upserts
@@ -435,9 +437,14 @@ def poll_offer_events(channel_id: int) -> Step:
         return Step(again=True)
 
 
+# Sweep states whose channel's offer events are read: a failed sweep (after it took the
+# cursor) does not stop them; the next sweep by hand or by expiry imports the rest.
+POLLED_STATES = (SweepState.DONE, SweepState.FAILED)
+
+
 def _events_page(channel: SalesChannel) -> Step:
     state = ChannelCatalogState.objects.filter(channel=channel).first()
-    if state is None or state.sweep_state != SweepState.DONE:
+    if state is None or state.sweep_state not in POLLED_STATES:
         return DONE
     now = timezone.now()
     if _events_expired(state, now):
@@ -474,7 +481,7 @@ def _events_page(channel: SalesChannel) -> Step:
     now = timezone.now()
     with transaction.atomic():
         state = _locked_state(channel.pk)
-        if state is None or state.sweep_state != SweepState.DONE:
+        if state is None or state.sweep_state not in POLLED_STATES:
             return DONE
         ids = upsert_offers(channel, list(found.values()), now)
         # Named by an event but no longer listed: archived or deleted on Allegro.
@@ -521,6 +528,7 @@ def due_channels() -> list[Due]:
             channel__connection_state="connected",
         ).filter(
             Q(sweep_state=SweepState.DONE)
+            | Q(sweep_state=SweepState.FAILED, events_checked_at__isnull=False)
             | Q(sweep_state=SweepState.RUNNING, sweep_heartbeat_at__lt=stale)
         )
         return [

@@ -246,3 +246,21 @@ def test_the_upsert_is_what_keeps_one_row_per_offer(connect_channel, catalog_env
         Offer.objects.bulk_create(
             [Offer(tenant_id=channel.tenant_id, channel=channel, external_id=row.external_id)]
         )
+
+
+def test_a_sweep_resumes_at_its_page_after_allegro_fails(connect_channel, catalog_env) -> None:
+    sandbox = catalog_env.sandbox
+    sandbox.create_offers(SELLER, 2500)
+    channel = connect_channel()
+    run = state_of(channel).sweep_run
+    with scope(tenant=channel.tenant):
+        assert offers.sweep_page(channel.pk, run).again
+        sandbox.set_faults(seller=SELLER, error_5xx=1.0, path_prefix="/sale/offers")
+        step = offers.sweep_page(channel.pk, run)
+        assert step == offers.Step(retry_in=offers.TRANSIENT_RETRY_SECONDS)
+        state = state_of(channel)
+        assert (state.sweep_state, state.sweep_offset, state.sweep_done) == ("running", 1000, 1000)
+        sandbox.clear_faults(seller=SELLER)
+    run_sweep(channel)
+    assert len(stored(channel)) == 2500
+    assert state_of(channel).sweep_state == "done"
