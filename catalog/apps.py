@@ -7,3 +7,17 @@ class CatalogConfig(AppConfig):
 
     name = "catalog"
     verbose_name = _("Catalogue")
+
+    def ready(self) -> None:
+        # Connected here, not at import: the receivers import the services and their models.
+        from catalog import receivers, tasks  # noqa: F401  (tasks: registered in every process)
+        from channels.signals import channel_connected
+        from orders.signals import orders_imported, statuses_entered
+
+        # stock: after the order lines are linked to products (the products' receiver of
+        # orders_imported, connected above this group, runs first).
+        orders_imported.connect(receivers.take_sold_stock, dispatch_uid="catalog.stock.sold")
+        statuses_entered.connect(
+            receivers.give_back_cancelled_stock, dispatch_uid="catalog.stock.restored"
+        )
+        channel_connected.connect(receivers.resume_stock_push, dispatch_uid="catalog.stock.resume")
