@@ -27,7 +27,10 @@ from tests.support.channels import make_channel
 from tests.support.connect import REDIRECT_URI, SandboxApp, connect, register_sandbox_app
 
 CLIENT_ID = "apilo-stock-test"
-SELLERS = (("stock-seller-a", "stock-password-a", "71000001"), ("stock-seller-b", "stock-password-b", "71000002"))
+SELLERS = (
+    ("stock-seller-a", "stock-password-a", "71000001"),
+    ("stock-seller-b", "stock-password-b", "71000002"),
+)
 CHANNELS = (
     {"name": "Allegro A", "alias": "SA", "allegro_login": SELLERS[0][0], "backfill_days": 0},
     {"name": "Allegro B", "alias": "SB", "allegro_login": SELLERS[1][0], "backfill_days": 0},
@@ -129,7 +132,9 @@ class StockEnv(SandboxApp):
         return [o["id"] for o in self.offers(seller) if o["status"] == "ACTIVE"]
 
     def available(self, offer_id: str) -> int:
-        [offer] = [o for s in range(len(self.sellers)) for o in self.offers(s) if o["id"] == offer_id]
+        [offer] = [
+            o for s in range(len(self.sellers)) for o in self.offers(s) if o["id"] == offer_id
+        ]
         return int(offer["available"])
 
     def commands(self) -> dict[str, dict[str, Any]]:
