@@ -1,4 +1,5 @@
-"""What the stock tests share: products and offers of a tenant, order lines linked to them
+"""What the stock tests share (fixtures: import ``*_fixture`` into a test module): products
+and offers of a tenant, order lines linked to them
 (the products' linking does that on import once merged; these tests link lines themselves),
 the sandbox world of two connected channels, and reads of the stock outbox as stored."""
 
@@ -161,13 +162,13 @@ def configure(sandbox: SandboxControl, settings, **app_options: Any) -> StockEnv
     return env
 
 
-@pytest.fixture
-def stock_env(allegro_sandbox: SandboxControl, settings) -> StockEnv:
+@pytest.fixture(name="stock_env")
+def stock_env_fixture(allegro_sandbox: SandboxControl, settings) -> StockEnv:
     return configure(allegro_sandbox, settings)
 
 
-@pytest.fixture
-def stock_channels(tenant, admin_user, stock_env) -> tuple[SalesChannel, SalesChannel]:
+@pytest.fixture(name="stock_channels")
+def stock_channels_fixture(tenant, admin_user, stock_env) -> tuple[SalesChannel, SalesChannel]:
     """Two channels of tenant "alfa", each connected to its sandbox seller, sending stock."""
     channels = tuple(
         connect(make_channel(tenant, form), admin_user, seller[1])

@@ -110,7 +110,11 @@ def test_ten_changes_before_the_sender_runs_are_one_row_with_the_last_quantity(t
 
 
 def test_every_linked_offer_on_every_sending_channel_gets_its_row(tenant):
-    first, second, silent = channel_of(tenant, "AA"), channel_of(tenant, "AB"), channel_of(tenant, "AC")
+    first, second, silent = (
+        channel_of(tenant, "AA"),
+        channel_of(tenant, "AB"),
+        channel_of(tenant, "AC"),
+    )
     send_stock(first)
     send_stock(second)
     product, other = product_of(tenant, "Kubek", stock=5), product_of(tenant, "Talerz", stock=1)

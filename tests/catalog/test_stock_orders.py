@@ -135,7 +135,7 @@ def test_the_sellers_cancellation_gives_the_goods_back_once(world, admin_user):
 
 def test_a_cancellation_after_allegro_says_sent_gives_nothing_back(world):
     channel, product = world
-    form, order = _linked_unpaid(channel)
+    form, _order = _linked_unpaid(channel)
     paid = _again(form, status="READY_FOR_PROCESSING")
     _import(channel, paid)
     sent = _again(paid, fulfillment={**paid["fulfillment"], "status": "SENT"})
@@ -160,7 +160,7 @@ def test_a_cancellation_of_a_shipped_order_gives_nothing_back(world, admin_user)
 
 def test_an_order_never_paid_gives_nothing_back_when_cancelled(world):
     channel, product = world
-    form, _order = _linked_unpaid(channel)
+    form, _unpaid = _linked_unpaid(channel)
     _import(channel, _again(form, status="CANCELLED"))
     assert stock_of(product) == 20
     assert changes_of(product) == []

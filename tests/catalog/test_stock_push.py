@@ -14,7 +14,7 @@ from catalog.services.stock import change_stock
 from catalog.services.stock_push import SCOPE_MISSING, due_offers
 from channels.clients.allegro import REQUESTED_SCOPES
 from channels.services.api import call
-from tests.catalog.helpers_stock import (  # noqa: F401  (fixtures)
+from tests.catalog.helpers_stock import (  # noqa: F401
     CHANNELS,
     SELLERS,
     configure,
@@ -23,8 +23,8 @@ from tests.catalog.helpers_stock import (  # noqa: F401  (fixtures)
     pushes_of,
     run_sender,
     send_stock,
-    stock_channels,
-    stock_env,
+    stock_channels_fixture,
+    stock_env_fixture,
     stock_of,
 )
 from tests.support.channels import make_channel
