@@ -177,3 +177,38 @@ def stock_channels_fixture(tenant, admin_user, stock_env) -> tuple[SalesChannel,
     for channel in channels:
         send_stock(channel)
     return channels  # type: ignore[return-value]
+
+
+def stock_page_product(tenant: Tenant, channel: SalesChannel, actor: Any) -> Product:
+    """A product whose stock page shows everything: changes of every reason, and pushes to an
+    offer in every state with each waiting reason (tests/test_polish_pages.py walks it)."""
+    from catalog.models import StockPushState, StockReason
+    from catalog.services.stock import change_stock
+
+    product = product_of(tenant, "Kubek ceramiczny", sku="KUB-PL", stock=0)
+    offer = offer_of(channel, "88001", product, stock_available=4)
+    send_stock(channel)
+    with scope(tenant=tenant):
+        change_stock(product, new_stock=10, reason=StockReason.IMPORT)
+        change_stock(product, delta=-2, reason=StockReason.MANUAL, actor=actor, note="stłuczka")
+        change_stock(product, delta=-1, reason=StockReason.SOLD, dedupe_key="sold:pl:1")
+        change_stock(product, delta=1, reason=StockReason.RESTORED, dedupe_key="restored:pl:1")
+        OfferStockPush.objects.filter(offer=offer).update(
+            state=StockPushState.FAILED, error_code="refused", error_detail="Oferta zakończona."
+        )
+        for state, code in (
+            (StockPushState.DONE, ""),
+            (StockPushState.SUPERSEDED, ""),
+            (StockPushState.SENT, "transient"),
+            (StockPushState.SENT, "not_connected"),
+            (StockPushState.PENDING, "scope_missing"),
+        ):
+            OfferStockPush.objects.create(
+                tenant=tenant,
+                offer=offer,
+                channel=channel,
+                quantity=8,
+                state=state,
+                error_code=code,
+            )
+    return product

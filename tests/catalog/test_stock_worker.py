@@ -9,14 +9,15 @@ from django_scopes import scope
 
 from catalog.models import StockPushState, StockReason
 from catalog.services.stock import change_stock
-from tests.catalog.helpers_stock import (
+from tests.catalog.helpers_stock import (  # noqa: F401
     SELLERS,
     WORKER_ENV,
     offer_of,
     product_of,
     pushes_of,
+    stock_channels_fixture,
+    stock_env_fixture,
 )
-from tests.catalog.helpers_stock import stock_channels_fixture, stock_env_fixture  # noqa: F401
 from tests.celery_support import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
