@@ -211,3 +211,18 @@ def test_our_own_quantity_coming_back_as_an_offer_event_changes_no_product(
     assert stock_of(product) == 7
     assert len(pushes_of(offer)) == 1
     assert due_offers() == []
+
+
+def test_ten_changes_before_the_sender_runs_are_one_command_with_the_last_quantity(
+    tenant, stock_env, stock_channels
+):
+    first, _second = stock_channels
+    product = product_of(tenant, stock=30)
+    offer = offer_of(first, stock_env.active_offer_ids(0)[0], product)
+    with scope(tenant=tenant):
+        for _ in range(10):
+            change_stock(product, delta=-2, reason=StockReason.MANUAL)
+    [row] = _until_finished(offer)
+    assert (row.state, row.quantity) == (StockPushState.DONE, 10)
+    assert [(c["value"], c["puts"]) for c in stock_env.commands().values()] == [(10, 1)]
+    assert stock_env.available(offer.external_id) == 10
