@@ -21,6 +21,7 @@ from .clock import Clock
 from .control import Control
 from .errors import PUBLIC_V1, ApiError, errors
 from .oauth import Keys, OAuth
+from .quantity_api import QuantityApi
 from .shipment_api import ShipmentApi
 from .state import Persistence, Store
 from .web import Request, Response, error_response
@@ -117,6 +118,13 @@ class App:
         )
         self._add("GET", r"/sale/offer-events", "offer_events", a.offer_events, "api", offers)
         self._shipment_routes(ShipmentApi(store))
+        q, qc = QuantityApi(store), r"/sale/offer-quantity-change-commands/(?P<commandId>[^/]+)"
+        offers_wr = "allegro:api:sale:offers:write"
+        self._add("PUT", qc, "sale_qty_put", q.put_command, "api", offers_wr, body=True)
+        self._add("GET", qc, "sale_qty_get", q.get_command, "api", offers_wr)
+        self._add("GET", qc + "/tasks", "sale_qty_tasks", q.get_tasks, "api", offers_wr)
+        self._add("GET", r"/__sandbox__/quantity-commands", "c_qty", q.control_list, "control")
+        self._add("PUT", r"/__sandbox__/quantity", "c_qty_set", q.control_config, "control")
         self._add("GET", r"/auth/oauth/authorize", "authorize", o.authorize_get, "page")
         self._add("POST", r"/auth/oauth/authorize", "authorize", o.authorize_post, "page")
         self._add("POST", r"/auth/oauth/token", "token", o.token_endpoint, "token")

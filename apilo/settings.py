@@ -563,3 +563,22 @@ CELERY_BEAT_SCHEDULE["fulfillment-labels"] = {
     "schedule": LABELS_SWEEP_SECONDS,
     "options": {"expires": LABELS_SWEEP_SECONDS},
 }
+# Stock sent to offers (docs/adr/0017-stock-push.md): each offer's quantity is an OfferStockPush
+# row first; a task sends its command, reads how Allegro applied it, and beat's sweeper
+# re-dispatches rows that are due (a lost message, a worker that died mid-send, a retry).
+STOCK_PUSH_SWEEP_SECONDS = env.float("STOCK_PUSH_SWEEP_SECONDS", default=10.0)
+STOCK_PUSH_SWEEP_BATCH = env.int("STOCK_PUSH_SWEEP_BATCH", default=1000)
+# A row written this long ago and still waiting is re-dispatched by the sweeper; also how long a
+# sender owns a command it is sending before another may take it over (seconds).
+STOCK_PUSH_LEASE_SECONDS = env.float("STOCK_PUSH_LEASE_SECONDS", default=60.0)
+# How soon after a command was accepted its result is read, and then between reads (seconds).
+STOCK_PUSH_CHECK_SECONDS = env.float("STOCK_PUSH_CHECK_SECONDS", default=2.0)
+STOCK_PUSH_RETRY_BASE_SECONDS = env.float("STOCK_PUSH_RETRY_BASE_SECONDS", default=10.0)
+STOCK_PUSH_RETRY_MAX_SECONDS = env.float("STOCK_PUSH_RETRY_MAX_SECONDS", default=900.0)
+# A channel authorized without the offers' write scope is looked at again this often (seconds).
+STOCK_PUSH_SCOPE_RETRY_SECONDS = env.float("STOCK_PUSH_SCOPE_RETRY_SECONDS", default=600.0)
+CELERY_BEAT_SCHEDULE["catalog-stock-push-sweep"] = {
+    "task": "catalog.tasks.sweep_stock_pushes",
+    "schedule": STOCK_PUSH_SWEEP_SECONDS,
+    "options": {"expires": STOCK_PUSH_SWEEP_SECONDS},
+}

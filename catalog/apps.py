@@ -9,9 +9,20 @@ class CatalogConfig(AppConfig):
     verbose_name = _("Catalogue")
 
     def ready(self) -> None:
-        # Imported here: an app's modules load only once every app is registered.
-        from catalog.receivers import import_offers_when_connected
+        # Connected here, not at import: the receivers import the services and their models.
+        from catalog import receivers, tasks  # noqa: F401  (tasks: registered in every process)
         from channels.signals import channel_connected
+        from orders.signals import orders_imported, statuses_entered
 
         # offers
-        channel_connected.connect(import_offers_when_connected, dispatch_uid="catalog.offers")
+        channel_connected.connect(
+            receivers.import_offers_when_connected, dispatch_uid="catalog.offers"
+        )
+
+        # stock: after the order lines are linked to products (the products' receiver of
+        # orders_imported, connected above this group, runs first).
+        orders_imported.connect(receivers.take_sold_stock, dispatch_uid="catalog.stock.sold")
+        statuses_entered.connect(
+            receivers.give_back_cancelled_stock, dispatch_uid="catalog.stock.restored"
+        )
+        channel_connected.connect(receivers.resume_stock_push, dispatch_uid="catalog.stock.resume")

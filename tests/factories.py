@@ -185,7 +185,14 @@ def _api_key_of(tenant: Tenant):
         return ApiKey.objects.filter(tenant=tenant).latest("pk")
 
 
+def _product_of(tenant: Tenant):
+    from tests.catalog.helpers_stock import product_of
+
+    return product_of(tenant, stock=3)
+
+
 OBJECT_BUILDERS = {
+    "product_id": _product_of,
     "api_key_id": _api_key_of,
     "mailbox_id": _mailbox_of,
     "mail_id": _mail_of,

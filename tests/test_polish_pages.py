@@ -735,6 +735,8 @@ SKIPPED = {
     "fulfillment:pickup_order": POST_ONLY,
     "fulfillment:day_protocol_file": "a protocol file (PDF), not a page",
     "administration:api_keys:revoke": POST_ONLY,
+    "catalog:product_stock_change": POST_ONLY + " (its form is walked on the stock page)",
+    "catalog:stock_push_switch": POST_ONLY,
     **{
         f"api:{name}": "the REST API and its documentation: JSON and English for integrators"
         for name in ("orders", "order", "order_status", "statuses", "channels", "schema")
@@ -904,6 +906,17 @@ def _reset_urls(company: Company) -> list[str]:
         reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token}),
         reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": "zly-link"}),
     ]
+
+
+def _stock_urls(company: Company) -> list[str]:
+    """A product with changes of every kind and pushes in every state on the first channel."""
+    from tests.catalog.helpers_stock import stock_page_product
+
+    product = stock_page_product(company.tenant, company.channels[0], company.owner)
+    return [reverse("catalog:product_stock", args=[company.tenant.slug, product.pk])]
+
+
+OWNER_PAGES["catalog:product_stock"] = _stock_urls
 
 
 # Pages anyone can open.

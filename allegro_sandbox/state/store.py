@@ -13,13 +13,14 @@ from .base import ClientApp, RateLimiter, Seller, Token
 from .faults import FaultsMixin
 from .offers import OffersMixin
 from .orders import Order, OrdersMixin, SellerJournal
+from .quantity import QuantityMixin
 from .shipments import ShipmentsMixin
 
 if TYPE_CHECKING:
     from .persistence import Persistence
 
 
-class Store(OrdersMixin, OffersMixin, ShipmentsMixin, FaultsMixin):
+class Store(OrdersMixin, OffersMixin, ShipmentsMixin, QuantityMixin, FaultsMixin):
     """All sandbox state. Every public method expects the caller to hold ``self.lock``."""
 
     def __init__(self, clock: Clock, seed: int = 1234) -> None:
@@ -64,6 +65,7 @@ class Store(OrdersMixin, OffersMixin, ShipmentsMixin, FaultsMixin):
         self.buyers_sellers: list[str] = []
         self.dirty_orders: set[str] = set()
         self.clear_shipments()
+        self.clear_quantity()
         self.dirty = True
         self.saved_event_id = 0
         # wake anything hanging on a "timeout" fault

@@ -38,14 +38,16 @@ logger = logging.getLogger("channels.allegro")
 
 PUBLIC_V1 = "application/vnd.allegro.public.v1+json"
 # What the back office needs: the seller's login and sender addresses (profile), orders (read,
-# fulfillment, shipments), offers, and labels through Wysyłam z Allegro (SHIPMENT_SCOPES, at the
-# end of this module).
+# fulfillment, shipments), offers (read, and their quantities written: the offer quantity
+# commands at the end of this module), and labels through Wysyłam z Allegro (SHIPMENT_SCOPES,
+# at the end of this module).
 REQUESTED_SCOPES = (
     "allegro:api:profile:read",
     "allegro:api:profile:write",
     "allegro:api:orders:read",
     "allegro:api:orders:write",
     "allegro:api:sale:offers:read",
+    "allegro:api:sale:offers:write",
     "allegro:api:shipments:read",
     "allegro:api:shipments:write",
 )
@@ -1403,3 +1405,144 @@ def get_pickup_command(
         access_token,
         log_context,
     )
+
+
+# ----------------------------------------------------------------------- offer quantity commands
+# Batch offer quantity modification (PUT /sale/offer-quantity-change-commands/{commandId}):
+# asynchronous, one command id per change; the summary says when it completed, its tasks how
+# each offer fared. Functions of the client, called through ``channels.services.api.on_behalf``.
+
+OFFERS_WRITE_SCOPE = "allegro:api:sale:offers:write"
+
+
+def missing_stock_scopes(granted: str) -> list[str]:
+    """The scope a stored grant (space-separated scopes) lacks to send offer quantities: an
+    account authorized before stock was sent must be authorized again."""
+    return [] if OFFERS_WRITE_SCOPE in granted.split() else [OFFERS_WRITE_SCOPE]
+
+
+@dataclass(frozen=True)
+class QuantityCommandReport:
+    """A quantity command's summary: ``completed`` once Allegro processed every offer."""
+
+    command_id: str
+    completed: bool
+    total: int
+    success: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class QuantityTask:
+    """How one offer of a quantity command fared: NEW, SUCCESS or FAIL (``message``: why)."""
+
+    offer_id: str
+    status: str
+    message: str
+
+
+def _count(counts: Mapping[str, Any], key: str) -> int:
+    value = counts.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _quantity_report(data: Any) -> QuantityCommandReport:
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+        raise AllegroMalformedResponse("Malformed quantity command report")
+    raw = data.get("taskCount")
+    counts: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
+    return QuantityCommandReport(
+        command_id=data["id"],
+        completed=bool(data.get("completedAt")),
+        total=_count(counts, "total"),
+        success=_count(counts, "success"),
+        failed=_count(counts, "failed"),
+    )
+
+
+def set_offer_quantity(
+    client: AllegroClient,
+    command_id: str,
+    offer_ids: Sequence[str],
+    quantity: int,
+    *,
+    access_token: str,
+    log_context: Mapping[str, Any] | None = None,
+) -> QuantityCommandReport:
+    """Ask Allegro to set the offers' quantity under ``command_id``. Sent again with the same
+    id and body it is the same command; 409 (AllegroConflict): the id was used for another."""
+    data = client.request(
+        "PUT",
+        f"/sale/offer-quantity-change-commands/{command_id}",
+        access_token=access_token,
+        json={
+            "modification": {"changeType": "FIXED", "value": quantity},
+            "offerCriteria": [
+                {"type": "CONTAINS_OFFERS", "offers": [{"id": oid} for oid in offer_ids]}
+            ],
+        },
+        log_context=log_context,
+    ).data
+    return _quantity_report(data)
+
+
+def get_quantity_command(
+    client: AllegroClient,
+    command_id: str,
+    *,
+    access_token: str,
+    log_context: Mapping[str, Any] | None = None,
+) -> QuantityCommandReport | None:
+    """The command's summary; None when Allegro does not know the command id."""
+    try:
+        response = client.request(
+            "GET",
+            f"/sale/offer-quantity-change-commands/{command_id}",
+            access_token=access_token,
+            log_context=log_context,
+        )
+    except AllegroPermanentError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return _quantity_report(response.data)
+
+
+def list_quantity_tasks(
+    client: AllegroClient,
+    command_id: str,
+    *,
+    access_token: str,
+    log_context: Mapping[str, Any] | None = None,
+) -> list[QuantityTask]:
+    """How each offer of the command fared (the first 1000 offers)."""
+    data = client.request(
+        "GET",
+        f"/sale/offer-quantity-change-commands/{command_id}/tasks",
+        access_token=access_token,
+        params={"limit": 1000},
+        log_context=log_context,
+    ).data
+    tasks = data.get("tasks") if isinstance(data, dict) else None
+    if not isinstance(tasks, list):
+        raise AllegroMalformedResponse("Malformed quantity command tasks")
+    out: list[QuantityTask] = []
+    for task in tasks:
+        if not isinstance(task, dict):
+            continue
+        offer = task.get("offer")
+        subject = task.get("subject")
+        offer_id = ""
+        if isinstance(offer, dict):
+            offer_id = str(offer.get("id") or "")
+        elif isinstance(subject, dict):
+            offer_id = str(subject.get("offerId") or "")
+        message = str(task.get("message") or "")
+        errors = task.get("errors")
+        if isinstance(errors, list):
+            for err in errors:
+                if isinstance(err, dict) and err.get("userMessage"):
+                    message = str(err["userMessage"])
+                    break
+        out.append(QuantityTask(offer_id, str(task.get("status") or ""), message))
+    return out
