@@ -9,11 +9,13 @@ import time
 import pytest
 from django_scopes import scope
 
-from catalog.models import StockPushState, StockReason
+from catalog.models import StockPushState, StockReason, SweepReason
+from catalog.services.offers import start_offer_sweep
 from catalog.services.stock import change_stock
 from catalog.services.stock_push import SCOPE_MISSING, due_offers
 from channels.clients.allegro import REQUESTED_SCOPES
 from channels.services.api import call
+from tests.catalog.helpers_offers import poll, run_sweep
 from tests.catalog.helpers_stock import (  # noqa: F401
     CHANNELS,
     SELLERS,
@@ -191,14 +193,22 @@ def _all_scopes() -> list[str]:
 def test_our_own_quantity_coming_back_as_an_offer_event_changes_no_product(
     tenant, stock_env, stock_channels
 ):
-    """The echo: the sandbox emits OFFER_STOCK_CHANGED for our command. Nothing of the stock
-    follows offer events, so the product and its outbox stay as they were."""
+    """The echo: the sandbox emits OFFER_STOCK_CHANGED for our command, and the channel's
+    offer events poll applies it to the offer. Nothing of the stock follows offer events, so
+    the product and its outbox stay as they were."""
     first, _second = stock_channels
     product = product_of(tenant, stock=8)
     offer = offer_of(first, stock_env.active_offer_ids(0)[0], product)
+    # The channel's offers imported (its events cursor taken) before the change.
+    with scope(tenant=tenant):
+        start_offer_sweep(first, SweepReason.MANUAL)
+    run_sweep(first)
     with scope(tenant=tenant):
         change_stock(product, delta=-1, reason=StockReason.MANUAL)
     _until_finished(offer)
+    poll(first)
+    offer.refresh_from_db()
+    assert (offer.stock_available, offer.product_id) == (7, product.pk)
     assert stock_env.available(offer.external_id) == 7
     with scope(tenant=tenant):
         events = call(first, "GET", "/sale/offer-events", params={"limit": 1000}).data
