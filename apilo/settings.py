@@ -415,6 +415,16 @@ SYNC_GET_RETRIES = env.int("SYNC_GET_RETRIES", default=2)
 # and the poll stops). Each poll retries up to SYNC_STUCK_RETRIES_PER_POLL due ones, backing off
 # from SYNC_POLL_BUSY_SECONDS up to SYNC_STUCK_RETRY_MAX_SECONDS.
 SYNC_SET_ASIDE_MAX_PER_POLL = env.int("SYNC_SET_ASIDE_MAX_PER_POLL", default=20)
+# A form that fails on its own (5xx, no answer in time) is read again after the poll's other
+# forms, in SYNC_GET_RETRIES rounds; before each a pause from SYNC_FORM_RETRY_PAUSE_SECONDS,
+# doubling up to SYNC_FORM_RETRY_MAX_PAUSE_SECONDS, with jitter (half to all of it).
+SYNC_FORM_RETRY_PAUSE_SECONDS = env.float("SYNC_FORM_RETRY_PAUSE_SECONDS", default=0.2)
+SYNC_FORM_RETRY_MAX_PAUSE_SECONDS = env.float("SYNC_FORM_RETRY_MAX_PAUSE_SECONDS", default=2.0)
+# Forms of new purchases and payments in the journal are read through the list endpoint
+# (updatedAt since their events, 100 per request) when at least SYNC_LIST_MIN_FORMS of them
+# are in one batch; forms it does not serve as new as their events are read one by one.
+SYNC_LIST_READS = env.bool("SYNC_LIST_READS", default=True)
+SYNC_LIST_MIN_FORMS = env.int("SYNC_LIST_MIN_FORMS", default=2)
 SYNC_STUCK_RETRIES_PER_POLL = env.int("SYNC_STUCK_RETRIES_PER_POLL", default=10)
 SYNC_STUCK_RETRY_MAX_SECONDS = env.float("SYNC_STUCK_RETRY_MAX_SECONDS", default=3600.0)
 # Reconciliation through /order/checkout-forms: every SYNC_RECONCILE_INTERVAL_SECONDS over the
