@@ -436,6 +436,12 @@ SYNC_RECONCILE_NIGHTLY_AT = env("SYNC_RECONCILE_NIGHTLY_AT", default="01:30")
 SYNC_RECONCILE_NIGHTLY_WINDOW_HOURS = env.int("SYNC_RECONCILE_NIGHTLY_WINDOW_HOURS", default=168)
 # A sweep upserts but does not count as "missed by the journal" forms changed this recently.
 SYNC_RECONCILE_GRACE_SECONDS = env.float("SYNC_RECONCILE_GRACE_SECONDS", default=120.0)
+# The short sweep: every SYNC_SHORT_SWEEP_SECONDS (0 = off) one request per account for the
+# forms changed in the last SYNC_SHORT_SWEEP_WINDOW_SECONDS (newest first, at most
+# SYNC_SHORT_SWEEP_PAGES pages of 100), for orders whose journal events Allegro lost.
+SYNC_SHORT_SWEEP_SECONDS = env.float("SYNC_SHORT_SWEEP_SECONDS", default=180.0)
+SYNC_SHORT_SWEEP_WINDOW_SECONDS = env.float("SYNC_SHORT_SWEEP_WINDOW_SECONDS", default=900.0)
+SYNC_SHORT_SWEEP_PAGES = env.int("SYNC_SHORT_SWEEP_PAGES", default=1)
 # Backfill: pages of 100 forms per task before it re-enqueues itself, and after how long without
 # progress a pending/running backfill is re-dispatched by the poll tick (crash recovery).
 SYNC_BACKFILL_PAGES_PER_TASK = env.int("SYNC_BACKFILL_PAGES_PER_TASK", default=20)
@@ -508,6 +514,17 @@ def _sync_beat_schedule() -> dict:
             "kwargs": {"window_hours": SYNC_RECONCILE_NIGHTLY_WINDOW_HOURS},
             "options": {"expires": 3600.0},
         },
+        **(
+            {
+                "sync-short-sweep": {
+                    "task": "sync.tasks.short_sweep_all_channels",
+                    "schedule": SYNC_SHORT_SWEEP_SECONDS,
+                    "options": {"expires": SYNC_SHORT_SWEEP_SECONDS},
+                }
+            }
+            if SYNC_SHORT_SWEEP_SECONDS > 0
+            else {}
+        ),
     }
 
 

@@ -108,6 +108,11 @@ class ChannelSyncState(TenantOwnedModel):
     last_reconcile_missing_ids = models.JSONField(default=list, blank=True)
     reconcile_missing_total = models.PositiveIntegerField(default=0)
     last_reconcile_error = models.CharField(max_length=500, blank=True, default="")
+    # The short sweep (forms changed in the last minutes); its findings also count in
+    # reconcile_missing_total.
+    last_short_sweep_at = models.DateTimeField(null=True, blank=True)
+    last_short_sweep_checked = models.PositiveIntegerField(default=0)
+    last_short_sweep_missing = models.PositiveIntegerField(default=0)
 
     created_at = models.DateTimeField(auto_now_add=True)
 
