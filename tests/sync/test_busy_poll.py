@@ -124,10 +124,10 @@ def test_a_form_the_list_leaves_out_is_read_on_its_own(channel, sync_env):
 
     result = poll(channel)
 
-    assert requests.since() == {"order_events": 1, "checkout_forms": 1, "checkout_form": 1}
-    assert (result.status, result.requests, result.created) == ("done", 3, 5)
     orders = orders_by_external_id(channel)
     assert sorted(orders) == sorted(ids)
+    assert requests.since() == {"order_events": 1, "checkout_forms": 1, "checkout_form": 1}
+    assert (result.status, result.requests, result.created) == ("done", 3, 5)
     assert mismatches(orders[ids[3]], sandbox.order(ids[3])["checkoutForm"]) == []
     assert state_of(channel).cursor == last_event_id(sandbox)
 
@@ -251,9 +251,9 @@ def test_a_form_the_list_serves_older_than_its_event_is_read_on_its_own(channel,
 
     result = poll(channel)
 
-    assert requests.since() == {"order_events": 1, "checkout_forms": 1, "checkout_form": 1}
-    assert (result.created, result.updated) == (2, 1)
     orders = orders_by_external_id(channel)
     assert sorted(orders) == sorted([lagging, *new])
     assert orders[lagging].allegro_status == "READY_FOR_PROCESSING"
+    assert requests.since() == {"order_events": 1, "checkout_forms": 1, "checkout_form": 1}
+    assert (result.created, result.updated) == (2, 1)
     assert mismatches(orders[lagging], sandbox.order(lagging)["checkoutForm"]) == []
