@@ -211,6 +211,9 @@ def test_a_form_without_an_answer_is_set_aside_and_the_others_are_stored(
     assert (result.status, result.created, result.set_aside) == ("done", 2, 1)
     assert external_ids(channel) == sorted(ids[1:])
     assert stuck_of(channel) == [(silent, None)]
+    with scopes_disabled():
+        [row] = StuckCheckoutForm.objects.filter(channel_id=channel.pk)
+    assert row.last_answer_words == "Allegro did not answer in time"
     assert state_of(channel).cursor == last_event_id(sandbox)
 
 
