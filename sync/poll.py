@@ -13,8 +13,11 @@ A poll of one channel:
 3. reads ``/order/events`` after the cursor, collects the distinct checkout-form ids, re-reads
    every form (never trusting event snapshots; a 404 is a merged or removed purchase), and in
    **one transaction** upserts the orders (orders.ingest) and moves the cursor to the last event
-   whose form was read. A crash before the commit replays the events; after it, skips nothing;
-4. sets aside a form Allegro answers 5xx for (after the retries) instead of stopping at it:
+   whose form was read. A crash before the commit replays the events; after it, skips nothing.
+   The forms of new purchases and payments come through the list endpoint, 100 per request,
+   where it serves them at least as new as their events; the rest one by one (docs/adr/0014);
+4. reads a form that fails on its own (5xx, no answer in time) again after the batch's other
+   forms, and sets it aside if it still fails instead of stopping at it:
    Allegro has served 500 for single orders for hours while serving the rest. The form goes to
    ``StuckCheckoutForm`` in the same transaction and the cursor moves past it; every poll then
    retries the due ones on their own (exponential backoff up to
