@@ -246,7 +246,7 @@ class Api:
         cutoff = self.store.clock.now() - 365 * 86400
         out: list[Order] = []
         for o in self.store.seller_orders.get(req.auth.seller_id, []):
-            if o.deleted or o.bought_ts < cutoff:
+            if o.deleted or o.bought_ts < cutoff or o.id in self.store.unlisted_forms:
                 continue
             cf = o.cf
             if statuses and cf["status"] not in statuses:
@@ -285,9 +285,10 @@ class Api:
         key = (lambda o: o.bought_ts) if sort.endswith("boughtAt") else (lambda o: o.updated_ts)
         out.sort(key=key, reverse=sort.startswith("-"))
         page = out[offset : offset + limit]
+        stale = self.store.stale_listed_forms
         raw = (
             b'{"checkoutForms":['
-            + b",".join(o.json_bytes() for o in page)
+            + b",".join(stale[o.id].encode() if o.id in stale else o.json_bytes() for o in page)
             + b'],"count":'
             + str(len(page)).encode()
             + b',"totalCount":'

@@ -105,6 +105,8 @@ class Control:
             ("POST", f"{P}/orders/{oid}/advance", "c_advance", self.advance),
             ("PUT", f"{P}/orders/{oid}/unreadable", "c_unreadable", self.set_unreadable),
             ("DELETE", f"{P}/orders/{oid}/unreadable", "c_readable", self.clear_unreadable),
+            ("PUT", f"{P}/orders/{oid}/unlisted", "c_unlisted", self.set_unlisted),
+            ("DELETE", f"{P}/orders/{oid}/unlisted", "c_listed", self.clear_unlisted),
             ("GET", f"{P}/orders/{oid}/fulfillment", "c_fulfillment", self.fulfillment),
             ("GET", f"{P}/orders/{oid}/shipments", "c_shipments", self.shipments),
             ("PUT", f"{P}/orders/{oid}/delivery-method", "c_method", self.set_delivery_method),
@@ -450,6 +452,24 @@ class Control:
         self.store.unreadable_forms.pop(o.id, None)
         self.store.dirty = True
         return {"id": o.id, "unreadable": None}
+
+    def set_unlisted(self, req: Request) -> dict[str, Any]:
+        """GET /order/checkout-forms leaves the form out until cleared (GET by id serves it);
+        with ``{"stale": true}`` it serves the form as it is now instead, however it changes."""
+        o = self._order(req)
+        if _body(req).get("stale"):
+            self.store.stale_listed_forms[o.id] = o.json_bytes().decode()
+        else:
+            self.store.unlisted_forms.add(o.id)
+        self.store.dirty = True
+        return {"id": o.id, "unlisted": True}
+
+    def clear_unlisted(self, req: Request) -> dict[str, Any]:
+        o = self._order(req)
+        self.store.unlisted_forms.discard(o.id)
+        self.store.stale_listed_forms.pop(o.id, None)
+        self.store.dirty = True
+        return {"id": o.id, "unlisted": False}
 
     def fulfillment(self, req: Request) -> dict[str, Any]:
         o = self._order(req)

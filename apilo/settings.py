@@ -416,6 +416,16 @@ SYNC_GET_RETRIES = env.int("SYNC_GET_RETRIES", default=2)
 # and the poll stops). Each poll retries up to SYNC_STUCK_RETRIES_PER_POLL due ones, backing off
 # from SYNC_POLL_BUSY_SECONDS up to SYNC_STUCK_RETRY_MAX_SECONDS.
 SYNC_SET_ASIDE_MAX_PER_POLL = env.int("SYNC_SET_ASIDE_MAX_PER_POLL", default=20)
+# A form that fails on its own (5xx, no answer in time) is read again after the poll's other
+# forms, in SYNC_GET_RETRIES rounds; before each a pause from SYNC_FORM_RETRY_PAUSE_SECONDS,
+# doubling up to SYNC_FORM_RETRY_MAX_PAUSE_SECONDS, with jitter (half to all of it).
+SYNC_FORM_RETRY_PAUSE_SECONDS = env.float("SYNC_FORM_RETRY_PAUSE_SECONDS", default=0.2)
+SYNC_FORM_RETRY_MAX_PAUSE_SECONDS = env.float("SYNC_FORM_RETRY_MAX_PAUSE_SECONDS", default=2.0)
+# Forms of new purchases and payments in the journal are read through the list endpoint
+# (updatedAt since their events, 100 per request) when at least SYNC_LIST_MIN_FORMS of them
+# are in one batch; forms it does not serve as new as their events are read one by one.
+SYNC_LIST_READS = env.bool("SYNC_LIST_READS", default=True)
+SYNC_LIST_MIN_FORMS = env.int("SYNC_LIST_MIN_FORMS", default=2)
 SYNC_STUCK_RETRIES_PER_POLL = env.int("SYNC_STUCK_RETRIES_PER_POLL", default=10)
 SYNC_STUCK_RETRY_MAX_SECONDS = env.float("SYNC_STUCK_RETRY_MAX_SECONDS", default=3600.0)
 # Reconciliation through /order/checkout-forms: every SYNC_RECONCILE_INTERVAL_SECONDS over the
@@ -427,6 +437,12 @@ SYNC_RECONCILE_NIGHTLY_AT = env("SYNC_RECONCILE_NIGHTLY_AT", default="01:30")
 SYNC_RECONCILE_NIGHTLY_WINDOW_HOURS = env.int("SYNC_RECONCILE_NIGHTLY_WINDOW_HOURS", default=168)
 # A sweep upserts but does not count as "missed by the journal" forms changed this recently.
 SYNC_RECONCILE_GRACE_SECONDS = env.float("SYNC_RECONCILE_GRACE_SECONDS", default=120.0)
+# The short sweep: every SYNC_SHORT_SWEEP_SECONDS (0 = off) one request per account for the
+# forms changed in the last SYNC_SHORT_SWEEP_WINDOW_SECONDS (newest first, at most
+# SYNC_SHORT_SWEEP_PAGES pages of 100), for orders whose journal events Allegro lost.
+SYNC_SHORT_SWEEP_SECONDS = env.float("SYNC_SHORT_SWEEP_SECONDS", default=180.0)
+SYNC_SHORT_SWEEP_WINDOW_SECONDS = env.float("SYNC_SHORT_SWEEP_WINDOW_SECONDS", default=900.0)
+SYNC_SHORT_SWEEP_PAGES = env.int("SYNC_SHORT_SWEEP_PAGES", default=1)
 # Backfill: pages of 100 forms per task before it re-enqueues itself, and after how long without
 # progress a pending/running backfill is re-dispatched by the poll tick (crash recovery).
 SYNC_BACKFILL_PAGES_PER_TASK = env.int("SYNC_BACKFILL_PAGES_PER_TASK", default=20)
@@ -499,6 +515,17 @@ def _sync_beat_schedule() -> dict:
             "kwargs": {"window_hours": SYNC_RECONCILE_NIGHTLY_WINDOW_HOURS},
             "options": {"expires": 3600.0},
         },
+        **(
+            {
+                "sync-short-sweep": {
+                    "task": "sync.tasks.short_sweep_all_channels",
+                    "schedule": SYNC_SHORT_SWEEP_SECONDS,
+                    "options": {"expires": SYNC_SHORT_SWEEP_SECONDS},
+                }
+            }
+            if SYNC_SHORT_SWEEP_SECONDS > 0
+            else {}
+        ),
     }
 
 

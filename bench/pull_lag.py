@@ -9,9 +9,12 @@ with 10 orders/s would be. Baseline in the same run: the poll schedule alone (ha
 interval on average, the full interval at worst) — what lag costs that is not the schedule.
 
 Prints JSON: p50/p95/max lag in seconds, orders measured/missing, polls and Allegro requests per
-poll (from the worker's `sync_poll` log lines).
+poll and per journal event (from the worker's `sync_poll` log lines). With
+``--compare-list-reads`` the same run first measures with ``SYNC_LIST_READS=false`` (one GET per
+form, the baseline), then with list reads on.
 
     .venv/bin/python bench/pull_lag.py [--seconds 300] [--rate 10] [--warmup 60]
+        [--compare-list-reads]
 """
 
 from __future__ import annotations
@@ -42,6 +45,11 @@ def parse_args() -> argparse.Namespace:
         "--database-url", default="postgres://postgres@127.0.0.1:5432/apilo_bench_lag"
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/4")
+    parser.add_argument(
+        "--compare-list-reads",
+        action="store_true",
+        help="first a run with SYNC_LIST_READS=false (one GET per form) as the baseline",
+    )
     return parser.parse_args()
 
 
@@ -79,27 +87,18 @@ def generate(control, rate: float, seconds: float) -> dict[str, float]:
         n += 1
 
 
-def main() -> None:
-    args = parse_args()
-    _common.configure(args.database_url, args.redis_url)
-    _common.setup_django(args.database_url)
-    proc, base_url = _common.start_sandbox()
-    processes: list[subprocess.Popen] = []
-    logdir = Path(tempfile.mkdtemp(prefix="pull-lag-"))
+def measure(control, channel, env: dict[str, str], logdir: Path, args) -> dict:
+    """One run: worker and beat with ``env``, warm-up, orders at ``args.rate`` for
+    ``args.seconds``, then wait until every order is in (at most 90 s)."""
+    from django_scopes import scope
+
+    from orders.models import Order
+
+    processes = [
+        celery("worker", env, logdir / "worker.log"),
+        celery("beat", env, logdir / "beat.log"),
+    ]
     try:
-        control = _common.sandbox_control(base_url)
-        secret = _common.prepare_sandbox(control)
-        channel = _common.connected_channel(control, secret)
-        env = dict(os.environ, LOG_LEVEL="INFO")
-        env.update(_common.allegro_environment_env(base_url, secret))
-        processes.append(celery("worker", env, logdir / "worker.log"))
-        processes.append(celery("beat", env, logdir / "beat.log"))
-
-        from django.conf import settings
-        from django_scopes import scope
-
-        from orders.models import Order
-
         generate(control, args.rate, args.warmup)
         created = generate(control, args.rate, args.seconds)
         deadline = time.time() + 90
@@ -118,7 +117,6 @@ def main() -> None:
             os.killpg(process.pid, signal.SIGTERM)
         for process in processes:
             process.wait(timeout=30)
-        proc.terminate()
 
     lags = [imported[i] - created[i] for i in created if i in imported]
     polls = [
@@ -127,12 +125,10 @@ def main() -> None:
         if "sync_poll " in line
     ]
     busy_polls = [p for p in polls if int(p.get("events", 0)) > 0]
-    busy = settings.SYNC_POLL_BUSY_SECONDS
-    result = {
-        "benchmark": "pull_lag",
-        "rate_orders_per_second": args.rate,
-        "measured_seconds": args.seconds,
-        "warmup_seconds": args.warmup,
+    events = sum(int(p["events"]) for p in polls)
+    requests = sum(int(p["requests"]) for p in polls)
+    busy_requests = sum(int(p["requests"]) for p in busy_polls)
+    return {
         "orders": len(created),
         "missing_after_90s": len(created) - len(lags),
         "lag_seconds": {
@@ -140,15 +136,13 @@ def main() -> None:
             "p95": round(_common.percentile(lags, 0.95), 2) if lags else None,
             "max": round(max(lags), 2) if lags else None,
         },
-        "baseline_schedule_only_seconds": {
-            "mean": busy / 2,
-            "worst": busy,
-            "note": "waiting for the next busy poll alone (SYNC_POLL_BUSY_SECONDS)",
-        },
         "polls": len(polls),
         "polls_with_events": len(busy_polls),
+        "events": events,
+        "allegro_requests": requests,
+        "allegro_requests_per_event": round(requests / events, 3) if events else None,
         "allegro_requests_per_busy_poll": (
-            round(statistics.mean(int(p["requests"]) for p in busy_polls), 1) if busy_polls else 0
+            round(busy_requests / len(busy_polls), 1) if busy_polls else 0
         ),
         "events_per_busy_poll": (
             round(statistics.mean(int(p["events"]) for p in busy_polls), 1) if busy_polls else 0
@@ -156,8 +150,48 @@ def main() -> None:
         "busy_poll_duration_ms_p50": (
             statistics.median(int(p["duration_ms"]) for p in busy_polls) if busy_polls else 0
         ),
+    }
+
+
+def main() -> None:
+    args = parse_args()
+    _common.configure(args.database_url, args.redis_url)
+    _common.setup_django(args.database_url)
+    proc, base_url = _common.start_sandbox()
+    runs: dict[str, dict] = {}
+    try:
+        control = _common.sandbox_control(base_url)
+        secret = _common.prepare_sandbox(control)
+        channel = _common.connected_channel(control, secret)
+        env = dict(os.environ, LOG_LEVEL="INFO")
+        env.update(_common.allegro_environment_env(base_url, secret))
+        # Baseline first, in the same run: every form read on its own.
+        modes = ["one_by_one", "list_reads"] if args.compare_list_reads else ["list_reads"]
+        for mode in modes:
+            logdir = Path(tempfile.mkdtemp(prefix=f"pull-lag-{mode}-"))
+            mode_env = dict(env, SYNC_LIST_READS="true" if mode == "list_reads" else "false")
+            runs[mode] = measure(control, channel, mode_env, logdir, args)
+    finally:
+        proc.terminate()
+
+    from django.conf import settings
+
+    busy = settings.SYNC_POLL_BUSY_SECONDS
+    result = {
+        "benchmark": "pull_lag",
+        "rate_orders_per_second": args.rate,
+        "measured_seconds": args.seconds,
+        "warmup_seconds": args.warmup,
+        **runs["list_reads"],
+        "baseline_schedule_only_seconds": {
+            "mean": busy / 2,
+            "worst": busy,
+            "note": "waiting for the next busy poll alone (SYNC_POLL_BUSY_SECONDS)",
+        },
         "target": "p95 <= 20 s",
     }
+    if "one_by_one" in runs:
+        result["baseline_one_get_per_form"] = runs["one_by_one"]
     print(json.dumps(result, indent=2))
 
 

@@ -108,6 +108,11 @@ class ChannelSyncState(TenantOwnedModel):
     last_reconcile_missing_ids = models.JSONField(default=list, blank=True)
     reconcile_missing_total = models.PositiveIntegerField(default=0)
     last_reconcile_error = models.CharField(max_length=500, blank=True, default="")
+    # The short sweep (forms changed in the last minutes); its findings also count in
+    # reconcile_missing_total.
+    last_short_sweep_at = models.DateTimeField(null=True, blank=True)
+    last_short_sweep_checked = models.PositiveIntegerField(default=0)
+    last_short_sweep_missing = models.PositiveIntegerField(default=0)
 
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -155,7 +160,7 @@ class StuckCheckoutForm(TenantOwnedModel):
     form_id = models.CharField(max_length=64)
     first_failed_at = models.DateTimeField()
     last_attempt_at = models.DateTimeField()
-    # HTTP status of Allegro's last answer for the form (a 5xx).
+    # HTTP status of Allegro's last answer for the form (a 5xx; empty: no answer in time).
     last_status = models.PositiveSmallIntegerField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=1)
     next_retry_at = models.DateTimeField()
@@ -181,6 +186,8 @@ class StuckCheckoutForm(TenantOwnedModel):
     @property
     def last_answer_words(self) -> str:
         """Allegro's last answer for the form, for the channel page."""
+        if self.last_status is None:
+            return gettext("Allegro did not answer in time")
         if self.last_status in (502, 503, 504):
             return gettext("Allegro was unavailable")
         if self.last_status == 500:

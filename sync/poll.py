@@ -13,8 +13,11 @@ A poll of one channel:
 3. reads ``/order/events`` after the cursor, collects the distinct checkout-form ids, re-reads
    every form (never trusting event snapshots; a 404 is a merged or removed purchase), and in
    **one transaction** upserts the orders (orders.ingest) and moves the cursor to the last event
-   whose form was read. A crash before the commit replays the events; after it, skips nothing;
-4. sets aside a form Allegro answers 5xx for (after the retries) instead of stopping at it:
+   whose form was read. A crash before the commit replays the events; after it, skips nothing.
+   The forms of new purchases and payments come through the list endpoint, 100 per request,
+   where it serves them at least as new as their events; the rest one by one (docs/adr/0014);
+4. reads a form that fails on its own (5xx, no answer in time) again after the batch's other
+   forms, and sets it aside if it still fails instead of stopping at it:
    Allegro has served 500 for single orders for hours while serving the rest. The form goes to
    ``StuckCheckoutForm`` in the same transaction and the cursor moves past it; every poll then
    retries the due ones on their own (exponential backoff up to
@@ -34,6 +37,7 @@ is due is sync/schedule.py; the search for merged purchases is sync/merges.py.
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,6 +51,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from channels.clients.allegro import (
+    TIMEOUT_CODE,
     AllegroAuthRevoked,
     AllegroClient,
     AllegroError,
@@ -69,6 +74,7 @@ from sync.runkit import (
     error_in_words,
     forget_stuck_forms,
     lock_state,
+    parse_time,
     record_bad_forms,
     try_lock,
 )
@@ -116,7 +122,8 @@ class _Fetched:
     gone: list[str] = field(default_factory=list)  # 404: merged or removed
     problems: list[tuple[str, str]] = field(default_factory=list)
     merges: list[tuple[str, str]] = field(default_factory=list)  # (old id, new id)
-    unreadable: list[tuple[str, int]] = field(default_factory=list)  # (id, 5xx status): set aside
+    # (id, 5xx status or None for no answer in time): set aside
+    unreadable: list[tuple[str, int | None]] = field(default_factory=list)
     stopped_at: str | None = None  # id of the first form we could not read (transient)
     error: AllegroError | None = None
     # When the first form was asked for (orders.ingest: a form read before our own push
@@ -166,7 +173,13 @@ def _poll_locked(channel: SalesChannel) -> PollResult:
                 break
             for chunk in _chunks(events, settings.SYNC_FORMS_PER_BATCH):
                 allowance = max(0, settings.SYNC_SET_ASIDE_MAX_PER_POLL - result.set_aside)
-                fetched = _fetch_forms(channel, _form_ids(chunk), meter, set_aside_left=allowance)
+                fetched = _fetch_forms(
+                    channel,
+                    _form_ids(chunk),
+                    meter,
+                    set_aside_left=allowance,
+                    listable=_listable(chunk),
+                )
                 processed = _processable(chunk, fetched.stopped_at)
                 if processed:
                     _commit(channel, state, processed, fetched, result)
@@ -223,33 +236,209 @@ def _processable(chunk: list[JournalEvent], stopped_at: str | None) -> list[Jour
     return out
 
 
+# Journal events after which a form's updatedAt is at least the event's time: the buyer's side
+# of a purchase (Allegro does not move updatedAt on fulfillment changes, REFERENCE §3.2).
+LISTABLE_EVENT_TYPES = frozenset({"BOUGHT", "FILLED_IN", "READY_FOR_PROCESSING"})
+LIST_PAGE_SIZE = 100
+LIST_MAX_RESULT = 10_000  # offset + limit ≤ 10 000
+
+
+def _listable(events: list[JournalEvent]) -> dict[str, datetime]:
+    """The forms the list endpoint may serve for these events: form id -> the time of its newest
+    event, for forms whose every event here is a purchase, a filled-in form or a payment."""
+    newest: dict[str, datetime] = {}
+    excluded: set[str] = set()
+    for event in events:
+        form_id = event.checkout_form_id
+        if not form_id:
+            continue
+        if event.type not in LISTABLE_EVENT_TYPES or event.occurred_at is None:
+            excluded.add(form_id)
+            continue
+        known = newest.get(form_id)
+        newest[form_id] = event.occurred_at if known is None else max(known, event.occurred_at)
+    return {form_id: at for form_id, at in newest.items() if form_id not in excluded}
+
+
+def _list_forms(
+    channel: SalesChannel, expected: dict[str, datetime], meter: Meter
+) -> dict[str, Any]:
+    """The expected forms as ``GET /order/checkout-forms`` serves them, changed since the oldest
+    of their events (oldest change first, 100 per request). A form counts only when it came
+    back with an ``updatedAt`` at least its newest event's time (the list is then not older
+    than the journal); the rest are read one by one. Pages stop once the rest would cost more
+    requests than reading the missing forms one by one. Raises what the client raises."""
+    since = min(expected.values())
+    since = since.replace(microsecond=since.microsecond // 1000 * 1000)
+    found: dict[str, Any] = {}
+    offset = 0
+    while len(found) < len(expected):
+        limit = min(LIST_PAGE_SIZE, LIST_MAX_RESULT - offset)
+        if limit <= 0:
+            break
+        page = allegro_get(
+            channel,
+            meter,
+            AllegroClient.list_checkout_forms,
+            updated_from=since,
+            sort="updatedAt",
+            limit=limit,
+            offset=offset,
+            retries=0,
+        )
+        for form in page.checkout_forms:
+            form_id = form.get("id") if isinstance(form, dict) else None
+            if not isinstance(form_id, str) or form_id not in expected or form_id in found:
+                continue
+            updated = parse_time(form.get("updatedAt"))
+            if updated is not None and updated >= expected[form_id]:
+                found[form_id] = form
+        offset += len(page.checkout_forms)
+        total = page.total_count if page.total_count is not None else offset
+        if len(page.checkout_forms) < limit or offset >= total:
+            break
+        pages_left = -(-(total - offset) // LIST_PAGE_SIZE)
+        if pages_left >= len(expected) - len(found):
+            break
+    return found
+
+
+def _form_fault(exc: AllegroTransientError) -> bool:
+    """A failure of this one form (a 5xx, no answer in time, a malformed answer), as opposed to
+    a network that is down: worth a retry of the form while the others are read."""
+    return (
+        (exc.status or 0) >= 500
+        or exc.code == TIMEOUT_CODE
+        or isinstance(exc, AllegroMalformedResponse)
+    )
+
+
+def _retry_pause(round_: int) -> float:
+    """Seconds to wait before retry round ``round_`` (0-based) of the forms that failed:
+    exponential from SYNC_FORM_RETRY_PAUSE_SECONDS, at most SYNC_FORM_RETRY_MAX_PAUSE_SECONDS,
+    with jitter (half to all of it) so the retries of many accounts do not arrive together."""
+    pause = min(
+        settings.SYNC_FORM_RETRY_MAX_PAUSE_SECONDS,
+        settings.SYNC_FORM_RETRY_PAUSE_SECONDS * 2**round_,
+    )
+    return pause * random.uniform(0.5, 1.0)
+
+
 def _fetch_forms(
-    channel: SalesChannel, form_ids: list[str], meter: Meter, *, set_aside_left: int = 0
+    channel: SalesChannel,
+    form_ids: list[str],
+    meter: Meter,
+    *,
+    set_aside_left: int = 0,
+    listable: dict[str, datetime] | None = None,
 ) -> _Fetched:
-    """Re-read every form (HTTP, outside any transaction). Up to ``set_aside_left`` forms
-    answering 5xx are noted as unreadable and skipped; a form served malformed is noted as a
-    problem like one Allegro refuses; any other failure to read (network, 429, revoked grant,
-    a 5xx beyond the allowance) stops here."""
+    """Read every form (HTTP, outside any transaction): the ``listable`` ones through the list
+    endpoint where it serves them (``_list_forms``), the rest one by one.
+
+    A form that fails on its own (a 5xx, no answer in time, a malformed answer) does not hold up
+    the others: it is read again after them, in up to SYNC_GET_RETRIES rounds with a jittered
+    pause. Up to ``set_aside_left`` forms still failing with a 5xx or no answer are noted as
+    unreadable (set aside); one still malformed is noted as a problem like one Allegro refuses.
+    Any other failure (network down, 429, revoked grant, more failing forms than the allowance)
+    stops at the first form not read."""
     fetched = _Fetched(fetched_at=timezone.now())
-    for form_id in form_ids:
+    position = {form_id: i for i, form_id in enumerate(form_ids)}
+    listed: dict[str, Any] = {}
+    if listable and settings.SYNC_LIST_READS and len(listable) >= settings.SYNC_LIST_MIN_FORMS:
         try:
-            form = allegro_get(channel, meter, AllegroClient.get_checkout_form, form_id)
-        except (AllegroPermanentError, AllegroMalformedResponse) as exc:
+            listed = _list_forms(channel, listable, meter)
+        except (AllegroRateLimited, AllegroAuthRevoked) as exc:
+            fetched.stopped_at, fetched.error = form_ids[0], exc
+            return fetched
+        except AllegroError as exc:
+            logger.info("Channel %s: list read failed (%s); forms read one by one", channel.pk, exc)
+
+    failing: dict[str, AllegroTransientError] = {}  # form id -> its last failure
+    earliest = position.__getitem__
+
+    def get(form_id: str) -> Any:
+        try:
+            return allegro_get(channel, meter, AllegroClient.get_checkout_form, form_id, retries=0)
+        except AllegroTransientError as exc:
+            if _form_fault(exc) or settings.SYNC_GET_RETRIES < 1:
+                raise
+        # The network rather than the form (connection refused or reset): retried at once, as
+        # any read is, and if it persists the run stops.
+        time.sleep(_retry_pause(0))
+        return allegro_get(
+            channel,
+            meter,
+            AllegroClient.get_checkout_form,
+            form_id,
+            retries=settings.SYNC_GET_RETRIES - 1,
+        )
+
+    def read(form_id: str) -> AllegroError | None:
+        """Read one form into ``fetched``; the error that ends the run, if any."""
+        try:
+            form = get(form_id)
+        except AllegroTransientError as exc:
+            if not _form_fault(exc):
+                return exc
+            failing[form_id] = exc
+            return None
+        except AllegroPermanentError as exc:
+            failing.pop(form_id, None)
             if exc.status == 404:
                 fetched.gone.append(form_id)
             else:
                 fetched.problems.append((form_id, error_in_words(exc)))
-            continue
-        except AllegroTransientError as exc:
-            if (exc.status or 0) >= 500 and len(fetched.unreadable) < set_aside_left:
-                fetched.unreadable.append((form_id, int(exc.status or 500)))
-                continue
-            fetched.stopped_at, fetched.error = form_id, exc
-            break
+            return None
         except (AllegroRateLimited, AllegroAuthRevoked) as exc:
-            fetched.stopped_at, fetched.error = form_id, exc
-            break
+            return exc
+        failing.pop(form_id, None)
         fetched.forms[form_id] = form
+        return None
+
+    # First pass, in journal order.
+    stop: str | None = None  # the first form not to be processed
+    for form_id in form_ids:
+        if form_id in listed:
+            fetched.forms[form_id] = listed[form_id]
+            continue
+        error = read(form_id)
+        if error is not None:
+            # The account as a whole cannot be read: nothing is retried or set aside, the
+            # journal is read again from the first form not read.
+            fetched.stopped_at = min([form_id, *failing], key=earliest)
+            fetched.error = error
+            return _with_successors(channel, fetched, meter)
+        if len(failing) > set_aside_left:
+            # More forms failing than may be set aside: Allegro is failing broadly. The poll
+            # stops at this form; the earlier ones get their retries.
+            stop = form_id
+            fetched.error = failing.pop(form_id)
+            break
+    # The forms that failed on their own, again, after the others.
+    for round_ in range(settings.SYNC_GET_RETRIES):
+        if not failing:
+            break
+        time.sleep(_retry_pause(round_))
+        for form_id in sorted(failing, key=earliest):
+            error = read(form_id)
+            if error is not None:
+                fetched.stopped_at = min(
+                    [form_id, *failing, *([stop] if stop else [])], key=earliest
+                )
+                fetched.error = error
+                return _with_successors(channel, fetched, meter)
+    fetched.stopped_at = stop
+    for form_id in sorted(failing, key=earliest):
+        failure = failing[form_id]
+        if isinstance(failure, AllegroMalformedResponse):
+            fetched.problems.append((form_id, error_in_words(failure)))
+        else:
+            fetched.unreadable.append((form_id, failure.status))
+    return _with_successors(channel, fetched, meter)
+
+
+def _with_successors(channel: SalesChannel, fetched: _Fetched, meter: Meter) -> _Fetched:
+    """Look for the forms the 404s were merged into (HTTP, outside any transaction)."""
     if not fetched.gone:
         return fetched
     # A 404: the purchase was merged into a new form (same line-item ids) or removed (§3.3).
@@ -347,9 +536,10 @@ def _stuck_backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(settings.SYNC_STUCK_RETRY_MAX_SECONDS, seconds))
 
 
-def set_forms_aside(channel: SalesChannel, unreadable: list[tuple[str, int]]) -> None:
-    """Put the forms Allegro answered 5xx for on the channel's stuck list, or note one more
-    failed attempt of those already there (caller holds the sync-state row lock)."""
+def set_forms_aside(channel: SalesChannel, unreadable: list[tuple[str, int | None]]) -> None:
+    """Put the forms Allegro answered 5xx for (or did not answer in time: status None) on the
+    channel's stuck list, or note one more failed attempt of those already there (caller holds
+    the sync-state row lock)."""
     if not unreadable:
         return
     now = timezone.now()

@@ -13,6 +13,16 @@ upserted but not counted: their events may simply not have been polled yet.
 
 ``offset + limit`` may not exceed 10 000: a window holding more forms is split in two by time,
 recursively.
+
+The short sweep (``short_sweep_channel``, every ``SYNC_SHORT_SWEEP_SECONDS``) finds the orders
+whose journal events Allegro lost within minutes rather than at the next hourly sweep: one
+request per account for the forms changed (``updatedAt``: bought, filled in, paid, cancelled) in
+the last ``SYNC_SHORT_SWEEP_WINDOW_SECONDS``, newest first — the window overlaps the previous
+sweep's several times over, so a sweep that did not run is covered by the next. At most
+``SYNC_SHORT_SWEEP_PAGES`` pages: an account changing more forms than that in the window has
+a busy journal, and the hourly sweep covers the rest. Its findings count like the other sweeps'
+(``reconcile_missing_total``). Allegro does not move ``updatedAt`` on fulfillment changes; those
+are left to the journal and the hourly and nightly sweeps.
 """
 
 from __future__ import annotations
@@ -53,7 +63,7 @@ MISSING_IDS_KEPT = 50
 
 @dataclass
 class ReconcileResult:
-    status: str  # done | skipped | not_pollable | failed
+    status: str  # done | skipped | not_pollable | failed | off (short sweep switched off)
     window_hours: int = 0
     checked: int = 0
     missing: list[str] = field(default_factory=list)
@@ -127,6 +137,75 @@ def _reconcile_locked(
         result.unstuck,
         result.requests,
         result.splits,
+    )
+    return result
+
+
+def short_sweep_channel(channel_id: int, *, now: dt.datetime | None = None) -> ReconcileResult:
+    """The short sweep of one channel (the caller entered its tenant's scope). See the module
+    docstring. Skipped while another sweep of the channel runs; ``off`` when
+    SYNC_SHORT_SWEEP_SECONDS is 0."""
+    if settings.SYNC_SHORT_SWEEP_SECONDS <= 0:
+        return ReconcileResult("off")
+    channel = SalesChannel.objects.filter(pk=channel_id).first()
+    if channel is None or not SalesChannel.objects.pollable().filter(pk=channel_id).exists():
+        return ReconcileResult("not_pollable")
+    with try_lock("reconcile", channel.tenant_id, channel.pk) as acquired:
+        if not acquired:
+            return ReconcileResult("skipped")
+        return _short_sweep_locked(channel, now or timezone.now())
+
+
+def _short_sweep_locked(channel: SalesChannel, now: dt.datetime) -> ReconcileResult:
+    state = ensure_state(channel)
+    result = ReconcileResult("done")
+    meter = Meter()
+    grace_before = now - dt.timedelta(seconds=settings.SYNC_RECONCILE_GRACE_SECONDS)
+    since = now - dt.timedelta(seconds=settings.SYNC_SHORT_SWEEP_WINDOW_SECONDS)
+    offset = 0
+    try:
+        for _page in range(max(1, settings.SYNC_SHORT_SWEEP_PAGES)):
+            fetched_at = timezone.now()
+            page = allegro_get(
+                channel,
+                meter,
+                AllegroClient.list_checkout_forms,
+                updated_from=since,
+                sort="-updatedAt",
+                limit=PAGE_SIZE,
+                offset=offset,
+                retries=0,
+            )
+            forms = page.checkout_forms
+            if forms:
+                _reconcile_page(channel, state, forms, fetched_at, grace_before, result)
+            offset += len(forms)
+            total = page.total_count if page.total_count is not None else offset
+            if len(forms) < PAGE_SIZE or offset >= total or offset + PAGE_SIZE > MAX_RESULT:
+                break
+    except AllegroError as exc:
+        result.status = "failed"
+        result.error = error_in_words(exc)
+        logger.warning("Short sweep of channel %s stopped: %s", channel.pk, exc)
+    result.requests = meter.requests
+    if result.status == "done":
+        ChannelSyncState.objects.filter(pk=state.pk).update(
+            last_short_sweep_at=timezone.now(),
+            last_short_sweep_checked=result.checked,
+            last_short_sweep_missing=len(result.missing),
+        )
+    logger.info(
+        "sync_short_sweep channel=%s tenant=%s status=%s checked=%s missing=%s created=%s "
+        "updated=%s unstuck=%s requests=%s",
+        channel.pk,
+        channel.tenant_id,
+        result.status,
+        result.checked,
+        len(result.missing),
+        result.created,
+        result.updated,
+        result.unstuck,
+        result.requests,
     )
     return result
 

@@ -108,13 +108,19 @@ T = TypeVar("T")
 
 
 def allegro_get(
-    channel: SalesChannel, meter: Meter, endpoint: Callable[..., T], *args: Any, **kwargs: Any
+    channel: SalesChannel,
+    meter: Meter,
+    endpoint: Callable[..., T],
+    *args: Any,
+    retries: int | None = None,
+    **kwargs: Any,
 ) -> T:
     """One of the client's GET endpoints (``AllegroClient.list_order_events``, …) through
     channels.services.api.on_behalf(), retrying network errors, 5xx and malformed answers a few
-    times (SYNC_GET_RETRIES) with a short pause. A 429 (or our limiter saying no) is not retried
-    here: it ends the caller's run, and the account is polled again after the block."""
-    attempts = settings.SYNC_GET_RETRIES + 1
+    times (``retries``, by default SYNC_GET_RETRIES) with a short pause. A 429 (or our limiter
+    saying no) is not retried here: it ends the caller's run, and the account is polled again
+    after the block."""
+    attempts = (settings.SYNC_GET_RETRIES if retries is None else retries) + 1
     for attempt in range(attempts):
         meter.requests += 1
         try:

@@ -61,6 +61,21 @@ def reconcile_channel(tenant_id: int, channel_id: int, window_hours: int) -> str
     return reconcile.reconcile_channel(channel_id, window_hours).status
 
 
+@shared_task(ignore_result=True)
+def short_sweep_all_channels() -> int:
+    """Beat, every SYNC_SHORT_SWEEP_SECONDS: one short sweep task per pollable account."""
+    with scopes_disabled():
+        targets = list(SalesChannel.objects.pollable().values_list("tenant_id", "pk"))
+    for tenant_id, channel_id in targets:
+        short_sweep_channel.delay(tenant_id, channel_id)
+    return len(targets)
+
+
+@shared_task(ignore_result=True, base=TenantTask)
+def short_sweep_channel(tenant_id: int, channel_id: int) -> str:
+    return reconcile.short_sweep_channel(channel_id).status
+
+
 @_sync_task("channels.tasks.backfill_channel", base=TenantTask)
 def backfill_channel(tenant_id: int, channel_id: int, run: int) -> str:
     """A few pages of a backfill run, then the next task of the chain (under the new name)."""

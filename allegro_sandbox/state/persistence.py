@@ -84,6 +84,8 @@ class Persistence:
             store.last_event_id = st["last_event_id"]
             store.faults = st["faults"]
             store.unreadable_forms = dict(st.get("unreadable_forms", {}))
+            store.unlisted_forms = set(st.get("unlisted_forms", []))
+            store.stale_listed_forms = dict(st.get("stale_listed_forms", {}))
             if st.get("clock_offset"):
                 store.clock.advance(max(0.0, st["clock_offset"] - store.clock.offset))
             for oid, sid, blob in self.db.execute("SELECT id, seller_id, data FROM orders"):

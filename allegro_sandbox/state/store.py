@@ -54,6 +54,12 @@ class Store(OrdersMixin, OffersMixin, ShipmentsMixin, QuantityMixin, FaultsMixin
         # Checkout forms GET /order/checkout-forms/{id} cannot serve (id -> 5xx status), as
         # Allegro has done for single orders for hours; the list endpoint still has them.
         self.unreadable_forms: dict[str, int] = {}
+        # Checkout forms the list endpoint leaves out (its index lagging behind), while
+        # GET /order/checkout-forms/{id} serves them.
+        self.unlisted_forms: set[str] = set()
+        # Checkout forms the list endpoint serves as they were when marked (id -> the form's
+        # JSON then), while GET /order/checkout-forms/{id} serves them as they are.
+        self.stale_listed_forms: dict[str, str] = {}
         self.rate = RateLimiter(self.clock)
         self.token_calls: dict[str, collections.Counter[str]] = collections.defaultdict(
             collections.Counter
@@ -135,6 +141,8 @@ class Store(OrdersMixin, OffersMixin, ShipmentsMixin, QuantityMixin, FaultsMixin
             "last_event_id": self.last_event_id,
             "faults": self.faults,
             "unreadable_forms": self.unreadable_forms,
+            "unlisted_forms": sorted(self.unlisted_forms),
+            "stale_listed_forms": self.stale_listed_forms,
             "clock_offset": self.clock.offset,
             "pending": {
                 sid: {

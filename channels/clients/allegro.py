@@ -128,6 +128,10 @@ class AllegroTransientError(AllegroError):
     """Network failure, timeout or 5xx: try again later."""
 
 
+# ``code`` of the AllegroTransientError raised when Allegro did not answer in time.
+TIMEOUT_CODE = "timeout"
+
+
 class AllegroMalformedResponse(AllegroTransientError):
     """A 2xx answer of a shape the spec does not allow (not an object, a required list missing):
     handled like a 5xx, as the next answer may well be right."""
@@ -703,6 +707,8 @@ class AllegroClient:
         *,
         bought_from: datetime | None = None,
         bought_to: datetime | None = None,
+        updated_from: datetime | None = None,
+        updated_to: datetime | None = None,
         buyer_login: str = "",
         sort: CheckoutFormsSort | None = None,
         limit: int = 100,
@@ -711,13 +717,18 @@ class AllegroClient:
         log_context: Mapping[str, Any] | None = None,
     ) -> CheckoutFormsPage:
         """A page of the seller's checkout forms: bought within [``bought_from``,
-        ``bought_to``] (both inclusive, to the millisecond), of the buyer ``buyer_login``.
-        ``limit`` 1–100; ``offset + limit`` may not exceed 10 000 (422)."""
+        ``bought_to``] and changed within [``updated_from``, ``updated_to``] (all inclusive, to
+        the millisecond), of the buyer ``buyer_login``. ``limit`` 1–100; ``offset + limit`` may
+        not exceed 10 000 (422). Allegro does not move ``updatedAt`` on fulfillment changes."""
         params: dict[str, Any] = {}
         if bought_from is not None:
             params["lineItems.boughtAt.gte"] = _filter_time(bought_from)
         if bought_to is not None:
             params["lineItems.boughtAt.lte"] = _filter_time(bought_to)
+        if updated_from is not None:
+            params["updatedAt.gte"] = _filter_time(updated_from)
+        if updated_to is not None:
+            params["updatedAt.lte"] = _filter_time(updated_to)
         if sort is not None:
             params["sort"] = sort
         params.update(limit=limit, offset=offset)
@@ -948,7 +959,9 @@ class AllegroClient:
         except requests.Timeout:
             fields.update(outcome="timeout", duration_ms=_ms(started))
             _log(logging.WARNING, fields)
-            raise AllegroTransientError(f"Timeout calling Allegro {log_path}") from None
+            raise AllegroTransientError(
+                f"Timeout calling Allegro {log_path}", code=TIMEOUT_CODE
+            ) from None
         except requests.RequestException as exc:
             fields.update(
                 outcome="network_error", error=type(exc).__name__, duration_ms=_ms(started)

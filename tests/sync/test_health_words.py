@@ -91,6 +91,7 @@ def test_the_polish_channel_page_lists_the_order_allegro_cannot_serve(
     poll(channel)
     stuck, _other = sandbox.create_orders(SELLER, 2)
     sandbox.call("PUT", f"/orders/{stuck}/unreadable", {"status": 500})
+    sandbox.call("PUT", f"/orders/{stuck}/unlisted")
     poll(channel)
     client.force_login(admin_user)
 

@@ -17,6 +17,12 @@ from tests.sync.helpers import SELLER, external_ids, poll, state_of
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def one_by_one(settings):
+    """Forms read one by one, so the GETs count the work each poll did."""
+    settings.SYNC_LIST_READS = False
+
+
 def _two_polls_together(channel) -> list:
     barrier = threading.Barrier(2)
     results: list = []

@@ -45,6 +45,7 @@ def test_beat_schedules_the_new_names_only():
         "notifications.sweep_mail",
         "sync.tasks.poll_due_channels",
         "sync.tasks.reconcile_all_channels",
+        "sync.tasks.short_sweep_all_channels",
     ]
     app.loader.import_default_modules()  # what a worker does at start: find every tasks module
     assert [name for name in scheduled if name not in app.tasks] == []
