@@ -7,3 +7,13 @@ class CatalogConfig(AppConfig):
 
     name = "catalog"
     verbose_name = _("Catalogue")
+
+    def ready(self) -> None:
+        # Imported here: an app's modules load only once every app is registered.
+        from catalog import receivers
+        from orders.signals import orders_imported
+
+        # --- products and linking
+        orders_imported.connect(
+            receivers.link_imported_order_lines, dispatch_uid="catalog.order_line_links"
+        )

@@ -1,0 +1,1 @@
+"""The catalogue's services: every write of its tables."""
