@@ -15,20 +15,22 @@ from catalog.services.linking import (
     unlink_by_hand,
 )
 from catalog.services.products import delete_products
-from tests.catalog.helpers_products import (  # noqa: F401 (fixtures)
-    channel,
+from tests.catalog import helpers_products
+from tests.catalog.helpers_products import (
     form_selling,
     import_forms,
     line_links,
     links_of,
     offer,
-    other_channel,
     product,
     refreshed,
-    second_channel,
 )
 
 pytestmark = pytest.mark.django_db
+
+channel = helpers_products.channel
+other_channel = helpers_products.other_channel
+second_channel = helpers_products.second_channel
 
 
 def _link(tenant, *offers: Offer) -> int:

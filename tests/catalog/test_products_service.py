@@ -16,17 +16,19 @@ from catalog.services.products import (
     ean_is_valid,
     edit_product,
 )
-from tests.catalog.helpers_products import (  # noqa: F401 (fixtures)
-    channel,
+from tests.catalog import helpers_products
+from tests.catalog.helpers_products import (
     links_of,
     offer,
-    other_channel,
     product,
     refreshed,
-    second_channel,
 )
 
 pytestmark = pytest.mark.django_db
+
+channel = helpers_products.channel
+other_channel = helpers_products.other_channel
+second_channel = helpers_products.second_channel
 
 
 @pytest.mark.parametrize(
