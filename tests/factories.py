@@ -185,7 +185,14 @@ def _api_key_of(tenant: Tenant):
         return ApiKey.objects.filter(tenant=tenant).latest("pk")
 
 
+def _product_of(tenant: Tenant):
+    from tests.catalog.helpers_products import product
+
+    return product(tenant, "Kubek", sku="KUB-1")
+
+
 OBJECT_BUILDERS = {
+    "product_id": _product_of,
     "api_key_id": _api_key_of,
     "mailbox_id": _mailbox_of,
     "mail_id": _mail_of,

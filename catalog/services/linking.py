@@ -170,7 +170,7 @@ def link_lines_of_offers(tenant_id: int, offers: Sequence[Offer]) -> int:
     )
     changed = []
     for row in rows:
-        offer = wanted.get((row.channel_id, row.offer_external_id))  # type: ignore[attr-defined]
+        offer = wanted.get((row.channel_id, row.offer_external_id))
         if offer is not None:
             row.offer_id, row.product_id = offer.pk, offer.product_id
             changed.append(row)
@@ -218,7 +218,7 @@ def link_order_lines(tenant_id: int, order_ids: list[int]) -> None:
     new_rows: list[OrderLineLink] = []
     updated: list[OrderLineLink] = []
     for line in todo:
-        offer = offers.get((line.channel_id, line.offer_id))  # type: ignore[attr-defined]
+        offer = offers.get((line.channel_id, line.offer_id))
         product_id = offer.product_id if offer is not None else None
         if product_id is None:
             product_id = by_sku.get(line.sku.strip())
@@ -256,7 +256,7 @@ def suggestions(tenant_id: int, offers: Sequence[Offer]) -> dict[int, list[Produ
             Product.objects.filter(
                 TrigramSimilar(F("name"), Value(offer.name)), tenant_id=tenant_id
             )
-            .annotate(similarity=TrigramSimilarity("name", Value(offer.name)))
+            .annotate(similarity=TrigramSimilarity("name", offer.name))
             .order_by("-similarity", "pk")[:SUGGESTIONS]
         )
     return found

@@ -105,3 +105,16 @@ def second_channel(tenant):
 @pytest.fixture
 def other_channel(other_tenant):
     return channel_of(other_tenant, "BE", "Beta Allegro")
+
+
+def link(tenant: Tenant, *external_ids: str) -> int:
+    """Link the company's offers with these ids automatically, as the importer does."""
+    from catalog.services.linking import link_offers
+
+    with scope(tenant=tenant):
+        ids = list(
+            Offer.objects.filter(tenant=tenant, external_id__in=external_ids).values_list(
+                "pk", flat=True
+            )
+        )
+        return link_offers(tenant.pk, ids)
