@@ -28,7 +28,7 @@ from typing import Any
 from django.contrib.postgres.lookups import TrigramSimilar
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import transaction
-from django.db.models import Count, F, Value
+from django.db.models import Count, F, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -184,36 +184,36 @@ def link_order_lines(tenant_id: int, order_ids: list[int]) -> None:
     linked to a product already are left as they are."""
     if not order_ids:
         return
-    lines = list(
+    # The lines with their links, in one query: a line linked to a product is done.
+    todo = list(
         OrderLine.objects.filter(tenant_id=tenant_id, order_id__in=order_ids)
+        .filter(Q(catalog_link__isnull=True) | Q(catalog_link__product__isnull=True))
         .annotate(channel_id=F("order__channel_id"))
-        .only("pk", "order_id", "offer_id", "sku")
+        .select_related("catalog_link")
+        .only("pk", "order_id", "offer_id", "sku", "catalog_link")
         .order_by("pk")
     )
-    if not lines:
-        return
-    existing = {
-        row.line_id: row
-        for row in OrderLineLink.objects.filter(tenant_id=tenant_id, order_id__in=order_ids)
-    }
-    todo = [
-        line for line in lines if line.pk not in existing or existing[line.pk].product_id is None
-    ]
     if not todo:
         return
     offer_ids = {line.offer_id for line in todo if line.offer_id}
     # Locked (no key update) against link_offers: an offer linked while this import runs is
     # either seen linked here or finds this import's lines once it commits.
-    offers = {
-        (o.channel_id, o.external_id): o
-        for o in Offer.objects.select_for_update(no_key=True)
-        .filter(tenant_id=tenant_id, external_id__in=sorted(offer_ids))
-        .only("pk", "channel_id", "external_id", "product_id")
-        .order_by("pk")
-    }
+    offers = (
+        {
+            (o.channel_id, o.external_id): o
+            for o in Offer.objects.select_for_update(no_key=True)
+            .filter(tenant_id=tenant_id, external_id__in=sorted(offer_ids))
+            .only("pk", "channel_id", "external_id", "product_id")
+            .order_by("pk")
+        }
+        if offer_ids
+        else {}
+    )
     skus = {line.sku.strip() for line in todo if line.sku.strip()}
-    by_sku = dict(
-        Product.objects.filter(tenant_id=tenant_id, sku__in=skus).values_list("sku", "pk")
+    by_sku = (
+        dict(Product.objects.filter(tenant_id=tenant_id, sku__in=skus).values_list("sku", "pk"))
+        if skus
+        else {}
     )
     new_rows: list[OrderLineLink] = []
     updated: list[OrderLineLink] = []
@@ -222,7 +222,7 @@ def link_order_lines(tenant_id: int, order_ids: list[int]) -> None:
         product_id = offer.product_id if offer is not None else None
         if product_id is None:
             product_id = by_sku.get(line.sku.strip())
-        row = existing.get(line.pk)
+        row = getattr(line, "catalog_link", None)
         if row is None:
             new_rows.append(
                 OrderLineLink(
