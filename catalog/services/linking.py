@@ -185,7 +185,7 @@ def link_order_lines(tenant_id: int, order_ids: list[int]) -> None:
     if not order_ids:
         return
     # The lines with their links, in one query: a line linked to a product is done.
-    todo = list(
+    waiting = list(
         OrderLine.objects.filter(tenant_id=tenant_id, order_id__in=order_ids)
         .filter(Q(catalog_link__isnull=True) | Q(catalog_link__product__isnull=True))
         .annotate(channel_id=F("order__channel_id"))
@@ -193,9 +193,9 @@ def link_order_lines(tenant_id: int, order_ids: list[int]) -> None:
         .only("pk", "order_id", "offer_id", "sku", "catalog_link")
         .order_by("pk")
     )
-    if not todo:
+    if not waiting:
         return
-    offer_ids = {line.offer_id for line in todo if line.offer_id}
+    offer_ids = {line.offer_id for line in waiting if line.offer_id}
     # Locked (no key update) against link_offers: an offer linked while this import runs is
     # either seen linked here or finds this import's lines once it commits.
     offers = (
@@ -209,7 +209,7 @@ def link_order_lines(tenant_id: int, order_ids: list[int]) -> None:
         if offer_ids
         else {}
     )
-    skus = {line.sku.strip() for line in todo if line.sku.strip()}
+    skus = {line.sku.strip() for line in waiting if line.sku.strip()}
     by_sku = (
         dict(Product.objects.filter(tenant_id=tenant_id, sku__in=skus).values_list("sku", "pk"))
         if skus
@@ -217,7 +217,7 @@ def link_order_lines(tenant_id: int, order_ids: list[int]) -> None:
     )
     new_rows: list[OrderLineLink] = []
     updated: list[OrderLineLink] = []
-    for line in todo:
+    for line in waiting:
         offer = offers.get((line.channel_id, line.offer_id))
         product_id = offer.product_id if offer is not None else None
         if product_id is None:

@@ -93,9 +93,8 @@ def _fields(data: ProductData) -> dict[str, Any]:
 
 
 def _initial_stock(product: Product, quantity: int) -> None:
-    """A new product's first stock, as an import. The one place that sets it: stock's
-    ``change_stock(product, new_stock=quantity, reason="import")`` takes its place once the
-    stock module is part of the catalogue."""
+    """A new product's first stock, as an import: the one place it is set, the same as
+    ``catalog.services.stock.change_stock(product, new_stock=quantity, reason="import")``."""
     if quantity == 0:
         return
     Product.objects.filter(tenant_id=product.tenant_id, pk=product.pk).update(stock=quantity)
