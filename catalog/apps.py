@@ -19,8 +19,12 @@ class CatalogConfig(AppConfig):
             receivers.import_offers_when_connected, dispatch_uid="catalog.offers"
         )
 
-        # stock: after the order lines are linked to products (the products' receiver of
-        # orders_imported, connected above this group, runs first).
+        # products and linking: order lines get their offer and product first …
+        orders_imported.connect(
+            receivers.link_imported_order_lines, dispatch_uid="catalog.order_line_links"
+        )
+
+        # … stock: then paid orders take their products' goods.
         orders_imported.connect(receivers.take_sold_stock, dispatch_uid="catalog.stock.sold")
         statuses_entered.connect(
             receivers.give_back_cancelled_stock, dispatch_uid="catalog.stock.restored"

@@ -189,6 +189,8 @@ class OrderLineLink(TenantOwnedModel):
     product = models.ForeignKey(
         Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="line_links"
     )
+    # The line's Allegro offer id, kept so an offer imported after its orders finds their lines.
+    offer_external_id = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         constraints = [
@@ -198,6 +200,11 @@ class OrderLineLink(TenantOwnedModel):
             models.Index(fields=["tenant", "order"], name="linelink_tenant_order"),
             models.Index(fields=["tenant", "product"], name="linelink_tenant_product"),
             models.Index(fields=["tenant", "offer"], name="linelink_tenant_offer"),
+            models.Index(
+                fields=["tenant", "offer_external_id"],
+                condition=models.Q(product__isnull=True),
+                name="linelink_tenant_unlinked",
+            ),
         ]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from catalog.services import stock
+from catalog.services import linking, stock
 from catalog.services.offers import start_first_sweep
 from channels.models import SalesChannel
 from orders.models import AllegroStatus, Order, OrderStatus
@@ -16,6 +16,19 @@ from orders.models import AllegroStatus, Order, OrderStatus
 def import_offers_when_connected(sender: Any, channel: SalesChannel, **kwargs: Any) -> None:
     """channels.signals.channel_connected: the first authorization imports the offers."""
     start_first_sweep(channel)
+
+
+# --------------------------------------------------------------------------- products and linking
+def link_imported_order_lines(
+    sender: Any,
+    channel: SalesChannel,
+    orders: Sequence[tuple[Order, bool]],
+    backfill: bool,
+    **kwargs: Any,
+) -> None:
+    """orders.signals.orders_imported: the lines of new and changed orders get their offer
+    and product, in the import's transaction."""
+    linking.link_order_lines(channel.tenant_id, [order.pk for order, _is_new in orders])
 
 
 # --------------------------------------------------------------------------- stock

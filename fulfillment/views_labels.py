@@ -67,7 +67,7 @@ def label_page(request: TenantRequest, tenant_slug: str, order_id: int) -> HttpR
         channel_ids=[order.channel_id],
         initial={"courier_account": accounts[0].pk} if accounts else None,
     )
-    initial = [parcel_initial(default_parcel(accounts[0]))] if accounts else []
+    initial = [parcel_initial(default_parcel(accounts[0], order))] if accounts else []
     parcels = ParcelFormSet(
         request.POST if request.method == "POST" else None, initial=initial, prefix="parcel"
     )

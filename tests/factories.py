@@ -186,9 +186,9 @@ def _api_key_of(tenant: Tenant):
 
 
 def _product_of(tenant: Tenant):
-    from tests.catalog.helpers_stock import product_of
+    from tests.catalog.helpers_products import product
 
-    return product_of(tenant, stock=3)
+    return product(tenant, "Kubek", sku="KUB-1")
 
 
 OBJECT_BUILDERS = {

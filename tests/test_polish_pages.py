@@ -353,6 +353,7 @@ class Company:
     label_jobs: list[Any] = field(default_factory=list)
     label_batch: Any = None
     pickups: list[Any] = field(default_factory=list)
+    products: list[Any] = field(default_factory=list)
 
 
 def _status(tenant, code: str) -> OrderStatus:
@@ -645,6 +646,7 @@ def company(allegro_sandbox: SandboxControl, settings) -> Company:
                 wza_shipment_ids=[made.wza_shipment_id],
                 **fields,
             )
+    products = _catalogue(tenant, main, orders["online"])
     with scopes_disabled():
         channels = list(SalesChannel.objects.filter(tenant=tenant).order_by("pk"))
     assert [c.connection_state for c in channels] == ["connected", "needs_reauth", "not_connected"]
@@ -663,7 +665,45 @@ def company(allegro_sandbox: SandboxControl, settings) -> Company:
         label_jobs=[made, refused_label],
         label_batch=batch,
         pickups=pickups,
+        products=products,
     )
+
+
+def _catalogue(tenant: Any, channel: SalesChannel, order: Order) -> list[Any]:
+    """Products: one sold by an offer of the order (linked by SKU, so the order page shows
+    it), two sharing an EAN, and offers left for the linking screen (a suggestion by name, an
+    ambiguous EAN)."""
+    from catalog.models import Offer
+    from catalog.services.linking import link_offers
+    from catalog.services.products import ProductData, create_product
+
+    with scope(tenant=tenant):
+        line = order.lines.order_by("pk").first()
+        made = [
+            create_product(
+                tenant, ProductData(name="Kubek ceramiczny", sku="KUB-1"), initial_stock=3
+            ),
+            create_product(tenant, ProductData(name="Miska A", ean="96385074")),
+            create_product(tenant, ProductData(name="Miska B", ean="000096385074")),
+        ]
+        offers = [
+            Offer.objects.create(
+                tenant=tenant,
+                channel=channel,
+                external_id=external_id,
+                name=name,
+                sku=sku,
+                ean=ean,
+                url=f"https://allegro.example/oferta/{external_id}",
+            )
+            for external_id, name, sku, ean in (
+                (line.offer_id, "Kubek ceramiczny 300 ml", "KUB-1", ""),
+                ("90000001", "Kubek ceramiczny czarny", "", ""),
+                ("90000002", "Miska", "", "96385074"),
+            )
+        ]
+        link_offers(tenant.pk, [o.pk for o in offers])
+    return made
 
 
 def _make_label(order: Order, account: Any, actor: Any) -> Any:
@@ -737,6 +777,11 @@ SKIPPED = {
     "administration:api_keys:revoke": POST_ONLY,
     "catalog:product_stock_change": POST_ONLY + " (its form is walked on the stock page)",
     "catalog:stock_push_switch": POST_ONLY,
+    "catalog:product_delete": POST_ONLY,
+    "catalog:products_bulk_delete": POST_ONLY,
+    "catalog:link_offers": POST_ONLY,
+    "catalog:unlink_offers": POST_ONLY,
+    "catalog:products_from_offers": POST_ONLY,
     **{
         f"api:{name}": "the REST API and its documentation: JSON and English for integrators"
         for name in ("orders", "order", "order_status", "statuses", "channels", "schema")
@@ -756,6 +801,7 @@ def _tenant_urls(name: str, company: Company, per: str | None = None) -> list[st
         "status_id": company.statuses,
         "mailbox_id": company.mailboxes,
         "mail_id": company.mails,
+        "product_id": company.products,
     }[per]
     return [reverse(name, kwargs={"tenant_slug": slug, per: obj.pk}) for obj in objects]
 
@@ -893,6 +939,18 @@ OWNER_PAGES: dict[str, Callable[[Company], list[str]]] = {
     ],
     "fulfillment:new_pickup": lambda c: _tenant_urls("fulfillment:new_pickup", c),
     "fulfillment:day_protocols": lambda c: _tenant_urls("fulfillment:day_protocols", c),
+    "catalog:products": lambda c: [
+        *_tenant_urls("catalog:products", c),
+        reverse("catalog:products", args=[c.tenant.slug]) + "?q=nie-ma-takiego&linked=no",
+    ],
+    "catalog:product_create": lambda c: _tenant_urls("catalog:product_create", c),
+    "catalog:product": lambda c: _tenant_urls("catalog:product", c, "product_id"),
+    "catalog:product_edit": lambda c: _tenant_urls("catalog:product_edit", c, "product_id"),
+    "catalog:linking": lambda c: [
+        *_tenant_urls("catalog:linking", c),
+        reverse("catalog:linking", args=[c.tenant.slug]) + "?show=linked",
+        reverse("catalog:linking", args=[c.tenant.slug]) + "?q=nie-ma-takiego",
+    ],
     "fulfillment:pickup": lambda c: [
         reverse("fulfillment:pickup", args=[c.tenant.slug, p.pk]) for p in c.pickups
     ],
@@ -960,6 +1018,7 @@ def test_every_page_reads_in_polish(company):
         reverse("administration:users:invite", args=[slug]),
         reverse("fulfillment:add_shipment", args=[slug, order.pk]),
         reverse("administration:fulfillment:courier_add", args=[slug]),
+        reverse("catalog:product_create", args=[slug]),
     ):
         response = owner.post(url, {"waybill": " ", "carrier_id": "NIE_MA", "alias": "x"})
         assert response.status_code in (200, 400), url

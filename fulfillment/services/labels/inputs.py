@@ -6,11 +6,12 @@ before anything is sent."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from catalog.queries_products import parcel_size
 from channels.clients.allegro import DeliveryOption
 from core.renderer import render_for
 from core.variables import Context, Objects
@@ -63,14 +64,20 @@ def _dec(value: Any) -> Decimal:
         return Decimal(0)
 
 
-def default_parcel(account: CourierAccount) -> Parcel:
-    return Parcel(
-        account.package_type,
-        account.length_cm,
-        account.width_cm,
-        account.height_cm,
-        account.weight_kg,
-    )
+def default_parcel(account: CourierAccount, order: Order | None = None) -> Parcel:
+    """The courier account's default parcel; for an order whose lines are all linked to
+    products, with the weight of its products and the dimensions of the largest one where the
+    products have them."""
+    length, width, height = account.length_cm, account.width_cm, account.height_cm
+    weight = account.weight_kg
+    size = parcel_size(order) if order is not None else None
+    if size is not None:
+        if size.dimensions_cm is not None:
+            length, width, height = size.dimensions_cm
+        if size.weight_kg is not None and size.weight_kg > 0:
+            # Labels take weights in 10 g steps: rounded up, a parcel is never lighter.
+            weight = size.weight_kg.quantize(Decimal("0.01"), rounding=ROUND_UP)
+    return Parcel(account.package_type, length, width, height, weight)
 
 
 def label_text(order: Order) -> str:

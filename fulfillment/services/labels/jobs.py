@@ -118,7 +118,7 @@ def create_label(
     LabelError names the first problem; without one (a batch) the task fetches it first."""
     if account.channel_id != order.channel_id:
         raise LabelError(_("This courier account belongs to another Allegro account."), "account")
-    chosen = list(parcels) if parcels else [default_parcel(account)]
+    chosen = list(parcels) if parcels else [default_parcel(account, order)]
     proposal = proposal if proposal is not None else stored_proposal(order)
     shipment_input: dict[str, Any] = {}
     if proposal is not None:
@@ -285,7 +285,7 @@ def _ensure_input(job: LabelJob) -> bool:
     if proposal.problem and not proposal.suggested:
         raise_transient = AllegroError(proposal.problem)
         raise raise_transient
-    parcels = [default_parcel(job.courier_account)]
+    parcels = [default_parcel(job.courier_account, order)]
     shipment_input = build_input(
         order, job.courier_account, proposal.suggested, parcels, label_text(order)
     )
