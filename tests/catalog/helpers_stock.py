@@ -78,21 +78,22 @@ def send_stock(channel: SalesChannel, on: bool = True) -> None:
 
 
 def link_lines(order: Order) -> list[OrderLineLink]:
-    """OrderLineLink rows for the order's lines: the offer by the line's offer id on the
+    """OrderLineLink rows for the order's lines (made or set again): the offer by the line's offer id on the
     order's channel, the product by the offer's."""
     links = []
     with scope(tenant=order.tenant):
         for line in order.lines.all():
             offer = Offer.objects.filter(channel=order.channel, external_id=line.offer_id).first()
-            links.append(
-                OrderLineLink.objects.create(
-                    tenant=order.tenant,
-                    line=line,
-                    order=order,
-                    offer=offer,
-                    product=offer.product if offer else None,
-                )
+            link, _created = OrderLineLink.objects.update_or_create(
+                tenant=order.tenant,
+                line=line,
+                defaults={
+                    "order": order,
+                    "offer": offer,
+                    "product": offer.product if offer else None,
+                },
             )
+            links.append(link)
     return links
 
 

@@ -356,13 +356,15 @@ def test_a_batch_of_100_forms_takes_a_handful_of_queries(tenant, channel):
     with CaptureQueriesContext(connection) as first:
         result = upsert_orders_from_checkout_forms(channel, forms)
     assert result.counts()["created"] == 100
-    assert len(first.captured_queries) <= 20
+    # 20 for the orders, 5 for the catalogue's hooks (the lines' offers and products linked,
+    # paid orders' stock taken): per batch, never per order.
+    assert len(first.captured_queries) <= 25
     for form in forms[:50]:
         form["fulfillment"]["status"] = "PROCESSING"
     with CaptureQueriesContext(connection) as second:
         result = upsert_orders_from_checkout_forms(channel, forms)
     assert result.counts() == {"created": 0, "updated": 50, "unchanged": 50, "failed": 0}
-    assert len(second.captured_queries) <= 20
+    assert len(second.captured_queries) <= 25
     with CaptureQueriesContext(connection) as third:
         result = upsert_orders_from_checkout_forms(channel, forms)
     assert result.counts()["unchanged"] == 100
