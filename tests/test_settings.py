@@ -202,6 +202,5 @@ def test_a_broker_behind_sentinel_gets_the_name_of_its_master():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        "sentinel://127.0.0.1:26379/0;sentinel://127.0.0.2:26379/0 "
-        "{'master_name': 'apilo-broker'}"
+        "sentinel://127.0.0.1:26379/0;sentinel://127.0.0.2:26379/0 {'master_name': 'apilo-broker'}"
     )
