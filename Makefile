@@ -65,6 +65,7 @@ bench: install
 	$(BIN)/python bench/mail_outbox.py --mails 2000 | tee bench/results/mail_outbox.json
 	$(BIN)/python bench/template_mail.py --orders 100 --changes 500 | tee bench/results/template_mail.json
 	$(BIN)/python bench/labels.py --orders 20 | tee bench/results/labels.json
+	$(BIN)/python bench/chaos.py --orders 1000 --accounts 50 --seconds 60 | tee bench/results/chaos.json
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -56,7 +56,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--kill-every", type=float, default=20)
     parser.add_argument("--converge-timeout", type=float, default=900)
     parser.add_argument("--seed", type=int, default=16)
-    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/apilo_scale")
+    parser.add_argument(
+        "--database-url", default="postgres://postgres@127.0.0.1:5432/apilo_bench_chaos"
+    )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/8")
     return parser.parse_args()
 
