@@ -14,6 +14,9 @@ with the place in the application that sent it; ``--tenant-query-report=FILE`` a
 every failure as JSON. ``--tenant-query-log=all`` checks every test of the run, not only the
 isolation tests. ``make citus-check`` runs it.
 
+Only the test's own thread is recorded: statements of a live server's thread or of a Celery
+worker the test starts are not seen.
+
 The reading of a statement is a careful regular expression over the SQL Django writes (quoted
 names, aliases such as ``U0`` or ``T3``) and our few raw statements; it does not evaluate ORs,
 so a tenant filter inside an OR still counts as one.
