@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 TEST_SETTINGS := DJANGO_SETTINGS_MODULE=apilo.settings_test
 
-.PHONY: run test lint typecheck format migrations-check messages bench install clean
+.PHONY: run test lint typecheck format migrations-check messages bench install clean citus-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ test: lint typecheck migrations-check
 	$(TEST_SETTINGS) $(BIN)/python manage.py check --fail-level WARNING
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The tenant isolation tests with every SQL statement checked: a query on a table distributed by
+# tenant that does not filter by tenant_id fails its test (docs/operations/scale.md, Citus).
+# Not part of `make test`: the statements the move to Citus still has to change are listed there.
+citus-check: install
+	$(BIN)/pytest -p no:cacheprovider --tenant-query-log --tenant-query-report=var/tenant-queries.json $(PYTEST_ARGS)
+
 # After changing UI text: extract strings, fill Polish from locale_fragments/, compile.
 messages: install
 	bin/merge-translations
@@ -59,6 +65,7 @@ bench: install
 	$(BIN)/python bench/mail_outbox.py --mails 2000 | tee bench/results/mail_outbox.json
 	$(BIN)/python bench/template_mail.py --orders 100 --changes 500 | tee bench/results/template_mail.json
 	$(BIN)/python bench/labels.py --orders 20 | tee bench/results/labels.json
+	$(BIN)/python bench/chaos.py --orders 1000 --accounts 50 --seconds 60 | tee bench/results/chaos.json
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -93,5 +93,5 @@ def mark_used(key: ApiKey) -> None:
     if key.last_used_at is not None and now - key.last_used_at < LAST_USED_PRECISION:
         return
     with scopes_disabled():
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        ApiKey.objects.filter(tenant_id=key.tenant_id, pk=key.pk).update(last_used_at=now)
     key.last_used_at = now

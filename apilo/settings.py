@@ -139,6 +139,12 @@ if CELERY_BROKER_URL == "filesystem://":
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith("sentinel://"):
+    # Redis behind Sentinel (docs/operations/scale.md): CELERY_BROKER_URL lists the sentinels,
+    # "sentinel://10.0.0.1:26379/0;sentinel://10.0.0.2:26379/0", and they name the master.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "master_name": env("CELERY_BROKER_SENTINEL_MASTER", default="apilo"),
+    }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

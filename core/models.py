@@ -113,6 +113,11 @@ class TenantOwnedModel(models.Model):
         assert_writable_in_scope(self.tenant_id)
         return super().delete(*args, **kwargs)
 
+    def _do_update(self, base_qs: Any, *args: Any, **kwargs: Any) -> Any:
+        # save()'s UPDATE names the row's tenant beside its id, so on a database distributed by
+        # tenant (docs/operations/scale.md) it goes to the tenant's shard, not to every shard.
+        return super()._do_update(base_qs.filter(tenant_id=self.tenant_id), *args, **kwargs)
+
 
 def assert_writable_in_scope(tenant_id: int | None) -> None:
     """Refuse a write unless the active scope is this row's tenant (or scopes are disabled)."""

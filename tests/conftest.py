@@ -13,6 +13,8 @@ pytest_plugins = [
     "tests.sandbox_support",
     "tests.celery_support",
     "tests.mail_support",
+    # --tenant-query-log: every query on a tenant-distributed table names its tenant (Citus).
+    "tests.tenant_queries",
 ]
 
 

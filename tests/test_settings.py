@@ -176,3 +176,31 @@ def test_the_push_outbox_reads_its_settings_from_the_environment():
         FULFILLMENT_TAKE_WAITING="0",
         FULFILLMENT_CARRIERS_CACHE_SECONDS="60",
     ) == ["2.5", "2.5", "2.5", "3.0", "False", "4", "0", "60"]
+
+
+def test_a_broker_behind_sentinel_gets_the_name_of_its_master():
+    env = {
+        "SECRET_KEY": "x" * 50,
+        "EMAIL_URL": "smtp://127.0.0.1:25",
+        "CELERY_BROKER_URL": "sentinel://127.0.0.1:26379/0;sentinel://127.0.0.2:26379/0",
+        "CELERY_BROKER_SENTINEL_MASTER": "apilo-broker",
+    }
+    dropped = {"DEBUG", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "LANGUAGE_COOKIE_SECURE"}
+    clean = {k: v for k, v in os.environ.items() if k not in dropped}
+    clean["APILO_ENV_FILE"] = os.devnull
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import apilo.settings as s; "
+            "print(s.CELERY_BROKER_URL, s.CELERY_BROKER_TRANSPORT_OPTIONS)",
+        ],
+        cwd=REPO,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "sentinel://127.0.0.1:26379/0;sentinel://127.0.0.2:26379/0 {'master_name': 'apilo-broker'}"
+    )

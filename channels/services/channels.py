@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from channels.models import AllegroCredential, ConnectionState, SalesChannel
 from channels.services.locking import lock_channel
 from core.errors import UserError
-from core.models import Tenant
+from core.models import Tenant, TenantOwnedModel
 
 # Fields an administrator edits in the channel form.
 SETTINGS_FIELDS = (
@@ -132,7 +132,10 @@ def channel_has_orders(channel: SalesChannel) -> bool:
         if relation.on_delete is models.CASCADE:
             continue
         accessor = relation.related_model._base_manager
-        if accessor.filter(**{relation.field.name: channel}).exists():
+        lookup: dict[str, Any] = {relation.field.name: channel}
+        if issubclass(relation.related_model, TenantOwnedModel):
+            lookup["tenant_id"] = channel.tenant_id  # the tenant's shard only (scale.md)
+        if accessor.filter(**lookup).exists():
             return True
     return False
 
