@@ -395,10 +395,19 @@ ALLEGRO_READ_TIMEOUT = env.float("ALLEGRO_READ_TIMEOUT", default=30.0)
 ALLEGRO_TOKEN_REFRESH_MARGIN_SECONDS = env.int("ALLEGRO_TOKEN_REFRESH_MARGIN_SECONDS", default=300)
 
 # Order sync (docs/adr/0003-order-sync.md): journal polling, reconciliation, backfill.
-# Beat enqueues a poll for every connected account that is due, every SYNC_POLL_TICK_SECONDS.
-SYNC_POLL_TICK_SECONDS = env.float("SYNC_POLL_TICK_SECONDS", default=5.0)
-# An account whose last poll found events is polled again after SYNC_POLL_BUSY_SECONDS; an idle
-# one waits twice as long after every empty poll, up to SYNC_POLL_IDLE_MAX_SECONDS.
+# Beat computes the poll plan and enqueues a poll for every connected account that is due,
+# every SYNC_POLL_TICK_SECONDS (at most SYNC_POLL_MIN_SECONDS, so the shortest interval holds).
+SYNC_POLL_TICK_SECONDS = env.float("SYNC_POLL_TICK_SECONDS", default=2.0)
+# The poll plan (sync/schedule.py, docs/adr/0013): SYNC_POLL_BUDGET_SHARE of
+# ALLEGRO_RATE_LIMIT_PER_MINUTE is spent on journal polls (the rest is kept for form reads,
+# pushes, labels, carriers and sweeps); an account whose last poll found events is polled again
+# after the shortest interval that share allows, never below SYNC_POLL_MIN_SECONDS; an idle one
+# waits twice as long after every empty poll, up to SYNC_POLL_IDLE_MAX_SECONDS (longer only when
+# the budget cannot carry every account at that). SYNC_POLL_PLAN = "fixed" polls busy accounts
+# every SYNC_POLL_BUSY_SECONDS instead, whatever the budget (the schedule before the plan).
+SYNC_POLL_PLAN = env("SYNC_POLL_PLAN", default="budget")
+SYNC_POLL_BUDGET_SHARE = env.float("SYNC_POLL_BUDGET_SHARE", default=0.5)
+SYNC_POLL_MIN_SECONDS = env.float("SYNC_POLL_MIN_SECONDS", default=2.0)
 SYNC_POLL_BUSY_SECONDS = env.float("SYNC_POLL_BUSY_SECONDS", default=15.0)
 SYNC_POLL_IDLE_MAX_SECONDS = env.float("SYNC_POLL_IDLE_MAX_SECONDS", default=60.0)
 # After failed polls the next one waits busy × 2^failures, at most this long (seconds).

@@ -1,34 +1,182 @@
-"""When each account is polled: the beat tick that claims the channels whose poll is due and
-enqueues their polls (adaptive intervals are set by the poll itself, sync/poll.py), the restart
-of backfills that stopped making progress, and polling a channel at once when it is connected.
+"""When each account is polled: the poll plan that spends the deployment's Allegro budget
+(docs/adr/0013-poll-budget.md), the beat tick that computes it, claims the channels whose poll is
+due and enqueues their polls (each poll sets its own next poll from the plan, sync/poll.py), the
+restart of backfills that stopped making progress, and polling a channel at once when it is
+connected.
+
+The plan. Allegro allows ``ALLEGRO_RATE_LIMIT_PER_MINUTE`` requests per client id, shared by
+every account; ``SYNC_POLL_BUDGET_SHARE`` of it is planned for journal polls (one request each
+when nothing is new), the rest stays for the forms a busy poll reads, pushes, labels, carriers
+and sweeps. An account whose last poll found events (or that was never polled) is *busy* and
+wants the shortest interval, ``SYNC_POLL_MIN_SECONDS``; an idle one wants the interval it backed
+off to (doubling after every empty poll, up to ``SYNC_POLL_IDLE_MAX_SECONDS``). The plan is the
+shortest whole number of seconds ``T`` such that every account polled every ``max(T, wanted)``
+seconds stays within the share: busy accounts get ``T``, idle ones keep their longer interval
+unless the budget needs ``T`` even from them (then everyone is polled every ``T``, past the idle
+ceiling). The rate limiter (channels/ratelimit.py) still decides every single request.
+
+``SYNC_POLL_PLAN = "fixed"`` keeps the fixed schedule of before (busy every
+``SYNC_POLL_BUSY_SECONDS``), for comparison in bench/pull_scale.py.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F, Q, Value
+from django.db.models import Count, F, Q, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from channels.clients.allegro import configured_environments
 from channels.models import SalesChannel
+from channels.ratelimit import get_limiter
 from core.tasks import dispatch_after_commit
 from sync.models import BackfillState, ChannelSyncState
 from sync.runkit import BACKFILL_CHANNEL_TASK, POLL_CHANNEL_TASK, ensure_state
 
 logger = logging.getLogger(__name__)
 
+PLAN_CACHE_KEY = "sync:poll-plan"
 
-def dispatch_due_polls(*, limit: int = 1000) -> list[tuple[int, int]]:
-    """Beat tick: claim every pollable channel whose poll is due and enqueue its poll (after
-    commit). The claim pushes ``next_poll_at`` one busy interval ahead, so a tick does not
-    enqueue a channel twice while its poll waits in the queue, and a lost message (broker
-    restart, killed worker) only delays the account until the claim expires. Also restarts
-    backfills that stopped making progress (crash recovery)."""
+
+# --------------------------------------------------------------------------- the plan
+@dataclass(frozen=True)
+class PollPlan:
+    """How often accounts are polled, deployment-wide."""
+
+    busy_seconds: int  # the interval of a busy account
+    idle_max_seconds: int  # the longest interval of an idle account
+    polls_per_minute: float  # what the plan spends: the sum over accounts of 60 / interval
+    budget_per_minute: float  # the share of Allegro's budget given to polls
+    accounts: int
+
+
+def plan_polls(
+    busy: int,
+    idle: Mapping[int, int],
+    *,
+    budget_per_minute: float,
+    floor_seconds: float,
+    ceiling_seconds: float,
+) -> PollPlan:
+    """The plan for ``busy`` busy accounts and the idle ones (``idle``: wanted interval in
+    seconds → number of accounts). Pure; see the module docstring."""
+    floor = max(1, math.ceil(floor_seconds))
+    ceiling = max(floor, math.ceil(ceiling_seconds))
+    wanted = Counter({max(floor, min(ceiling, int(s))): n for s, n in idle.items() if n > 0})
+    accounts = busy + sum(wanted.values())
+    budget = max(1e-9, float(budget_per_minute))
+
+    def spent(t: int) -> float:
+        return busy * 60.0 / t + sum(n * 60.0 / max(t, s) for s, n in wanted.items())
+
+    # spent() falls as t grows; at t = accounts * 60 / budget (rounded up) every account polled
+    # every t seconds spends at most the budget, so the search has an upper end that fits.
+    high = max(floor, math.ceil(accounts * 60.0 / budget))
+    low = floor
+    while low < high:
+        mid = (low + high) // 2
+        if spent(mid) <= budget:
+            high = mid
+        else:
+            low = mid + 1
+    return PollPlan(
+        busy_seconds=low,
+        idle_max_seconds=max(ceiling, low),
+        polls_per_minute=round(spent(low), 1),
+        budget_per_minute=budget,
+        accounts=accounts,
+    )
+
+
+def _fixed_plan() -> PollPlan:
+    busy = max(1, math.ceil(settings.SYNC_POLL_BUSY_SECONDS))
+    return PollPlan(
+        busy_seconds=busy,
+        idle_max_seconds=max(busy, math.ceil(settings.SYNC_POLL_IDLE_MAX_SECONDS)),
+        polls_per_minute=0.0,
+        budget_per_minute=0.0,
+        accounts=0,
+    )
+
+
+def compute_plan() -> PollPlan:
+    """The plan for the pollable accounts as they are now (two aggregate queries)."""
+    if settings.SYNC_POLL_PLAN == "fixed":
+        return _fixed_plan()
+    with scopes_disabled():
+        states = ChannelSyncState.objects.filter(channel__in=SalesChannel.objects.pollable())
+        busy_q = Q(last_poll_events__gt=0) | Q(last_poll_at__isnull=True)
+        busy = states.filter(busy_q).count()
+        idle = dict(
+            states.exclude(busy_q)
+            .values("poll_interval_seconds")
+            .annotate(n=Count("pk"))
+            .values_list("poll_interval_seconds", "n")
+        )
+        # A channel the tick has not given a sync-state row yet is polled at once: busy.
+        busy += SalesChannel.objects.pollable().exclude(sync_states__isnull=False).count()
+    return plan_polls(
+        busy,
+        idle,
+        budget_per_minute=settings.ALLEGRO_RATE_LIMIT_PER_MINUTE * settings.SYNC_POLL_BUDGET_SHARE,
+        floor_seconds=settings.SYNC_POLL_MIN_SECONDS,
+        ceiling_seconds=settings.SYNC_POLL_IDLE_MAX_SECONDS,
+    )
+
+
+def current_plan() -> PollPlan:
+    """The plan of the last beat tick (the cache), or computed now when there is none."""
+    if settings.SYNC_POLL_PLAN == "fixed":
+        return _fixed_plan()
+    plan = cache.get(PLAN_CACHE_KEY)
+    if isinstance(plan, PollPlan):
+        return plan
+    return _store_plan(compute_plan())
+
+
+def _store_plan(plan: PollPlan) -> PollPlan:
+    cache.set(PLAN_CACHE_KEY, plan, timeout=max(10.0, 5 * settings.SYNC_POLL_TICK_SECONDS))
+    return plan
+
+
+def blocked_environments() -> list[str]:
+    """The Allegro environments whose client id is blocked after a 429 right now."""
+    limiter = get_limiter()
+    return [
+        name
+        for name, environment in configured_environments().items()
+        if limiter.blocked_for(environment.client_id) > 0
+    ]
+
+
+# --------------------------------------------------------------------------- the tick
+
+
+def dispatch_due_polls(*, limit: int = 10000) -> list[tuple[int, int]]:
+    """Beat tick: compute the poll plan, then claim every pollable channel whose poll is due
+    and enqueue its poll (after commit), the most lagging first (oldest successful poll). The
+    claim pushes ``next_poll_at`` ahead, so a tick does not enqueue a channel twice while its
+    poll waits in the queue, and a lost message (broker restart, killed worker) only delays the
+    account until the claim expires.
+
+    While Allegro blocks a client id after a 429, the accounts of its environment are not
+    claimed: a poll would only meet the block. They stay due, and the first tick after the
+    block claims every one of them at once, in the order of their lag — a 429 is not a failure
+    and pushes nobody into backoff.
+
+    Also restarts backfills that stopped making progress (crash recovery)."""
+    if settings.SYNC_POLL_PLAN != "fixed":
+        _store_plan(compute_plan())
     now = timezone.now()
     claim = timedelta(seconds=max(settings.SYNC_POLL_BUSY_SECONDS, settings.SYNC_POLL_TICK_SECONDS))
     dispatched: list[tuple[int, int]] = []
@@ -50,11 +198,12 @@ def dispatch_due_polls(*, limit: int = 1000) -> list[tuple[int, int]]:
             # Due now, or before the next tick: the latter are enqueued with a countdown, so an
             # account's rhythm is its interval, not its interval rounded up to the tick.
             horizon = now + timedelta(seconds=settings.SYNC_POLL_TICK_SECONDS)
+            blocked = blocked_environments()
             due = list(
                 ChannelSyncState.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(channel__in=pollable)
+                .filter(channel__in=pollable.exclude(allegro_environment__in=blocked))
                 .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lt=horizon))
-                .order_by("pk")
+                .order_by(F("last_success_at").asc(nulls_first=True), "pk")
                 .values_list("pk", "tenant_id", "channel_id", "next_poll_at")[:limit]
             )
             if due:
