@@ -10,6 +10,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue as _Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -148,6 +149,37 @@ CELERY_TASK_IGNORE_RESULT = True
 # closed only every this many tasks; apilo/celery.py still applies CONN_MAX_AGE and the health
 # check around each task, as Django does around each request.
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
+# Queues (README "Workers"): journal polls, backfills and sweeps on "sync"; status pushes and
+# labels on "push"; mail on "mail"; the beat ticks and everything else on the default queue
+# ("celery"). A worker without -Q consumes all four; with a worker of its own for "sync" (-Q
+# sync) and one for the rest (-Q celery,push,mail), a push never waits behind a backlog of
+# polls (bin/run-dev, docker-compose.yml).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [_Queue(name) for name in ("celery", "sync", "push", "mail")]
+CELERY_TASK_ROUTES = {
+    "sync.tasks.poll_channel": {"queue": "sync"},
+    "sync.tasks.backfill_channel": {"queue": "sync"},
+    "sync.tasks.reconcile_channel": {"queue": "sync"},
+    "sync.tasks.reconcile_all_channels": {"queue": "sync"},
+    "channels.tasks.poll_channel": {"queue": "sync"},
+    "channels.tasks.backfill_channel": {"queue": "sync"},
+    "channels.tasks.reconcile_channel": {"queue": "sync"},
+    "channels.tasks.reconcile_all_channels": {"queue": "sync"},
+    "fulfillment.tasks.push_order": {"queue": "push"},
+    "fulfillment.tasks.push_orders": {"queue": "push"},
+    "fulfillment.tasks.sweep_pushes": {"queue": "push"},
+    "fulfillment.tasks.process_label": {"queue": "push"},
+    "fulfillment.tasks.refresh_delivery_proposal": {"queue": "push"},
+    "fulfillment.tasks.assemble_batch": {"queue": "push"},
+    "fulfillment.tasks.fetch_protocol": {"queue": "push"},
+    "fulfillment.tasks.propose_pickup": {"queue": "push"},
+    "fulfillment.tasks.process_pickup": {"queue": "push"},
+    "fulfillment.tasks.fetch_day_protocol": {"queue": "push"},
+    "fulfillment.tasks.sweep_labels": {"queue": "push"},
+    "notifications.send_mail": {"queue": "mail"},
+    "notifications.send_platform_mail": {"queue": "mail"},
+    "notifications.sweep_mail": {"queue": "mail"},
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How often beat proves it is alive; /healthz calls beat stale after BEAT_STALE_AFTER seconds.
