@@ -7,13 +7,18 @@ connected.
 The plan. Allegro allows ``ALLEGRO_RATE_LIMIT_PER_MINUTE`` requests per client id, shared by
 every account; ``SYNC_POLL_BUDGET_SHARE`` of it is planned for journal polls (one request each
 when nothing is new), the rest stays for the forms a busy poll reads, pushes, labels, carriers
-and sweeps. An account whose last poll found events (or that was never polled) is *busy* and
-wants the shortest interval, ``SYNC_POLL_MIN_SECONDS``; an idle one wants the interval it backed
-off to (doubling after every empty poll, up to ``SYNC_POLL_IDLE_MAX_SECONDS``). The plan is the
-shortest whole number of seconds ``T`` such that every account polled every ``max(T, wanted)``
-seconds stays within the share: busy accounts get ``T``, idle ones keep their longer interval
-unless the budget needs ``T`` even from them (then everyone is polled every ``T``, past the idle
-ceiling). The rate limiter (channels/ratelimit.py) still decides every single request.
+and sweeps. An account whose last poll found events (or that was never polled) is *busy*; an
+idle one doubles its interval after every empty poll. The plan, in whole seconds:
+
+1. the busy interval ``T``: the shortest (never below ``SYNC_POLL_MIN_SECONDS``) such that busy
+   accounts every ``T`` and idle ones every ``max(T, their interval)`` — backed off at most to
+   ``SYNC_POLL_IDLE_MAX_SECONDS`` — stay within the share. Busy accounts come first; only when
+   the share cannot carry every account even so does ``T`` grow past the idle ceiling;
+2. the idle ceiling ``K``: what is left goes to the idle accounts, so an order on a quiet account
+   is found soon too — the shortest ceiling of their backoff (between ``T`` and
+   ``SYNC_POLL_IDLE_MAX_SECONDS``) that still fits the share.
+
+The rate limiter (channels/ratelimit.py) still decides every single request.
 
 ``SYNC_POLL_PLAN = "fixed"`` keeps the fixed schedule of before (busy every
 ``SYNC_POLL_BUSY_SECONDS``), for comparison in bench/pull_scale.py.
@@ -24,7 +29,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -54,7 +59,7 @@ class PollPlan:
     """How often accounts are polled, deployment-wide."""
 
     busy_seconds: int  # the interval of a busy account
-    idle_max_seconds: int  # the longest interval of an idle account
+    idle_max_seconds: int  # the longest interval an idle account backs off to
     polls_per_minute: float  # what the plan spends: the sum over accounts of 60 / interval
     budget_per_minute: float  # the share of Allegro's budget given to polls
     accounts: int
@@ -76,26 +81,41 @@ def plan_polls(
     accounts = busy + sum(wanted.values())
     budget = max(1e-9, float(budget_per_minute))
 
-    def spent(t: int) -> float:
-        return busy * 60.0 / t + sum(n * 60.0 / max(t, s) for s, n in wanted.items())
+    def spent(t: int, cap: int = ceiling) -> float:
+        """Polls per minute with busy accounts every ``t`` s, idle ones backing off to ``cap``."""
+        return busy * 60.0 / t + sum(n * 60.0 / max(t, min(s, cap)) for s, n in wanted.items())
 
-    # spent() falls as t grows; at t = accounts * 60 / budget (rounded up) every account polled
-    # every t seconds spends at most the budget, so the search has an upper end that fits.
-    high = max(floor, math.ceil(accounts * 60.0 / budget))
-    low = floor
-    while low < high:
-        mid = (low + high) // 2
-        if spent(mid) <= budget:
-            high = mid
-        else:
-            low = mid + 1
+    # First the busy interval, idle accounts at their longest: spent() falls as t grows, and at
+    # t = accounts * 60 / budget (rounded up) every account polled every t seconds spends at most
+    # the budget, so the search has an upper end that fits.
+    busy_seconds = _smallest(floor, max(floor, math.ceil(accounts * 60.0 / budget)), spent, budget)
+    # Then what is left goes to the idle accounts: the shortest ceiling of their backoff that
+    # still fits (the configured ceiling fits by the first step).
+    idle_max = _smallest(
+        busy_seconds,
+        max(busy_seconds, ceiling),
+        lambda cap: spent(busy_seconds, cap),
+        budget,
+    )
     return PollPlan(
-        busy_seconds=low,
-        idle_max_seconds=max(ceiling, low),
-        polls_per_minute=round(spent(low), 1),
+        busy_seconds=busy_seconds,
+        idle_max_seconds=idle_max,
+        polls_per_minute=round(spent(busy_seconds, idle_max), 1),
         budget_per_minute=budget,
         accounts=accounts,
     )
+
+
+def _smallest(low: int, high: int, cost: Callable[[int], float], budget: float) -> int:
+    """The smallest whole ``x`` in [low, high] with ``cost(x) <= budget`` (``cost`` falls as
+    ``x`` grows; ``high`` fits)."""
+    while low < high:
+        mid = (low + high) // 2
+        if cost(mid) <= budget:
+            high = mid
+        else:
+            low = mid + 1
+    return low
 
 
 def _fixed_plan() -> PollPlan:

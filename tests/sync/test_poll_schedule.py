@@ -54,9 +54,11 @@ def test_busy_accounts_are_polled_as_often_as_the_budget_allows(
     for login, _channel in accounts:
         sandbox.create_orders(login, 1)
 
-    # Three idle accounts (backed off to 30 s) spend 6 polls/min: a busy one gets the floor.
+    # Three idle accounts (backed off to 30 s): a busy one gets the floor, and the rest of the
+    # share brings the idle ones' ceiling down to 4 s (3 × 60 / 4 = 45).
     assert dispatch_due_polls() == []  # every account was just polled
-    assert (current_plan().busy_seconds, current_plan().polls_per_minute) == (2, 6.0)
+    plan = current_plan()
+    assert (plan.busy_seconds, plan.idle_max_seconds, plan.polls_per_minute) == (2, 4, 45.0)
     for _login, channel in accounts:
         assert poll(channel).created == 1
         assert state_of(channel).poll_interval_seconds == 2
@@ -65,21 +67,26 @@ def test_busy_accounts_are_polled_as_often_as_the_budget_allows(
     # before the next tick, 2 s away: enqueued now with a countdown.)
     assert len(dispatch_due_polls()) == 3
     plan = current_plan()
-    assert (plan.accounts, plan.busy_seconds, plan.polls_per_minute) == (3, 4, 45.0)
+    assert (plan.accounts, plan.busy_seconds, plan.idle_max_seconds) == (3, 4, 4)
+    assert plan.polls_per_minute == 45.0
     for login, channel in accounts:
         sandbox.create_orders(login, 1)
         assert poll(channel).created == 1
         assert state_of(channel).poll_interval_seconds == 4
 
-    # An empty poll backs off from the plan's interval, to the idle ceiling at most.
-    settings.SYNC_POLL_IDLE_MAX_SECONDS = 10
-    cache.delete(PLAN_CACHE_KEY)  # as the next tick would: the plan of the new settings
+    # An empty poll backs off up to the plan's idle ceiling: the share carries all three every
+    # 4 s, so it stays there. With half the share the ceiling is 8 s (3 × 60 / 8 = 22.5).
     _login, first = accounts[0]
     intervals = []
-    for _ in range(3):
+    for _ in range(2):
         poll(first)
         intervals.append(state_of(first).poll_interval_seconds)
-    assert intervals == [8, 10, 10]
+    settings.SYNC_POLL_BUDGET_SHARE = 0.0025
+    cache.delete(PLAN_CACHE_KEY)  # as the next tick would: the plan of the new settings
+    for _ in range(2):
+        poll(first)
+        intervals.append(state_of(first).poll_interval_seconds)
+    assert intervals == [4, 4, 8, 8]
 
     # The channel page says how often the account is checked.
     client.force_login(admin_user)
