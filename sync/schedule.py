@@ -187,7 +187,10 @@ def dispatch_due_polls(*, limit: int = 10000) -> list[tuple[int, int]]:
     and enqueue its poll (after commit), the most lagging first (oldest successful poll). The
     claim pushes ``next_poll_at`` ahead, so a tick does not enqueue a channel twice while its
     poll waits in the queue, and a lost message (broker restart, killed worker) only delays the
-    account until the claim expires.
+    account until the claim expires. When the workers are so far behind that the claim expires
+    with the message still queued, the account is claimed again; the message carries the time of
+    its claim, and whichever of the two runs second finds a poll started after its claim and
+    does nothing (``polled_since``).
 
     While Allegro blocks a client id after a 429, the accounts of its environment are not
     claimed: a poll would only meet the block. They stay due, and the first tick after the
@@ -233,7 +236,13 @@ def dispatch_due_polls(*, limit: int = 10000) -> list[tuple[int, int]]:
                 )
             for _pk, tenant_id, channel_id, next_poll_at in due:
                 countdown = max(0.0, (next_poll_at - now).total_seconds()) if next_poll_at else 0
-                dispatch_after_commit(POLL_CHANNEL_TASK, tenant_id, channel_id, countdown=countdown)
+                dispatch_after_commit(
+                    POLL_CHANNEL_TASK,
+                    tenant_id,
+                    channel_id,
+                    countdown=countdown,
+                    claimed_at=now.timestamp(),
+                )
                 dispatched.append((tenant_id, channel_id))
 
             stale = now - timedelta(seconds=settings.SYNC_BACKFILL_STALE_SECONDS)
@@ -255,6 +264,19 @@ def dispatch_due_polls(*, limit: int = 10000) -> list[tuple[int, int]]:
                 logger.info("Restarting the stalled backfill of channel %s", channel_id)
                 dispatch_after_commit(BACKFILL_CHANNEL_TASK, tenant_id, channel_id, run)
     return dispatched
+
+
+def polled_since(channel_id: int, claimed_at: float) -> bool:
+    """Whether a poll of the channel started after the tick that claimed this poll: then the
+    message is a second claim of the same turn (its poll waited in the queue longer than the
+    claim, and the next tick claimed the account again), and polling once more would spend
+    Allegro's budget and the workers' time on nothing new."""
+    started = (
+        ChannelSyncState.objects.filter(channel_id=channel_id)
+        .values_list("last_poll_started_at", flat=True)
+        .first()
+    )
+    return started is not None and started.timestamp() >= claimed_at
 
 
 def channel_connected(channel: SalesChannel) -> None:

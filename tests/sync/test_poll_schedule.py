@@ -1,11 +1,12 @@
 """The beat tick applies the poll plan (sync/schedule.py) to real accounts in the sandbox over
-HTTP: the interval each poll sets, the channel page that says it, and the resumption after a 429
+HTTP: the interval each poll sets, the channel page that says it, the resumption after a 429
 block — every account claimed by the first tick after the block, the most lagging first, none
-pushed into backoff."""
+pushed into backoff — and a poll claimed twice while the workers were behind, run once."""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from django.core.cache import cache
@@ -16,10 +17,11 @@ from django_scopes import scopes_disabled
 from channels.ratelimit import get_limiter
 from sync.models import ChannelSyncState
 from sync.schedule import PLAN_CACHE_KEY, current_plan, dispatch_due_polls
+from sync.tasks import poll_channel
 from tests.celery_support import wait_until
 from tests.support.channels import make_channel
 from tests.support.connect import connect
-from tests.sync.helpers import SELLER_PASSWORD, external_ids, poll, state_of
+from tests.sync.helpers import SELLER, SELLER_PASSWORD, external_ids, poll, state_of
 
 pytestmark = pytest.mark.django_db
 
@@ -166,3 +168,29 @@ def test_after_a_429_block_every_account_is_claimed_by_the_next_tick_most_laggin
         assert poll(channel).status == "done"
         assert len(external_ids(channel)) == 1
         assert state_of(channel).consecutive_failures == 0
+
+
+def test_a_poll_claimed_twice_while_it_waited_in_the_queue_runs_once(channel, sync_env):
+    # The workers were behind: the tick claimed the account (message A), the claim expired with
+    # A still queued, and the next tick claimed it again (message B). A runs first.
+    sandbox = sync_env.sandbox
+    poll(channel)
+    with scopes_disabled():  # the account's previous poll, a minute ago
+        ChannelSyncState.objects.filter(channel=channel).update(
+            last_poll_started_at=timezone.now() - dt.timedelta(seconds=60)
+        )
+    first_claim, second_claim = time.time() - 20, time.time() - 5
+    [first] = sandbox.create_orders(SELLER, 1)
+    assert poll_channel(channel.tenant_id, channel.pk, claimed_at=first_claim) == "done"
+    [second] = sandbox.create_orders(SELLER, 1)
+    requests = sandbox.stats()["requests"]["total"]
+
+    # B finds a poll started after its claim: nothing to do, no request to Allegro.
+    assert poll_channel(channel.tenant_id, channel.pk, claimed_at=second_claim) == "skipped"
+    assert sandbox.stats()["requests"]["total"] == requests
+    assert external_ids(channel) == [first]
+
+    # A later claim polls, and so does a poll without a claim (a channel just connected).
+    assert poll_channel(channel.tenant_id, channel.pk, claimed_at=time.time()) == "done"
+    assert sorted(external_ids(channel)) == sorted([first, second])
+    assert poll_channel(channel.tenant_id, channel.pk) == "done"
