@@ -10,6 +10,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue as _Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -155,6 +156,37 @@ CELERY_TASK_IGNORE_RESULT = True
 # closed only every this many tasks; apilo/celery.py still applies CONN_MAX_AGE and the health
 # check around each task, as Django does around each request.
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
+# Queues (README "Workers"): journal polls, backfills and sweeps on "sync"; status pushes and
+# labels on "push"; mail on "mail"; the beat ticks and everything else on the default queue
+# ("celery"). A worker without -Q consumes all four; with a worker of its own for "sync" (-Q
+# sync) and one for the rest (-Q celery,push,mail), a push never waits behind a backlog of
+# polls (bin/run-dev, docker-compose.yml).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [_Queue(name) for name in ("celery", "sync", "push", "mail")]
+CELERY_TASK_ROUTES = {
+    "sync.tasks.poll_channel": {"queue": "sync"},
+    "sync.tasks.backfill_channel": {"queue": "sync"},
+    "sync.tasks.reconcile_channel": {"queue": "sync"},
+    "sync.tasks.reconcile_all_channels": {"queue": "sync"},
+    "channels.tasks.poll_channel": {"queue": "sync"},
+    "channels.tasks.backfill_channel": {"queue": "sync"},
+    "channels.tasks.reconcile_channel": {"queue": "sync"},
+    "channels.tasks.reconcile_all_channels": {"queue": "sync"},
+    "fulfillment.tasks.push_order": {"queue": "push"},
+    "fulfillment.tasks.push_orders": {"queue": "push"},
+    "fulfillment.tasks.sweep_pushes": {"queue": "push"},
+    "fulfillment.tasks.process_label": {"queue": "push"},
+    "fulfillment.tasks.refresh_delivery_proposal": {"queue": "push"},
+    "fulfillment.tasks.assemble_batch": {"queue": "push"},
+    "fulfillment.tasks.fetch_protocol": {"queue": "push"},
+    "fulfillment.tasks.propose_pickup": {"queue": "push"},
+    "fulfillment.tasks.process_pickup": {"queue": "push"},
+    "fulfillment.tasks.fetch_day_protocol": {"queue": "push"},
+    "fulfillment.tasks.sweep_labels": {"queue": "push"},
+    "notifications.send_mail": {"queue": "mail"},
+    "notifications.send_platform_mail": {"queue": "mail"},
+    "notifications.sweep_mail": {"queue": "mail"},
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How often beat proves it is alive; /healthz calls beat stale after BEAT_STALE_AFTER seconds.
@@ -402,10 +434,19 @@ ALLEGRO_READ_TIMEOUT = env.float("ALLEGRO_READ_TIMEOUT", default=30.0)
 ALLEGRO_TOKEN_REFRESH_MARGIN_SECONDS = env.int("ALLEGRO_TOKEN_REFRESH_MARGIN_SECONDS", default=300)
 
 # Order sync (docs/adr/0003-order-sync.md): journal polling, reconciliation, backfill.
-# Beat enqueues a poll for every connected account that is due, every SYNC_POLL_TICK_SECONDS.
-SYNC_POLL_TICK_SECONDS = env.float("SYNC_POLL_TICK_SECONDS", default=5.0)
-# An account whose last poll found events is polled again after SYNC_POLL_BUSY_SECONDS; an idle
-# one waits twice as long after every empty poll, up to SYNC_POLL_IDLE_MAX_SECONDS.
+# Beat computes the poll plan and enqueues a poll for every connected account that is due,
+# every SYNC_POLL_TICK_SECONDS (at most SYNC_POLL_MIN_SECONDS, so the shortest interval holds).
+SYNC_POLL_TICK_SECONDS = env.float("SYNC_POLL_TICK_SECONDS", default=2.0)
+# The poll plan (sync/schedule.py, docs/adr/0013): SYNC_POLL_BUDGET_SHARE of
+# ALLEGRO_RATE_LIMIT_PER_MINUTE is spent on journal polls (the rest is kept for form reads,
+# pushes, labels, carriers and sweeps); an account whose last poll found events is polled again
+# after the shortest interval that share allows, never below SYNC_POLL_MIN_SECONDS; an idle one
+# waits twice as long after every empty poll, up to SYNC_POLL_IDLE_MAX_SECONDS (longer only when
+# the budget cannot carry every account at that). SYNC_POLL_PLAN = "fixed" polls busy accounts
+# every SYNC_POLL_BUSY_SECONDS instead, whatever the budget (the schedule before the plan).
+SYNC_POLL_PLAN = env("SYNC_POLL_PLAN", default="budget")
+SYNC_POLL_BUDGET_SHARE = env.float("SYNC_POLL_BUDGET_SHARE", default=0.5)
+SYNC_POLL_MIN_SECONDS = env.float("SYNC_POLL_MIN_SECONDS", default=2.0)
 SYNC_POLL_BUSY_SECONDS = env.float("SYNC_POLL_BUSY_SECONDS", default=15.0)
 SYNC_POLL_IDLE_MAX_SECONDS = env.float("SYNC_POLL_IDLE_MAX_SECONDS", default=60.0)
 # After failed polls the next one waits busy × 2^failures, at most this long (seconds).

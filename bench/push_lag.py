@@ -113,7 +113,7 @@ def main() -> None:
     def queued() -> int:
         with app.connection_for_read() as connection:
             return connection.default_channel.queue_declare(
-                queue=app.conf.task_default_queue, durable=True, auto_delete=False
+                queue="push", durable=True, auto_delete=False
             ).message_count
 
     redispatch_after = settings.FULFILLMENT_REDISPATCH_AFTER_SECONDS  # the configured one

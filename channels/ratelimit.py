@@ -85,6 +85,17 @@ redis.call('SET', KEYS[1], tostring(untilms), 'PX', tonumber(ARGV[1]) + 1000)
 return untilms
 """
 
+# KEYS[1] = blocked-until key. Returns the milliseconds the block still lasts (0: not blocked).
+_BLOCKED_FOR_LUA = """
+local t = redis.call('TIME')
+local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local blocked = tonumber(redis.call('GET', KEYS[1]) or '0')
+if blocked > now_ms then
+  return blocked - now_ms
+end
+return 0
+"""
+
 
 class RateLimited(Exception):
     """No call may be made for this client id now; try again after ``retry_after`` seconds."""
@@ -108,6 +119,8 @@ class Limiter(Protocol):
     def acquire(self, client_id: str, *, max_wait: float | None = None) -> Grant: ...
 
     def block(self, client_id: str, seconds: float) -> float: ...
+
+    def blocked_for(self, client_id: str) -> float: ...
 
 
 def bucket_parameters(limit: int, window_seconds: float = 60.0) -> tuple[float, float]:
@@ -140,6 +153,7 @@ class RedisLimiter:
         self.default_max_wait = default_max_wait
         self._acquire = self.client.register_script(_ACQUIRE_LUA)
         self._block = self.client.register_script(_BLOCK_LUA)
+        self._blocked_for = self.client.register_script(_BLOCKED_FOR_LUA)
 
     @staticmethod
     def _keys(client_id: str) -> list[str]:
@@ -172,6 +186,11 @@ class RedisLimiter:
         ms = max(1, math.ceil(seconds * 1000))
         until_ms = int(self._block(keys=[self._keys(client_id)[1]], args=[ms]))
         return max(0.0, until_ms / 1000.0 - time.time())
+
+    def blocked_for(self, client_id: str) -> float:
+        """Seconds the block after a 429 still lasts for this client id (0: not blocked).
+        Takes nothing from the bucket: the poll scheduler asks before it enqueues."""
+        return int(self._blocked_for(keys=[self._keys(client_id)[1]])) / 1000.0
 
     def reset(self, client_id: str) -> None:
         self.client.delete(*self._keys(client_id))
@@ -216,6 +235,10 @@ class LocalLimiter:
             until = max(self._blocked.get(client_id, 0.0), time.time() + seconds)
             self._blocked[client_id] = until
             return until - time.time()
+
+    def blocked_for(self, client_id: str) -> float:
+        with self._lock:
+            return max(0.0, self._blocked.get(client_id, 0.0) - time.time())
 
 
 _limiter: Limiter | None = None

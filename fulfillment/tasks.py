@@ -88,13 +88,16 @@ def refresh_due_carriers() -> int:
 
 
 def _broker_backlog() -> int | None:
-    """Messages waiting in the default queue, or None when the broker cannot tell."""
+    """Messages waiting in the queue of the push tasks (settings.CELERY_TASK_ROUTES), or None
+    when the broker cannot tell."""
     app = sweep_pushes.app
+    route = (app.conf.task_routes or {}).get(push_order.name, {})
+    queue = route.get("queue", app.conf.task_default_queue)
     try:
         with app.connection_for_read() as connection:
             # Not passive: an empty Redis queue has no key, and the workers declare it anyway.
             declared = connection.default_channel.queue_declare(
-                queue=app.conf.task_default_queue, durable=True, auto_delete=False
+                queue=queue, durable=True, auto_delete=False
             )
             return int(declared.message_count)
     except Exception:  # any broker trouble: sweep as before

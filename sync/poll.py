@@ -26,8 +26,9 @@ A poll of one channel:
    aside in one poll: more means Allegro is failing broadly, and the poll stops there;
 5. ends on a 429 or a network error (the cursor stays where the last commit put it), after
    ``SYNC_POLL_MAX_SECONDS``, or when the journal is drained, and schedules the account's next
-   poll: busy accounts again after ``SYNC_POLL_BUSY_SECONDS``, idle ones ever later up to
-   ``SYNC_POLL_IDLE_MAX_SECONDS``, failing ones with exponential backoff.
+   poll: busy accounts again after the poll plan's busy interval (sync/schedule.py: what the
+   deployment's Allegro budget allows), idle ones ever later up to the plan's idle ceiling,
+   failing ones with exponential backoff, rate-limited ones when the block ends.
 
 Calls to Allegro never happen inside a transaction (sync/runkit.py); each committed batch holds
 the sync-state row lock only for its database writes. The beat tick that decides which account
@@ -78,6 +79,7 @@ from sync.runkit import (
     record_bad_forms,
     try_lock,
 )
+from sync.schedule import current_plan
 
 logger = logging.getLogger(__name__)
 
@@ -628,11 +630,15 @@ def _finish(
         "last_poll_requests": meter.requests,
     }
     if error is None:
+        # The interval the deployment's budget allows (sync/schedule.py): the plan's busy one
+        # after events, twice the last one after an empty poll, up to the plan's idle ceiling.
+        plan = current_plan()
         interval = (
-            busy
+            plan.busy_seconds
             if result.events
             else min(
-                settings.SYNC_POLL_IDLE_MAX_SECONDS, max(busy, state.poll_interval_seconds * 2)
+                plan.idle_max_seconds,
+                max(plan.busy_seconds, state.poll_interval_seconds * 2),
             )
         )
         updates.update(

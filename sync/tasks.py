@@ -42,7 +42,10 @@ def poll_due_channels() -> int:
 
 
 @_sync_task("channels.tasks.poll_channel", base=TenantTask)
-def poll_channel(tenant_id: int, channel_id: int) -> str:
+def poll_channel(tenant_id: int, channel_id: int, claimed_at: float | None = None) -> str:
+    """One poll; ``claimed_at`` (the beat tick's claim) skips a poll that already happened."""
+    if claimed_at is not None and schedule.polled_since(channel_id, claimed_at):
+        return "skipped"
     return poll.poll_channel(channel_id).status
 
 

@@ -38,9 +38,19 @@ def _database_url() -> str:
 
 
 class CeleryProcess:
-    def __init__(self, kind: str, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        extra_env: dict[str, str] | None = None,
+        *,
+        queues: str = "",
+        concurrency: int = 2,
+    ) -> None:
         self.kind = kind
         self.extra_env = extra_env or {}
+        # A worker consumes every queue (settings.CELERY_TASK_QUEUES) unless given some, as -Q.
+        self.queues = queues
+        self.concurrency = concurrency
         self.proc: subprocess.Popen | None = None
         self.log = Path(tempfile.mkstemp(prefix=f"celery-{kind}-", suffix=".log")[1])
         self.workdir = Path(tempfile.mkdtemp(prefix=f"celery-{kind}-"))
@@ -66,7 +76,10 @@ class CeleryProcess:
         args = [sys.executable, "-m", "celery", "-A", app, self.kind, "--loglevel", "INFO"]
         GUARD.watch(self.guard_file)
         if self.kind == "worker":
-            args += ["--concurrency", "2", "--pool", "prefork", "-n", f"test-{os.getpid()}@%h"]
+            name = f"test-{os.getpid()}-{self.queues.replace(',', '-') or 'all'}-{id(self)}@%h"
+            args += ["--concurrency", str(self.concurrency), "--pool", "prefork", "-n", name]
+            if self.queues:
+                args += ["-Q", self.queues]
         else:
             args += ["--schedule", str(self.workdir / "beat-schedule")]
         with self.log.open("ab") as log:

@@ -1,4 +1,5 @@
-"""docker-compose.yml stays valid and runs the five services the deployment needs; `make run`
+"""docker-compose.yml stays valid and runs the six services the deployment needs (two kinds of
+worker between them consuming every queue); `make run`
 says where e-mails go."""
 
 import os
@@ -8,6 +9,7 @@ import sys
 from pathlib import Path
 
 import yaml
+from django.conf import settings
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -15,9 +17,19 @@ REPO = Path(__file__).resolve().parent.parent
 def test_compose_file_declares_the_stack():
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert sorted(services) == ["beat", "postgres", "redis", "web", "worker"]
+    assert sorted(services) == ["beat", "postgres", "redis", "web", "worker", "worker-sync"]
     assert "gunicorn apilo.wsgi:application" in services["web"]["command"]
     assert services["worker"]["command"][:4] == ["celery", "-A", "apilo", "worker"]
+    assert services["worker-sync"]["command"][:4] == ["celery", "-A", "apilo", "worker"]
+    # Between them the workers consume every queue, and polls have a worker of their own.
+    queues = {
+        name: services[name]["command"][services[name]["command"].index("-Q") + 1].split(",")
+        for name in ("worker", "worker-sync")
+    }
+    assert queues == {"worker": ["celery", "push", "mail"], "worker-sync": ["sync"]}
+    assert {q.name for q in settings.CELERY_TASK_QUEUES} == {"celery", "push", "mail", "sync"}
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    assert routed <= {"celery", "push", "mail", "sync"}
     assert services["beat"]["command"][:4] == ["celery", "-A", "apilo", "beat"]
 
 

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def queued() -> int:
     with app.connection_for_read() as connection:
         return connection.default_channel.queue_declare(
-            queue=app.conf.task_default_queue, durable=True, auto_delete=False
+            queue="push", durable=True, auto_delete=False
         ).message_count
 
 

@@ -277,6 +277,8 @@ def test_a_revoked_grant_stops_polling_the_channel(channel, sync_env):
 
 
 def test_the_interval_adapts_to_traffic(channel, sync_env, settings):
+    # The fixed plan (the budget's plan: tests/sync/test_poll_schedule.py).
+    settings.SYNC_POLL_PLAN = "fixed"
     settings.SYNC_POLL_BUSY_SECONDS = 15
     settings.SYNC_POLL_IDLE_MAX_SECONDS = 60
     poll(channel)
