@@ -64,6 +64,11 @@ class WebhookSubscription(TenantOwnedModel):
         return self.url
 
     @property
+    def event_labels(self) -> list[str]:
+        labels = dict(EventType.choices)
+        return [str(labels.get(event, event)) for event in self.events]
+
+    @property
     def secret_last_four(self) -> str:
         return self.secret[-4:]
 
