@@ -100,7 +100,7 @@ class WebhookDelivery(TenantOwnedModel):
     same on every attempt, so a receiver can drop a repeat."""
 
     subscription = models.ForeignKey(
-        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
     )
     event_id = models.UUIDField(default=uuid.uuid4)
     event_type = models.CharField(max_length=40)
@@ -154,7 +154,7 @@ class WebhookAttempt(TenantOwnedModel):
     """One try of a delivery: what the receiver answered (or why there was no answer)."""
 
     delivery = models.ForeignKey(
-        WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log", db_index=False
+        WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log"
     )
     number = models.PositiveIntegerField()
     started_at = models.DateTimeField()
