@@ -734,7 +734,16 @@ SKIPPED = {
     "administration:webhooks:send_test": POST_ONLY,
     **{
         f"api:{name}": "the REST API and its documentation: JSON and English for integrators"
-        for name in ("orders", "order", "order_status", "statuses", "channels", "schema")
+        for name in (
+            "orders",
+            "order",
+            "order_status",
+            "statuses",
+            "channels",
+            "schema",
+            "webhooks",
+            "webhook",
+        )
     },
     "api:docs": "Swagger UI, drawn by its own script in English",
     "api:redoc": "Redoc, drawn by its own script in English",
