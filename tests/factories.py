@@ -185,8 +185,18 @@ def _api_key_of(tenant: Tenant):
         return ApiKey.objects.filter(tenant=tenant).latest("pk")
 
 
+def _webhook_of(tenant: Tenant):
+    from api.webhooks import subscriptions
+
+    with scope(tenant=tenant):
+        return subscriptions.create_subscription(
+            tenant, url="http://127.0.0.1:9/hooks", events=["order.created"], created_by=None
+        ).subscription
+
+
 OBJECT_BUILDERS = {
     "api_key_id": _api_key_of,
+    "subscription_id": _webhook_of,
     "mailbox_id": _mailbox_of,
     "mail_id": _mail_of,
     "set_id": _set_of,
