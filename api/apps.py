@@ -7,5 +7,14 @@ class ApiConfig(AppConfig):
     verbose_name = _("REST API")
 
     def ready(self) -> None:
-        # Registers the Bearer key's description with drf-spectacular.
-        from api import schema  # noqa: F401
+        # Imported here: an app's modules load only once every app is registered.
+        # schema registers the Bearer key's description with drf-spectacular; tasks: the
+        # webhook tasks, by name, in every process.
+        from api import receivers, schema, tasks  # noqa: F401
+        from fulfillment.signals import label_generated, shipment_added
+        from orders.signals import orders_imported, statuses_entered
+
+        orders_imported.connect(receivers.orders_imported, dispatch_uid="api.webhooks.imported")
+        statuses_entered.connect(receivers.statuses_entered, dispatch_uid="api.webhooks.statuses")
+        shipment_added.connect(receivers.shipment_added, dispatch_uid="api.webhooks.shipment")
+        label_generated.connect(receivers.label_generated, dispatch_uid="api.webhooks.label")

@@ -67,3 +67,11 @@ class IdempotentRequest(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.key} → {self.status_code}"
+
+
+# The webhooks' tables (a module of their own).
+from api.models_webhooks import (  # noqa: E402, F401
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)

@@ -382,6 +382,26 @@ SPECTACULAR_SETTINGS = {
 }
 # Requests per minute of a new API key (each key may have its own).
 API_DEFAULT_RATE_LIMIT_PER_MINUTE = env.int("API_DEFAULT_RATE_LIMIT_PER_MINUTE", default=150)
+# Webhooks (docs/adr/0011-webhooks.md): each event for each subscription is a WebhookDelivery
+# row written with the change; a task posts it, beat's sweeper re-dispatches rows that are due.
+# Addresses resolving to private, loopback, link-local, multicast or reserved networks are
+# refused on save and at send time, unless this is true (a deployment on a private network).
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
+# Seconds to connect and to wait for the receiver's answer (no redirect is followed).
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# How long a sender owns a delivery it claimed; after it the sweeper sends it again (same
+# event id). Longer than one attempt (connect + answer at WEBHOOK_TIMEOUT_SECONDS).
+WEBHOOK_SEND_LEASE_SECONDS = env.float("WEBHOOK_SEND_LEASE_SECONDS", default=60.0)
+# Retries: doubling from the base up to the maximum, each delay scaled by a random 50–100 %,
+# until the delivery is this old; then it is failed.
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=3600.0)
+WEBHOOK_RETRY_FOR_SECONDS = env.float("WEBHOOK_RETRY_FOR_SECONDS", default=24 * 3600.0)
+# A subscription whose deliveries failed this many times in a row is turned off, and the
+# company's administrators are told by e-mail.
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=10)
+WEBHOOK_SWEEP_SECONDS = env.float("WEBHOOK_SWEEP_SECONDS", default=30.0)
+WEBHOOK_SWEEP_BATCH = env.int("WEBHOOK_SWEEP_BATCH", default=1000)
 
 # --- Allegro ---------------------------------------------------------------------------------
 # (Owned by the sales-channels app; see docs/adr/0002-allegro-tokens.md.)
@@ -614,6 +634,11 @@ MAIL_RETRY_MAX_SECONDS = env.float("MAIL_RETRY_MAX_SECONDS", default=3600.0)
 MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=10)
 MAIL_SWEEP_SECONDS = env.float("MAIL_SWEEP_SECONDS", default=30.0)
 MAIL_SWEEP_BATCH = env.int("MAIL_SWEEP_BATCH", default=1000)
+CELERY_BEAT_SCHEDULE["api-webhook-sweep"] = {
+    "task": "api.sweep_webhooks",
+    "schedule": WEBHOOK_SWEEP_SECONDS,
+    "options": {"expires": WEBHOOK_SWEEP_SECONDS},
+}
 CELERY_BEAT_SCHEDULE["notifications-mail-sweep"] = {
     "task": "notifications.sweep_mail",
     "schedule": MAIL_SWEEP_SECONDS,

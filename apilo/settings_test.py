@@ -40,3 +40,5 @@ WHITENOISE_AUTOREFRESH = True
 # Tests read pages in English (the source language); tests/test_i18n.py checks that a visitor
 # without a language preference gets Polish, the product's default.
 LANGUAGE_CODE = "en"
+# Test receivers listen on 127.0.0.1; one test turns this off to prove the refusal.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True

@@ -32,6 +32,7 @@ administration_patterns: list[URLPattern | URLResolver] = [
     path("statuses/", include(("orders.urls_administration", "statuses"))),
     path("users/", include(("core.urls_administration", "users"))),
     path("api-keys/", include(("api.urls_administration", "api_keys"))),
+    path("webhooks/", include(("api.urls_webhooks", "webhooks"))),
     path("fulfillment/", include(("fulfillment.urls_administration", "fulfillment"))),
     path("mailboxes/", include((notification_administration.mailbox_patterns, "mailboxes"))),
     path("sent-mail/", include((notification_administration.log_patterns, "mail_log"))),

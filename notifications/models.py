@@ -62,6 +62,7 @@ class MailKind(models.TextChoices):
     SELLER_NEW_ORDER = "seller_new_order", _("New order for the seller")
     CUSTOMER = "customer", _("To the customer")
     TEST = "test", _("Test")
+    WEBHOOK_DISABLED = "webhook_disabled", _("Webhook turned off")
 
 
 class MailState(models.TextChoices):

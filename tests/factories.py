@@ -189,11 +189,19 @@ def _product_of(tenant: Tenant):
     from tests.catalog.helpers_products import product
 
     return product(tenant, "Kubek", sku="KUB-1")
+def _webhook_of(tenant: Tenant):
+    from api.webhooks import subscriptions
+
+    with scope(tenant=tenant):
+        return subscriptions.create_subscription(
+            tenant, url="http://127.0.0.1:9/hooks", events=["order.created"], created_by=None
+        ).subscription
 
 
 OBJECT_BUILDERS = {
     "product_id": _product_of,
     "api_key_id": _api_key_of,
+    "subscription_id": _webhook_of,
     "mailbox_id": _mailbox_of,
     "mail_id": _mail_of,
     "set_id": _set_of,

@@ -44,6 +44,10 @@ from django_scopes import scope, scopes_disabled
 from api.models import ApiKey
 from catalog.models import ChannelCatalogState
 from catalog.services import offers as catalog_offers
+from api.models import ApiKey, WebhookSubscription
+from api.models_webhooks import DisabledReason
+from api.webhooks import events as webhook_events
+from api.webhooks import subscriptions as webhook_subscriptions
 from channels import allegro_names
 from channels.models import SalesChannel
 from channels.services.channels import create_channel
@@ -782,13 +786,43 @@ SKIPPED = {
     "catalog:link_offers": POST_ONLY,
     "catalog:unlink_offers": POST_ONLY,
     "catalog:products_from_offers": POST_ONLY,
+    "administration:webhooks:set_active": POST_ONLY,
+    "administration:webhooks:send_test": POST_ONLY,
     **{
         f"api:{name}": "the REST API and its documentation: JSON and English for integrators"
-        for name in ("orders", "order", "order_status", "statuses", "channels", "schema")
+        for name in (
+            "orders",
+            "order",
+            "order_status",
+            "statuses",
+            "channels",
+            "schema",
+            "webhooks",
+            "webhook",
+        )
     },
     "api:docs": "Swagger UI, drawn by its own script in English",
     "api:redoc": "Redoc, drawn by its own script in English",
 }
+
+
+def _webhook_urls(name: str, company: Company) -> list[str]:
+    """A page of the company's webhook (one turned off after failures, with a test event)."""
+    tenant = company.tenant
+    with scope(tenant=tenant):
+        subscription = WebhookSubscription.objects.filter(tenant=tenant).first()
+        if subscription is None:
+            subscription = webhook_subscriptions.create_subscription(
+                tenant,
+                url="http://127.0.0.1:9/apilo",
+                events=["order.created", "order.cancelled"],
+                created_by=company.owner,
+            ).subscription
+            webhook_events.send_test(subscription)
+            webhook_subscriptions.disable(subscription, DisabledReason.FAILURES)
+    if name == "list":
+        return [reverse("administration:webhooks:list", args=[tenant.slug])]
+    return [reverse(f"administration:webhooks:{name}", args=[tenant.slug, subscription.pk])]
 
 
 def _tenant_urls(name: str, company: Company, per: str | None = None) -> list[str]:
@@ -880,6 +914,11 @@ OWNER_PAGES: dict[str, Callable[[Company], list[str]]] = {
     "administration:users:invite": lambda c: _tenant_urls("administration:users:invite", c),
     "administration:api_keys:list": lambda c: _tenant_urls("administration:api_keys:list", c),
     "administration:api_keys:create": lambda c: _tenant_urls("administration:api_keys:create", c),
+    "administration:webhooks:list": lambda c: _webhook_urls("list", c),
+    "administration:webhooks:create": lambda c: _tenant_urls("administration:webhooks:create", c),
+    "administration:webhooks:edit": lambda c: _webhook_urls("edit", c),
+    "administration:webhooks:deliveries": lambda c: _webhook_urls("deliveries", c),
+    "administration:webhooks:delete": lambda c: _webhook_urls("delete", c),
     "administration:users:remove": lambda c: [
         reverse("administration:users:remove", args=[c.tenant.slug, c.member.pk]),
         reverse(
@@ -1019,6 +1058,7 @@ def test_every_page_reads_in_polish(company):
         reverse("fulfillment:add_shipment", args=[slug, order.pk]),
         reverse("administration:fulfillment:courier_add", args=[slug]),
         reverse("catalog:product_create", args=[slug]),
+        reverse("administration:webhooks:create", args=[slug]),
     ):
         response = owner.post(url, {"waybill": " ", "carrier_id": "NIE_MA", "alias": "x"})
         assert response.status_code in (200, 400), url
@@ -1044,6 +1084,17 @@ def test_every_page_reads_in_polish(company):
         api_key = ApiKey.objects.get(tenant=company.tenant, name="ERP")
     owner.post(reverse("administration:api_keys:revoke", args=[slug, api_key.pk]))
     read(owner, reverse("administration:api_keys:list", args=[slug]), checker)
+    # A new webhook: the page that shows its secret once; an address that is refused.
+    response = owner.post(
+        reverse("administration:webhooks:create", args=[slug]),
+        {"url": "http://127.0.0.1:9/nowy", "events": ["order.created"]},
+    )
+    checker.check("POST new webhook", response.content.decode())
+    response = owner.post(
+        reverse("administration:webhooks:create", args=[slug]),
+        {"url": "ftp://127.0.0.1/", "events": ["order.created"]},
+    )
+    checker.check("POST refused webhook", response.content.decode())
     response = anonymous.post(reverse("login"), {"username": "nikt@x.example", "password": "x"})
     checker.check("POST login", response.content.decode())
     response = anonymous.post(reverse("signup"), {"email": "zly"})

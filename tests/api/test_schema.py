@@ -41,6 +41,8 @@ def test_the_schema_names_every_endpoint_and_the_bearer_key():
         "/api/v1/orders/{order_id}/",
         "/api/v1/orders/{order_id}/status/",
         "/api/v1/statuses/",
+        "/api/v1/webhooks/",
+        "/api/v1/webhooks/{webhook_id}/",
     ]
     assert schema["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
     post = schema["paths"]["/api/v1/orders/{order_id}/status/"]["post"]
