@@ -189,6 +189,8 @@ def _product_of(tenant: Tenant):
     from tests.catalog.helpers_products import product
 
     return product(tenant, "Kubek", sku="KUB-1")
+
+
 def _webhook_of(tenant: Tenant):
     from api.webhooks import subscriptions
 

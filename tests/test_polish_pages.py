@@ -41,13 +41,12 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_scopes import scope, scopes_disabled
 
-from api.models import ApiKey
-from catalog.models import ChannelCatalogState
-from catalog.services import offers as catalog_offers
 from api.models import ApiKey, WebhookSubscription
 from api.models_webhooks import DisabledReason
 from api.webhooks import events as webhook_events
 from api.webhooks import subscriptions as webhook_subscriptions
+from catalog.models import ChannelCatalogState
+from catalog.services import offers as catalog_offers
 from channels import allegro_names
 from channels.models import SalesChannel
 from channels.services.channels import create_channel

@@ -78,8 +78,8 @@ def send_stock(channel: SalesChannel, on: bool = True) -> None:
 
 
 def link_lines(order: Order) -> list[OrderLineLink]:
-    """OrderLineLink rows for the order's lines (made or set again): the offer by the line's offer id on the
-    order's channel, the product by the offer's."""
+    """OrderLineLink rows for the order's lines (made, or set again): the offer by the line's
+    offer id on the order's channel, the product by the offer's."""
     links = []
     with scope(tenant=order.tenant):
         for line in order.lines.all():
