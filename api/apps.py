@@ -11,6 +11,7 @@ class ApiConfig(AppConfig):
         # schema registers the Bearer key's description with drf-spectacular; tasks: the
         # webhook tasks, by name, in every process.
         from api import receivers, schema, tasks  # noqa: F401
+        from catalog.signals import stock_changed
         from fulfillment.signals import label_generated, shipment_added
         from orders.signals import orders_imported, statuses_entered
 
@@ -18,3 +19,4 @@ class ApiConfig(AppConfig):
         statuses_entered.connect(receivers.statuses_entered, dispatch_uid="api.webhooks.statuses")
         shipment_added.connect(receivers.shipment_added, dispatch_uid="api.webhooks.shipment")
         label_generated.connect(receivers.label_generated, dispatch_uid="api.webhooks.label")
+        stock_changed.connect(receivers.stock_changed, dispatch_uid="api.webhooks.stock")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from api.webhooks import events
+from catalog.models import Product, ProductStockChange
 from channels.models import SalesChannel
 from fulfillment.models import LabelJob, Shipment
 from orders.models import Order, OrderStatus
@@ -45,3 +46,8 @@ def label_generated(
 ) -> None:
     """fulfillment.signals.label_generated: label.created."""
     events.label_generated(order.tenant_id, job.pk, order, shipment, waybills)
+
+
+def stock_changed(sender: Any, product: Product, change: ProductStockChange, **kwargs: Any) -> None:
+    """catalog.signals.stock_changed: stock.changed."""
+    events.stock_changed(product, change)

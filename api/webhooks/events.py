@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from api.models_webhooks import TEST_EVENT, EventType, WebhookDelivery, WebhookSubscription
 from api.serializers import OrderDetailSerializer, ShipmentSerializer, StatusRefSerializer
 from api.webhooks.errors import WebhookError
+from catalog.models import Product, ProductStockChange
 from core.tasks import dispatch_after_commit
 from fulfillment.models import Shipment
 from orders.models import AllegroStatus, Order, OrderEvent, OrderStatus, SystemStatus
@@ -174,6 +175,31 @@ def label_generated(
     }
     event = Event(EventType.LABEL_CREATED, data, f"label.created:{job_id}")
     return write(tenant_id, [event], to)
+
+
+def stock_changed(product: Product, change: ProductStockChange) -> int:
+    to = subscribers(product.tenant_id, [EventType.STOCK_CHANGED])
+    if not to[EventType.STOCK_CHANGED]:
+        return 0
+    data = {
+        "product": {
+            "id": product.pk,
+            "name": product.name,
+            "sku": product.sku,
+            "ean": product.ean,
+            "stock": product.stock,
+        },
+        "change": {
+            "id": change.pk,
+            "reason": change.reason,
+            "delta": change.delta,
+            "stock_after": change.stock_after,
+            "order_id": change.order_id,
+            "created_at": change.created_at,
+        },
+    }
+    event = Event(EventType.STOCK_CHANGED, data, f"stock.changed:{change.pk}")
+    return write(product.tenant_id, [event], to)
 
 
 def send_test(subscription: WebhookSubscription) -> WebhookDelivery:

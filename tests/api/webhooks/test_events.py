@@ -10,6 +10,8 @@ import pytest
 from django_scopes import scope
 
 from api.models_webhooks import EventType
+from catalog.models import Product, StockReason
+from catalog.services.stock import change_stock
 from fulfillment.services.shipments import add_shipment
 from orders.changes import change_order_status
 from orders.ingest import upsert_order_from_checkout_form
@@ -105,3 +107,33 @@ def test_a_turned_off_subscription_gets_no_events(tenant):
         assert subscriptions.disable(subscription) is True
     upsert_order_from_checkout_form(channel_of(tenant), checkout_form())
     assert deliveries_of(subscription) == []
+
+
+def test_a_stock_change_is_one_event_and_a_repeated_sale_none(tenant, other_tenant, staff_user):
+    everything, _ = subscribe(tenant, URL, EventType.values)
+    theirs, _ = subscribe(other_tenant, URL, EventType.values)
+    with scope(tenant=tenant):
+        product = Product.objects.create(tenant=tenant, name="Kubek", sku="KUB-1")
+        change = change_stock(product, new_stock=5, reason=StockReason.MANUAL, actor=staff_user)
+        change_stock(product, delta=-2, reason=StockReason.SOLD, dedupe_key="sold:1:1")
+        # The same sale told again (a re-import): no change, no event.
+        assert (
+            change_stock(product, delta=-2, reason=StockReason.SOLD, dedupe_key="sold:1:1") is None
+        )
+    assert kinds(everything) == ["stock.changed", "stock.changed"]
+    assert deliveries_of(theirs) == []
+    first = json.loads(deliveries_of(everything)[0].body)["data"]
+    assert first["product"] == {
+        "id": product.pk,
+        "name": "Kubek",
+        "sku": "KUB-1",
+        "ean": "",
+        "stock": 5,
+    }
+    assert (first["change"]["id"], first["change"]["reason"], first["change"]["delta"]) == (
+        change.pk,
+        "manual",
+        5,
+    )
+    second = json.loads(deliveries_of(everything)[1].body)["data"]
+    assert (second["product"]["stock"], second["change"]["stock_after"]) == (3, 3)
