@@ -102,6 +102,8 @@ def offer_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
             "offers": rows,
             "next_query": next_query,
             "first_query": query.urlencode() if after is not None else None,
+            # Where the bulk actions come back to: this very page.
+            "query": request.GET.urlencode(),
         },
     )
 

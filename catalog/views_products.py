@@ -198,8 +198,11 @@ def linking_screen(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 
 
 def _back_to_linking(request: TenantRequest) -> str:
+    """Back where the bulk action was chosen (the linking screen or the offers list), with
+    its filters; only a query string is taken from the form."""
     back = request.POST.get("back", "")
-    base = reverse("catalog:linking", args=[request.tenant.slug])
+    page = "catalog:offers" if request.POST.get("from") == "offers" else "catalog:linking"
+    base = reverse(page, args=[request.tenant.slug])
     return f"{base}?{back}" if back and "/" not in back and "\\" not in back else base
 
 

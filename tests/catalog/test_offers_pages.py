@@ -167,3 +167,39 @@ def test_the_channel_card_shows_progress_and_counts(tenant, admin_user) -> None:
         )
     fragment = client.get(reverse("catalog:offers_progress", args=[tenant.slug, channel.pk]))
     assert "hx-get" not in fragment.content.decode()
+
+
+def test_products_made_from_the_chosen_offers_come_back_to_the_list(
+    tenant, other_tenant, admin_user
+) -> None:
+    channel = channel_of(tenant)
+    twins = _offers(channel, 2, sku="KUB-1")
+    (alone,) = _offers(channel, 1, prefix="9", sku="KOC-7", stock_available=3)
+    (theirs,) = _offers(channel_of(other_tenant), 1, prefix="8", sku="OBCY-1")
+    client = _client(admin_user)
+    url = reverse("catalog:offers", args=[tenant.slug])
+    page = client.get(url, {"q": "Kubek"})
+    assert b'data-action="create-products"' in page.content
+    response = client.post(
+        reverse("catalog:products_from_offers", args=[tenant.slug]),
+        {
+            "offer_ids": [twins[0].pk, twins[1].pk, alone.pk, theirs.pk],
+            "from": "offers",
+            "back": "q=Kubek",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"{url}?q=Kubek"
+    with scope(tenant=tenant):
+        made = {p.sku: p for p in Product.objects.all()}
+        assert sorted(made) == ["KOC-7", "KUB-1"]
+        assert made["KOC-7"].stock == 3
+        assert {o.pk: o.product_id for o in Offer.objects.filter(channel=channel)} == {
+            twins[0].pk: made["KUB-1"].pk,
+            twins[1].pk: made["KUB-1"].pk,
+            alone.pk: made["KOC-7"].pk,
+        }
+    with scopes_disabled():
+        # Another company's offer id in the form: not touched.
+        assert Offer.objects.get(pk=theirs.pk).product_id is None
+        assert Product.objects.filter(tenant=other_tenant).count() == 0
