@@ -3,8 +3,9 @@ runs the view in its scope); pages under the "administration" namespace are for 
 only (also enforced by the middleware)."""
 
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 
+from api import views as api_views
 from channels import urls_administration as channel_administration
 from core import views as core_views
 from core import views_health
@@ -65,6 +66,7 @@ urlpatterns = [
     path("app/<slug:tenant_slug>/", include(tenant_patterns)),
     # The REST API: a company's key, not a session, says whose data it is.
     path("api/v1/", include("api.urls")),
+    re_path(r"^api(/|$)", api_views.unknown_path),  # any other version or path: JSON 404
     path("admin/", admin.site.urls),
 ]
 
