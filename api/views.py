@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django_scopes import scope
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status as http
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -288,6 +288,23 @@ class OrderBulkStatusChange(ApiView):
         responses={200: BulkStatusChangeResultSerializer, **WRITE_ERRORS},
         summary="Move many orders to a status; each order's result (ids not found included)",
         operation_id="orders_bulk_status_change",
+        examples=[
+            OpenApiExample(
+                "Three orders", value={"orders": [101, 102, 999], "status": 7}, request_only=True
+            ),
+            OpenApiExample(
+                "Per order",
+                value={
+                    "status": {"id": 7, "name": "W realizacji"},
+                    "results": [
+                        {"id": 101, "result": "changed"},
+                        {"id": 102, "result": "unchanged"},
+                        {"id": 999, "result": "not_found"},
+                    ],
+                },
+                response_only=True,
+            ),
+        ],
     )
     def post(self, request: Request) -> Response:
         return idempotency.run_once(
@@ -346,6 +363,23 @@ class OrderShipments(ApiView):
         responses={201: ShipmentDetailSerializer, **WRITE_ERRORS},
         summary="Add a shipment with its tracking number (as the order page does)",
         operation_id="orders_shipments_create",
+        examples=[
+            OpenApiExample(
+                "Whole order",
+                value={"carrier_id": "INPOST", "waybill": "620000111222333444555666"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Another carrier, some items",
+                value={
+                    "carrier_id": "OTHER",
+                    "carrier_name": "Kurier Lokalny",
+                    "waybill": "KL-2026-0001",
+                    "line_ids": ["a8f3e0d2-0000-4c1e-9d8e-1f2a3b4c5d6e"],
+                },
+                request_only=True,
+            ),
+        ],
     )
     def post(self, request: Request, order_id: int) -> Response:
         return idempotency.run_once(
@@ -486,6 +520,34 @@ class EventFeed(ApiView):
             "empty page keeps `next`; poll again later with it."
         ),
         operation_id="events_list",
+        examples=[
+            OpenApiExample(
+                "A status change",
+                value={
+                    "results": [
+                        {
+                            "position": 1042,
+                            "id": 88213,
+                            "order_id": 5120,
+                            "kind": "status_changed",
+                            "description": "Status: Nowe → W realizacji",
+                            "data": {
+                                "from_id": 3,
+                                "from_name": "Nowe",
+                                "to_id": 7,
+                                "to_name": "W realizacji",
+                                "source": "staff",
+                            },
+                            "actor": "anna@sklep.example",
+                            "created_at": "2026-12-04T09:15:02.118Z",
+                        }
+                    ],
+                    "next": 1042,
+                    "has_more": False,
+                },
+                response_only=True,
+            )
+        ],
     )
     def get(self, request: Request) -> Response:
         query = FeedQuerySerializer(data=request.query_params)
