@@ -3,7 +3,7 @@ runs the view in its scope); pages under the "administration" namespace are for 
 only (also enforced by the middleware)."""
 
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path
 
 from api import views as api_views
 from channels import urls_administration as channel_administration
@@ -66,7 +66,9 @@ urlpatterns = [
     path("app/<slug:tenant_slug>/", include(tenant_patterns)),
     # The REST API: a company's key, not a session, says whose data it is.
     path("api/v1/", include("api.urls")),
-    re_path(r"^api(/|$)", api_views.unknown_path),  # any other version or path: JSON 404
+    # Any other version or path under /api/: the API's JSON 404, not the HTML page.
+    path("api/", api_views.unknown_path, name="api_root"),
+    path("api/<path:rest>", api_views.unknown_path, name="api_unknown"),
     path("admin/", admin.site.urls),
 ]
 
