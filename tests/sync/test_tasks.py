@@ -37,6 +37,7 @@ def test_the_old_task_names_are_registered_and_run_the_same_code():
 def test_beat_schedules_the_new_names_only():
     scheduled = sorted({entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()})
     assert scheduled == [
+        "api.tasks.purge_idempotency_records",
         "core.tasks.beat_heartbeat",
         "fulfillment.tasks.refresh_due_carriers",
         "fulfillment.tasks.sweep_labels",
