@@ -4,16 +4,22 @@ The row is inserted in the transaction that performs the request, so the operati
 stored answer commit together or not at all: a repeat that arrives while the first is running
 waits on the unique index and then replays the committed answer; a request that failed with a
 server error leaves nothing, and may be sent again. The same key with another request (method,
-path or body) is refused with 422. Owns every write of ``IdempotentRequest``.
+path or body) is refused with 422. Answers are kept ``API_IDEMPOTENCY_RETENTION_HOURS`` (24 h)
+and then purged by beat (``api.tasks.purge_idempotency_records``). Owns every write of
+``IdempotentRequest``.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,6 +31,7 @@ from core.errors import UserError
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
+PURGE_BATCH = 5000
 
 
 def request_hash(request: Request) -> str:
@@ -88,3 +95,21 @@ def run_once(
         record.body = response.data
         record.save(update_fields=["status_code", "body"])
     return response
+
+
+def purge_expired(now: datetime | None = None) -> int:
+    """Forget the answers older than ``API_IDEMPOTENCY_RETENTION_HOURS`` (beat, every tenant):
+    a repeat sent later is a new request. Returns how many were deleted."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.API_IDEMPOTENCY_RETENTION_HOURS)
+    deleted = 0
+    with scopes_disabled():
+        while True:
+            batch = list(
+                IdempotentRequest.objects.filter(created_at__lt=cutoff).values_list(
+                    "pk", flat=True
+                )[:PURGE_BATCH]
+            )
+            if not batch:
+                return deleted
+            deleted += IdempotentRequest.objects.filter(pk__in=batch).delete()[0]

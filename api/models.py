@@ -64,6 +64,10 @@ class IdempotentRequest(TenantOwnedModel):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "key"], name="idempotentrequest_tenant_key")
         ]
+        indexes = [
+            # beat's purge of answers past their retention (system query, no tenant)
+            models.Index(fields=["created_at"], name="idempotentrequest_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.key} → {self.status_code}"
@@ -75,3 +79,38 @@ from api.models_webhooks import (  # noqa: E402, F401
     WebhookDelivery,
     WebhookSubscription,
 )
+
+
+class FeedCounter(TenantOwnedModel):
+    """The last position the tenant's event feed gave out. Written only by the database trigger
+    of migration 0004 (at commit, under this row's lock): see adr/0012."""
+
+    last = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="feedcounter_tenant")]
+
+    def __str__(self) -> str:
+        return f"feed of tenant {self.tenant_id} at {self.last}"
+
+
+class FeedEntry(TenantOwnedModel):
+    """One timeline entry's place in the tenant's event feed (``GET /api/v1/events/``).
+
+    The position is given when the transaction that wrote the entry commits (a deferred
+    database trigger on the timeline's table), one after the other per tenant: a reader that
+    sees position n has seen every position below it. Nothing in Python writes these rows.
+    """
+
+    position = models.BigIntegerField()
+    event = models.OneToOneField(
+        "orders.OrderEvent", on_delete=models.CASCADE, related_name="+", db_constraint=True
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "position"], name="feedentry_tenant_pos")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}: event {self.event_id}"

@@ -193,6 +193,9 @@ class OrderFilterSerializer(serializers.Serializer[Any]):
     buyer_login = serializers.CharField(required=False, max_length=100)
     external_id = serializers.CharField(required=False, max_length=64)
     number = serializers.CharField(required=False, max_length=20)
+    carrier = serializers.CharField(
+        required=False, max_length=64, help_text=_("A carrier id of one of the order's shipments.")
+    )
     sort = serializers.ChoiceField(choices=[s.value for s in Sort], default=Sort.BOUGHT_DESC.value)
     cursor = serializers.CharField(required=False, max_length=200)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT, default=50)
@@ -217,3 +220,135 @@ class ErrorSerializer(serializers.Serializer[Any]):
     code = serializers.CharField()
     message = serializers.CharField()
     field = serializers.CharField(allow_null=True)
+
+
+class PageQuerySerializer(serializers.Serializer[Any]):
+    cursor = serializers.CharField(required=False, max_length=200)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT, default=50)
+
+
+class BulkStatusChangeSerializer(serializers.Serializer[Any]):
+    orders = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), min_length=1, max_length=MAX_LIMIT
+    )
+    status = serializers.IntegerField(min_value=1)
+
+
+class BulkStatusResultSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    result = serializers.ChoiceField(choices=["changed", "unchanged", "not_found"])
+
+
+class BulkStatusChangeResultSerializer(serializers.Serializer[Any]):
+    status = StatusRefSerializer()
+    results = BulkStatusResultSerializer(many=True)
+
+
+class ShipmentDetailSerializer(ShipmentSerializer):
+    line_ids = serializers.ListField(child=serializers.CharField())
+    comment = serializers.CharField()
+    external_id = serializers.CharField()
+
+
+class ShipmentPageSerializer(serializers.Serializer[Any]):
+    results = ShipmentDetailSerializer(many=True)
+    next_cursor = serializers.CharField(allow_null=True)
+
+
+class AddShipmentSerializer(serializers.Serializer[Any]):
+    carrier_id = serializers.CharField(max_length=64)
+    carrier_name = serializers.CharField(
+        max_length=64, required=False, default="", allow_blank=True
+    )
+    waybill = serializers.CharField(max_length=64)
+    line_ids = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, allow_null=True, default=None
+    )
+    comment = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+
+
+class CarrierSerializer(serializers.Serializer[Any]):
+    id = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ChannelCarriersSerializer(serializers.Serializer[Any]):
+    channel = serializers.IntegerField()
+    fetched_at = serializers.DateTimeField(allow_null=True)
+    carriers = CarrierSerializer(many=True)
+
+
+class LabelSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    state = serializers.CharField()
+    carrier = serializers.CharField()
+    waybills = serializers.ListField(child=serializers.CharField())
+    file_type = serializers.CharField()
+    has_file = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class LabelPageSerializer(serializers.Serializer[Any]):
+    results = LabelSerializer(many=True)
+    next_cursor = serializers.CharField(allow_null=True)
+
+
+class MailQuerySerializer(PageQuerySerializer):
+    order = serializers.IntegerField(required=False, min_value=1)
+    state = serializers.CharField(required=False, max_length=12)
+
+
+class MailSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    order_id = serializers.IntegerField(allow_null=True)
+    kind = serializers.CharField()
+    state = serializers.CharField()
+    to_address = serializers.CharField()
+    subject = serializers.CharField()
+    attempts = serializers.IntegerField()
+    reply_code = serializers.IntegerField(allow_null=True)
+    reply_text = serializers.CharField()
+    problem = serializers.CharField()
+    hold_reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    sent_at = serializers.DateTimeField(allow_null=True)
+
+
+class MailPageSerializer(serializers.Serializer[Any]):
+    results = MailSerializer(many=True)
+    next_cursor = serializers.CharField(allow_null=True)
+
+
+class FeedQuerySerializer(serializers.Serializer[Any]):
+    # "from" is a keyword: the field is declared under another name and renamed below.
+    from_ = serializers.IntegerField(
+        required=False, min_value=0, default=0, help_text=_("The last position you have.")
+    )
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT, default=100)
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+class FeedEventSerializer(serializers.Serializer[Any]):
+    position = serializers.IntegerField()
+    id = serializers.IntegerField(source="event.id")
+    order_id = serializers.IntegerField(source="event.order_id")
+    kind = serializers.CharField(source="event.kind")
+    description = serializers.CharField(source="event.describe")
+    data = serializers.JSONField(source="event.data")  # type: ignore[assignment]  # a field (the metaclass takes it off the class)
+    actor = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField(source="event.created_at")
+
+    def get_actor(self, entry: Any) -> str | None:
+        actor = entry.event.actor
+        return actor.email if actor is not None else None
+
+
+class FeedPageSerializer(serializers.Serializer[Any]):
+    results = FeedEventSerializer(many=True)
+    next = serializers.IntegerField(help_text=_("Send it as `from` to read on."))
+    has_more = serializers.BooleanField()

@@ -1,10 +1,12 @@
-"""Celery tasks of the webhooks. Thin: ids in, the sender called."""
+"""Celery tasks of the API: webhook deliveries and their sweeper, the purge of idempotency
+records. Thin: ids in, the service called."""
 
 from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
 
+from api import idempotency
 from api.webhooks import sender
 from api.webhooks.events import DELIVER_TASK
 from core.tasks import TenantTask
@@ -29,3 +31,9 @@ def sweep_webhooks() -> int:
     for tenant_id, delivery_id in due:
         deliver_webhook.delay(tenant_id, delivery_id)
     return len(due)
+
+
+@shared_task(ignore_result=True)
+def purge_idempotency_records() -> int:
+    """Beat: forget stored answers of idempotent POSTs past their retention (every tenant)."""
+    return idempotency.purge_expired()

@@ -402,6 +402,17 @@ WEBHOOK_RETRY_FOR_SECONDS = env.float("WEBHOOK_RETRY_FOR_SECONDS", default=24 * 
 WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=10)
 WEBHOOK_SWEEP_SECONDS = env.float("WEBHOOK_SWEEP_SECONDS", default=30.0)
 WEBHOOK_SWEEP_BATCH = env.int("WEBHOOK_SWEEP_BATCH", default=1000)
+# The rate limit's sliding window: a key's limit counts the requests of the last this many seconds.
+API_RATE_WINDOW_SECONDS = env.float("API_RATE_WINDOW_SECONDS", default=60.0)
+# How long the answer to a POST with an Idempotency-Key is kept (and replayed); beat purges
+# older ones every API_IDEMPOTENCY_PURGE_SECONDS.
+API_IDEMPOTENCY_RETENTION_HOURS = env.float("API_IDEMPOTENCY_RETENTION_HOURS", default=24.0)
+API_IDEMPOTENCY_PURGE_SECONDS = env.float("API_IDEMPOTENCY_PURGE_SECONDS", default=3600.0)
+CELERY_BEAT_SCHEDULE["api-idempotency-purge"] = {
+    "task": "api.tasks.purge_idempotency_records",
+    "schedule": API_IDEMPOTENCY_PURGE_SECONDS,
+    "options": {"expires": API_IDEMPOTENCY_PURGE_SECONDS},
+}
 
 # --- Allegro ---------------------------------------------------------------------------------
 # (Owned by the sales-channels app; see docs/adr/0002-allegro-tokens.md.)

@@ -5,6 +5,7 @@ only (also enforced by the middleware)."""
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
+from api import views as api_views
 from channels import urls_administration as channel_administration
 from core import views as core_views
 from core import views_health
@@ -67,6 +68,9 @@ urlpatterns = [
     path("app/<slug:tenant_slug>/", include(tenant_patterns)),
     # The REST API: a company's key, not a session, says whose data it is.
     path("api/v1/", include("api.urls")),
+    # Any other version or path under /api/: the API's JSON 404, not the HTML page.
+    path("api/", api_views.unknown_path, name="api_root"),
+    path("api/<path:rest>", api_views.unknown_path, name="api_unknown"),
     path("admin/", admin.site.urls),
 ]
 

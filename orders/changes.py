@@ -151,11 +151,9 @@ def change_order_status(
     ``tell_allegro=False``: the status's mapping is not pushed (see after_status_change).
     """
     with transaction.atomic():
-        locked = (
-            Order.objects.select_for_update(of=("self",))
-            .select_related("status")
-            .get(pk=order.pk, tenant_id=order.tenant_id)
-        )
+        # Locked without joining the status: a row another transaction changed meanwhile is
+        # re-checked against the join's old status row and would drop out (DoesNotExist).
+        locked = Order.objects.select_for_update().get(pk=order.pk, tenant_id=order.tenant_id)
         _ensure_usable(locked.tenant_id, new_status)
         if locked.status_id == new_status.pk:
             return False
@@ -190,12 +188,13 @@ def bulk_change_status(
     result = BulkChangeResult()
     with scope(tenant=tenant), transaction.atomic():
         _ensure_usable(tenant.pk, new_status)
+        # Locked without joining the statuses (see change_order_status), then read them.
         orders = list(
-            Order.objects.select_for_update(of=("self",))
-            .select_related("status")
-            .filter(tenant=tenant, pk__in=wanted)
-            .order_by("pk")
+            Order.objects.select_for_update().filter(tenant=tenant, pk__in=wanted).order_by("pk")
         )
+        known = OrderStatus.objects.in_bulk({order.status_id for order in orders})
+        for order in orders:
+            order.status = known[order.status_id]
         found = {order.pk for order in orders}
         result.not_found = [pk for pk in wanted if pk not in found]
         now = timezone.now()

@@ -41,6 +41,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_scopes import scope, scopes_disabled
 
+from api import urls as api_urls
 from api.models import ApiKey, WebhookSubscription
 from api.models_webhooks import DisabledReason
 from api.webhooks import events as webhook_events
@@ -789,17 +790,10 @@ SKIPPED = {
     "administration:webhooks:send_test": POST_ONLY,
     **{
         f"api:{name}": "the REST API and its documentation: JSON and English for integrators"
-        for name in (
-            "orders",
-            "order",
-            "order_status",
-            "statuses",
-            "channels",
-            "schema",
-            "webhooks",
-            "webhook",
-        )
+        for name in (p.name for p in api_urls.urlpatterns if p.name not in {"docs", "redoc"})
     },
+    "api_root": "the REST API's JSON 404 for unknown paths",
+    "api_unknown": "the REST API's JSON 404 for unknown paths",
     "api:docs": "Swagger UI, drawn by its own script in English",
     "api:redoc": "Redoc, drawn by its own script in English",
 }

@@ -4,14 +4,22 @@ is refused."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+from typing import Any
 
 import pytest
-from django.urls import reverse
+from django.db import transaction
+from django.urls import URLPattern, reverse
 from django_scopes import scope
 
 from api import keys
+from api import urls as api_urls
 from api.models import ApiKey
-from tests.api.helpers import api, imported_order
+from fulfillment.models import Shipment
+from notifications.outbox import queue_mail
+from orders.models import Order
+from tests.api.helpers import api, imported_order, key_of
+from tests.support.fulfillment import label_job_of
 from tests.support.orders import status_of
 
 WHEN = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
@@ -115,3 +123,106 @@ def test_only_the_hash_and_last_four_are_stored(tenant):
     assert stored.secret_hash == keys.hash_secret(new.secret) != new.secret
     assert stored.last_four == new.secret[-4:]
     assert new.secret not in str(row)
+
+
+# Routes of api/urls.py that need no key: the schema and its readers, and the JSON 404.
+PUBLIC_ROUTES = {"schema", "docs", "redoc", "unknown"}
+# GET lists whose answer has no text of the company's own to look for (status names are the
+# defaults every company starts with).
+NO_MARKER = {"statuses"}
+MARKERS = ("alfa-kupujacy@example.com", "ALFAWAYBILL1", "Poczta Alfy", "Allegro AL")
+
+
+def _routes() -> list[tuple[str, list[str], type]]:
+    """(name, path kwargs, view class) of every keyed route of the API."""
+    found = []
+    for pattern in api_urls.urlpatterns:
+        assert isinstance(pattern, URLPattern)
+        view = getattr(pattern.callback, "view_class", None)
+        if pattern.name in PUBLIC_ROUTES:
+            continue
+        assert view is not None, f"api:{pattern.name} is not an ApiView: add it to this test"
+        found.append((pattern.name, list(pattern.pattern.converters), view))
+    return found
+
+
+def _methods(view: type) -> list[str]:
+    return [m for m in ("get", "post", "put", "patch", "delete") if hasattr(view, m)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_route_keeps_to_the_keys_company(tenant, other_tenant):
+    """Every keyed route of api/urls.py, walked: another company's key gets 404 for this one's
+    ids and sees none of its data in lists; a read key gets 403 on every write. A new route is
+    covered without editing this test; a new kind of id needs a builder in ``ids`` below."""
+    order = imported_order(tenant, bought_at=WHEN, email="alfa-kupujacy@example.com")
+    label = label_job_of(tenant)
+    with scope(tenant=tenant):
+        Shipment.objects.create(
+            tenant=tenant,
+            order=order,
+            channel_id=order.channel_id,
+            carrier_id="DPD",
+            waybill="ALFAWAYBILL1",
+        )
+        with transaction.atomic():
+            queue_mail(
+                tenant=tenant,
+                to="a@example.com",
+                subject="Poczta Alfy",
+                text="x",
+                kind="test",
+                order=order,
+            )
+    theirs = imported_order(other_tenant, bought_at=WHEN, alias="BE")
+    ours_write, ours_read = key_of(tenant), key_of(tenant, "read")
+    their_write = key_of(other_tenant)
+    ids = {"order_id": order.pk, "channel_id": order.channel_id, "label_id": label.pk}
+    # Writes without an id in the path: a body naming this company's ids.
+    bodies: dict[str, dict[str, Any]] = {
+        "orders_status": {
+            "orders": [order.pk],
+            "status": status_of(other_tenant, "in_progress").pk,
+        },
+    }
+    checked = []
+    for name, kwargs, view in _routes():
+        missing = [kw for kw in kwargs if kw not in ids]
+        assert not missing, f"api:{name} takes {missing}: add a builder to this test"
+        url = reverse(f"api:{name}", kwargs={kw: ids[kw] for kw in kwargs})
+        for method in _methods(view):
+            if method == "get":
+                answer = api(their_write).get(url)
+                if kwargs:
+                    assert answer.status_code == 404, (name, answer.status_code)
+                    assert answer.json()["code"] == "not_found"
+                else:
+                    assert answer.status_code == 200, (name, answer.status_code)
+                    text = json.dumps(answer.json(), ensure_ascii=False)
+                    assert not [m for m in MARKERS if m in text], name
+                    own = json.dumps(api(ours_write).get(url).json(), ensure_ascii=False)
+                    # The check above could fail: this company's own key sees its data here.
+                    assert name in NO_MARKER or [m for m in MARKERS if m in own], name
+            else:
+                assert method == "post", f"api:{name} {method}: add it to this test"
+                if kwargs:
+                    body: dict[str, Any] = {}
+                else:
+                    assert name in bodies, f"api:{name}: add a body naming this company's ids"
+                    body = bodies[name]
+                answer = api(their_write).post(url, body, content_type="application/json")
+                if kwargs:
+                    assert answer.status_code == 404, (name, answer.status_code)
+                else:
+                    assert answer.status_code == 200, (name, answer.content)
+                    assert {r["result"] for r in answer.json()["results"]} == {"not_found"}
+                refused = api(ours_read).post(url, body, content_type="application/json")
+                assert refused.status_code == 403, (name, refused.status_code)
+                assert refused.json()["code"] == "key_read_only"
+            checked.append((name, method))
+    assert len(checked) >= 12
+    with scope(tenant=tenant):
+        assert Order.objects.get(pk=order.pk).status.system_code == "new"
+        assert Shipment.objects.filter(order=order).count() == 1
+    with scope(tenant=other_tenant):
+        assert Order.objects.get(pk=theirs.pk).status.system_code == "new"

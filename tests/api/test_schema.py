@@ -37,13 +37,26 @@ def test_the_schema_names_every_endpoint_and_the_bearer_key():
     schema = yaml.safe_load(COMMITTED.read_text(encoding="utf-8"))
     assert sorted(schema["paths"]) == [
         "/api/v1/channels/",
+        "/api/v1/channels/{channel_id}/carriers/",
+        "/api/v1/events/",
+        "/api/v1/labels/{label_id}/file/",
+        "/api/v1/mail/",
         "/api/v1/orders/",
+        "/api/v1/orders/status/",
         "/api/v1/orders/{order_id}/",
+        "/api/v1/orders/{order_id}/labels/",
+        "/api/v1/orders/{order_id}/shipments/",
         "/api/v1/orders/{order_id}/status/",
         "/api/v1/statuses/",
         "/api/v1/webhooks/",
         "/api/v1/webhooks/{webhook_id}/",
     ]
+    for path, post_of in (
+        ("/api/v1/orders/status/", "post"),
+        ("/api/v1/orders/{order_id}/shipments/", "post"),
+    ):
+        names = [p["name"] for p in schema["paths"][path][post_of]["parameters"]]
+        assert "Idempotency-Key" in names
     assert schema["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
     post = schema["paths"]["/api/v1/orders/{order_id}/status/"]["post"]
     assert "Idempotency-Key" in [p["name"] for p in post["parameters"]]

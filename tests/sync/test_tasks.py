@@ -38,6 +38,7 @@ def test_beat_schedules_the_new_names_only():
     scheduled = sorted({entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()})
     assert scheduled == [
         "api.sweep_webhooks",
+        "api.tasks.purge_idempotency_records",
         "catalog.tasks.poll_due_offer_events",
         "catalog.tasks.sweep_stock_pushes",
         "core.tasks.beat_heartbeat",
