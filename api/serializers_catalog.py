@@ -172,7 +172,7 @@ class NewProductSerializer(ProductWriteSerializer):
     )
 
 
-class StockChangeRequestSerializer(serializers.Serializer[Any]):
+class NewStockChangeSerializer(serializers.Serializer[Any]):
     """Exactly one of ``stock`` (the new stock) and ``delta`` (added; negative takes away)."""
 
     stock = serializers.IntegerField(required=False, min_value=0, max_value=MAX_STOCK)

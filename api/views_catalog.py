@@ -28,6 +28,7 @@ from api.errors import ApiError, handle_exception
 from api.serializers import ErrorSerializer
 from api.serializers_catalog import (
     NewProductSerializer,
+    NewStockChangeSerializer,
     OfferFilterSerializer,
     OfferPageSerializer,
     OfferSerializer,
@@ -38,7 +39,6 @@ from api.serializers_catalog import (
     ProductSerializer,
     ProductWriteSerializer,
     StockChangePageSerializer,
-    StockChangeRequestSerializer,
     StockChangeResultSerializer,
     StockChangeSerializer,
 )
@@ -360,7 +360,7 @@ class ProductDetail(ApiView):
 
 class ProductStock(ApiView):
     @extend_schema(
-        request=StockChangeRequestSerializer,
+        request=NewStockChangeSerializer,
         parameters=[IDEMPOTENCY_KEY],
         responses={201: StockChangeResultSerializer, **WRITE_ERRORS},
         examples=STOCK_EXAMPLES,
@@ -376,7 +376,7 @@ class ProductStock(ApiView):
 
     def _change(self, request: Request, product_id: int) -> Response:
         product = _product(self.key.tenant, product_id)
-        body = StockChangeRequestSerializer(data=request.data)
+        body = NewStockChangeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         given = body.validated_data
         if ("stock" in given) == ("delta" in given):

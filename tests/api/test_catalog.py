@@ -311,6 +311,10 @@ def test_patch_edits_the_product_and_never_its_stock(tenant, write_key):
         "message": "Stock is changed with POST …/stock/, which records why.",
         "field": "stock",
     }
+    polish = api(write_key, "pl").patch(url, {"stock": 40}, content_type="application/json")
+    assert _json(polish, 400)["message"] == (
+        "Stan zmienia się przez POST …/stock/, który zapisuje powód zmiany."
+    )
     assert refreshed(cup).stock == 4
     assert _json(client.patch(url, {"name": ""}, content_type="application/json"), 400) == {
         "code": "blank",
