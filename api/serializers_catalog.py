@@ -95,7 +95,8 @@ class StockChangePageSerializer(_Cursors):
 
 
 class PageQuerySerializer(serializers.Serializer[Any]):
-    cursor = serializers.CharField(required=False, max_length=600)
+    # A product's cursor carries its name (300 characters, up to 4 bytes each in UTF-8).
+    cursor = serializers.CharField(required=False, max_length=1700)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT, default=50)
 
 

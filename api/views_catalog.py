@@ -74,7 +74,7 @@ STOCK_CHANGES = Keyset("stock_changes", ("id",), (int,), descending=True)
 
 def _encode(keyset: Keyset, row: Model, before: bool) -> str:
     values = [getattr(row, column) for column in keyset.columns]
-    payload = json.dumps([keyset.name, values, int(before)])
+    payload = json.dumps([keyset.name, values, int(before)], ensure_ascii=False)
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 

@@ -199,6 +199,17 @@ def test_the_product_list_filters_and_pages_by_name(tenant, write_key):
     assert back["previous_cursor"] is None
 
 
+def test_a_product_cursor_carries_the_longest_name(tenant, write_key):
+    longest = [product(tenant, "Żółw 🐢" * 50) for _n in range(2)]
+    one = _json(api(write_key).get(reverse("api:products"), {"limit": 1}))
+    assert len(one["results"][0]["name"]) == 300
+    two = _json(
+        api(write_key).get(reverse("api:products"), {"limit": 1, "cursor": one["next_cursor"]})
+    )
+    assert [one["results"][0]["id"], two["results"][0]["id"]] == [p.pk for p in longest]
+    assert two["next_cursor"] is None
+
+
 def test_the_product_detail_lists_its_offers(offers, tenant, write_key):
     linked = offers[0]
     with scope(tenant=tenant):
