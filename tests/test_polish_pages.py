@@ -798,6 +798,12 @@ SKIPPED = {
             "schema",
             "webhooks",
             "webhook",
+            "offers",
+            "offer",
+            "products",
+            "product",
+            "product_stock",
+            "product_stock_changes",
         )
     },
     "api:docs": "Swagger UI, drawn by its own script in English",
