@@ -19,7 +19,7 @@ from rest_framework.views import exception_handler
 from core.errors import UserError
 
 # Refusals that are about the resource's current state, not the request.
-CONFLICT_CODES = frozenset({"status_inactive", "idempotency_in_progress"})
+CONFLICT_CODES = frozenset({"status_inactive", "idempotency_in_progress", "sku_taken"})
 
 
 class ApiError(UserError):

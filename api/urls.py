@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from api import views, views_docs, views_webhooks_api
+from api import views, views_catalog, views_docs, views_webhooks_api
 
 app_name = "api"
 
@@ -27,6 +27,21 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", views_docs.swagger, name="docs"),
     path("redoc/", views_docs.redoc, name="redoc"),
+    # The catalogue: offers, products and their stock.
+    path("offers/", views_catalog.OfferList.as_view(), name="offers"),
+    path("offers/<int:offer_id>/", views_catalog.OfferDetail.as_view(), name="offer"),
+    path("products/", views_catalog.ProductList.as_view(), name="products"),
+    path("products/<int:product_id>/", views_catalog.ProductDetail.as_view(), name="product"),
+    path(
+        "products/<int:product_id>/stock/",
+        views_catalog.ProductStock.as_view(),
+        name="product_stock",
+    ),
+    path(
+        "products/<int:product_id>/stock-changes/",
+        views_catalog.ProductStockChanges.as_view(),
+        name="product_stock_changes",
+    ),
     # Last: every other path under /api/v1/ answers the API's JSON 404.
     re_path(r"^", views.unknown_path, name="unknown"),
 ]

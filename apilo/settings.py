@@ -368,7 +368,7 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "apilo API",
     "DESCRIPTION": (
-        "Orders, statuses and sales channels of one company. Authenticate with "
+        "Orders, statuses, sales channels, offers and products of one company. Authenticate with "
         "`Authorization: Bearer <key>` (Administracja → Klucze API). Every 4xx answers "
         "`{code, message, field}`; POSTs accept an `Idempotency-Key`."
     ),

@@ -41,12 +41,18 @@ def test_the_schema_names_every_endpoint_and_the_bearer_key():
         "/api/v1/events/",
         "/api/v1/labels/{label_id}/file/",
         "/api/v1/mail/",
+        "/api/v1/offers/",
+        "/api/v1/offers/{offer_id}/",
         "/api/v1/orders/",
         "/api/v1/orders/status/",
         "/api/v1/orders/{order_id}/",
         "/api/v1/orders/{order_id}/labels/",
         "/api/v1/orders/{order_id}/shipments/",
         "/api/v1/orders/{order_id}/status/",
+        "/api/v1/products/",
+        "/api/v1/products/{product_id}/",
+        "/api/v1/products/{product_id}/stock-changes/",
+        "/api/v1/products/{product_id}/stock/",
         "/api/v1/statuses/",
         "/api/v1/webhooks/",
         "/api/v1/webhooks/{webhook_id}/",
@@ -61,6 +67,12 @@ def test_the_schema_names_every_endpoint_and_the_bearer_key():
     post = schema["paths"]["/api/v1/orders/{order_id}/status/"]["post"]
     assert "Idempotency-Key" in [p["name"] for p in post["parameters"]]
     assert sorted(post["responses"]) == ["200", "400", "401", "403", "404", "409", "422", "429"]
+    stock = schema["paths"]["/api/v1/products/{product_id}/stock/"]["post"]
+    assert "Idempotency-Key" in [p["name"] for p in stock["parameters"]]
+    assert sorted(stock["requestBody"]["content"]["application/json"]["examples"]) == [
+        "SetTheStock",
+        "TakeTwoAway",
+    ]
 
 
 def test_the_schema_and_its_readers_are_served_without_a_cdn(client):
