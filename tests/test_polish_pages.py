@@ -690,16 +690,19 @@ def _catalogue(tenant: Any, channel: SalesChannel, order: Order) -> list[Any]:
             create_product(tenant, ProductData(name="Miska A", ean="96385074")),
             create_product(tenant, ProductData(name="Miska B", ean="000096385074")),
         ]
+        # The order's own offer may be there already (the channel's offers were imported).
         offers = [
-            Offer.objects.create(
+            Offer.objects.update_or_create(
                 tenant=tenant,
                 channel=channel,
                 external_id=external_id,
-                name=name,
-                sku=sku,
-                ean=ean,
-                url=f"https://allegro.example/oferta/{external_id}",
-            )
+                defaults={
+                    "name": name,
+                    "sku": sku,
+                    "ean": ean,
+                    "url": f"https://allegro.example/oferta/{external_id}",
+                },
+            )[0]
             for external_id, name, sku, ean in (
                 (line.offer_id, "Kubek ceramiczny 300 ml", "KUB-1", ""),
                 ("90000001", "Kubek ceramiczny czarny", "", ""),

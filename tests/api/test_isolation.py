@@ -14,11 +14,14 @@ from django_scopes import scope
 
 from api import keys
 from api import urls as api_urls
-from api.models import ApiKey
+from api.models import ApiKey, WebhookSubscription
+from catalog.models import Offer, Product
 from fulfillment.models import Shipment
 from notifications.outbox import queue_mail
 from orders.models import Order
 from tests.api.helpers import api, imported_order, key_of
+from tests.api.webhooks.helpers import subscribe
+from tests.catalog.helpers_products import product as catalog_product
 from tests.support.fulfillment import label_job_of
 from tests.support.orders import status_of
 
@@ -130,7 +133,17 @@ PUBLIC_ROUTES = {"schema", "docs", "redoc", "unknown"}
 # GET lists whose answer has no text of the company's own to look for (status names are the
 # defaults every company starts with).
 NO_MARKER = {"statuses"}
-MARKERS = ("alfa-kupujacy@example.com", "ALFAWAYBILL1", "Poczta Alfy", "Allegro AL")
+MARKERS = (
+    "alfa-kupujacy@example.com",
+    "ALFAWAYBILL1",
+    "Poczta Alfy",
+    "Allegro AL",
+    "alfa-hooks",
+    "Kubek Alfy",
+)
+# POSTs without an id that create in the key's own company (another company's key makes its
+# own row, which the lists above then show only to it).
+CREATES = {"webhooks", "products"}
 
 
 def _routes() -> list[tuple[str, list[str], type]]:
@@ -174,16 +187,36 @@ def test_every_route_keeps_to_the_keys_company(tenant, other_tenant):
                 kind="test",
                 order=order,
             )
+    webhook, _secret = subscribe(tenant, "http://127.0.0.1:9/alfa-hooks", ["order.created"])
+    product = catalog_product(tenant, "Kubek Alfy", sku="ALFA-1", stock=2)
+    with scope(tenant=tenant):
+        offer = Offer.objects.create(
+            tenant=tenant,
+            channel_id=order.channel_id,
+            external_id="7700001",
+            name="Kubek Alfy",
+            sku="ALFA-1",
+            product=product,
+        )
     theirs = imported_order(other_tenant, bought_at=WHEN, alias="BE")
     ours_write, ours_read = key_of(tenant), key_of(tenant, "read")
     their_write = key_of(other_tenant)
-    ids = {"order_id": order.pk, "channel_id": order.channel_id, "label_id": label.pk}
+    ids = {
+        "order_id": order.pk,
+        "channel_id": order.channel_id,
+        "label_id": label.pk,
+        "webhook_id": webhook.pk,
+        "product_id": product.pk,
+        "offer_id": offer.pk,
+    }
     # Writes without an id in the path: a body naming this company's ids.
     bodies: dict[str, dict[str, Any]] = {
         "orders_status": {
             "orders": [order.pk],
             "status": status_of(other_tenant, "in_progress").pk,
         },
+        "webhooks": {"url": "http://127.0.0.1:9/theirs", "events": ["order.created"]},
+        "products": {"name": "Ich kubek", "sku": "ALFA-1"},
     }
     checked = []
     for name, kwargs, view in _routes():
@@ -204,25 +237,34 @@ def test_every_route_keeps_to_the_keys_company(tenant, other_tenant):
                     # The check above could fail: this company's own key sees its data here.
                     assert name in NO_MARKER or [m for m in MARKERS if m in own], name
             else:
-                assert method == "post", f"api:{name} {method}: add it to this test"
+                assert method in ("post", "patch", "delete"), f"api:{name} {method}: add it"
                 if kwargs:
                     body: dict[str, Any] = {}
                 else:
                     assert name in bodies, f"api:{name}: add a body naming this company's ids"
                     body = bodies[name]
-                answer = api(their_write).post(url, body, content_type="application/json")
+                send = getattr(api(their_write), method)
+                answer = send(url, body, content_type="application/json")
                 if kwargs:
-                    assert answer.status_code == 404, (name, answer.status_code)
+                    assert answer.status_code == 404, (name, method, answer.status_code)
+                elif name in CREATES:
+                    # Made in the other company (its own SKU space): nothing of this one's.
+                    assert answer.status_code == 201, (name, answer.content)
+                    assert not [m for m in MARKERS if m in answer.content.decode()], name
                 else:
                     assert answer.status_code == 200, (name, answer.content)
                     assert {r["result"] for r in answer.json()["results"]} == {"not_found"}
-                refused = api(ours_read).post(url, body, content_type="application/json")
-                assert refused.status_code == 403, (name, refused.status_code)
+                refused = getattr(api(ours_read), method)(
+                    url, body, content_type="application/json"
+                )
+                assert refused.status_code == 403, (name, method, refused.status_code)
                 assert refused.json()["code"] == "key_read_only"
             checked.append((name, method))
     assert len(checked) >= 12
     with scope(tenant=tenant):
         assert Order.objects.get(pk=order.pk).status.system_code == "new"
         assert Shipment.objects.filter(order=order).count() == 1
+        assert Product.objects.get(pk=product.pk).stock == 2
+        assert WebhookSubscription.objects.filter(pk=webhook.pk).exists()
     with scope(tenant=other_tenant):
         assert Order.objects.get(pk=theirs.pk).status.system_code == "new"

@@ -117,7 +117,7 @@ def test_the_product_page_shows_its_offers_per_channel_and_its_stock(tenant, sta
     page = _client(staff_user).get(_url("product", tenant, mug.pk)).content.decode()
     assert 'href="https://allegro.example/oferta/777"' in page
     assert channel.name in page
-    assert '<p class="big" data-field="stock">4</p>' in page
+    assert '<strong data-field="stock">4</strong>' in page
 
 
 def test_bulk_delete_takes_only_the_companys_products(tenant, other_tenant, staff_user, channel):
