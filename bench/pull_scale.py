@@ -15,13 +15,15 @@ Prints JSON per run: p50/p95/max lag, orders measured/missing, Allegro requests 
 any 60 s of it, sampled every 5 s) against the budget, the sandbox's 429 answers, and the poll
 plan the beat last computed.
 
-With --faults the sandbox answers our client id's checkout-form reads (list and single GET)
-with a 5xx one time in ten and --fault-latency-ms late, from the start of the measured window
-until the end of the run, and blocks the client id with 429s for --block-429-seconds halfway
-through the window; the JSON then also counts the injected 5xx answers.
+With --faults the sandbox answers our client id's requests under --fault-path-prefix (every API
+request when not given; the checkout-form reads, list and single GET, with the prefix of their
+path) with a 5xx one time in ten (--fault-5xx) and --fault-latency-ms late, from the start of
+the measured window until the end of the run, and blocks the client id with 429s for
+--block-429-seconds halfway through the window; the JSON then also counts the injected 5xx
+answers.
 
     .venv/bin/python bench/pull_scale.py [--accounts 1,100,1000] [--seconds 90] [--rate 10]
-    .venv/bin/python bench/pull_scale.py --accounts 100 --faults
+    .venv/bin/python bench/pull_scale.py --accounts 100 --faults --fault-path-prefix PREFIX
 """
 
 from __future__ import annotations
@@ -56,8 +58,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sync-workers", type=int, default=1, help="worker processes on sync")
     parser.add_argument("--concurrency", type=int, default=2, help="pool of each sync worker")
     parser.add_argument("--faults", action="store_true", help="5xx, slow answers, a 429 block")
-    parser.add_argument("--fault-5xx", type=float, default=0.1, help="share of form reads")
+    parser.add_argument("--fault-5xx", type=float, default=0.1, help="share of the requests hit")
     parser.add_argument("--fault-latency-ms", type=float, default=300)
+    parser.add_argument("--fault-path-prefix", default=None, help="faults only under this path")
     parser.add_argument("--block-429-seconds", type=float, default=20)
     parser.add_argument(
         "--database-url", default="postgres://postgres@127.0.0.1:5432/apilo_bench_scale"
@@ -207,7 +210,7 @@ def run(args: argparse.Namespace, accounts: int, plan: str) -> dict:
                 client_id=_common.CLIENT_ID,
                 error_5xx=args.fault_5xx,
                 latency_ms=args.fault_latency_ms,
-                path_prefix="/order/checkout-forms",
+                path_prefix=args.fault_path_prefix,
                 seed=accounts,
             )
             block = threading.Timer(
@@ -287,7 +290,7 @@ def run(args: argparse.Namespace, accounts: int, plan: str) -> dict:
             {
                 "error_5xx": args.fault_5xx,
                 "latency_ms": args.fault_latency_ms,
-                "path_prefix": "/order/checkout-forms",
+                "path_prefix": args.fault_path_prefix,
                 "block_429_seconds": args.block_429_seconds,
             }
             if args.faults
