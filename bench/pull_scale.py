@@ -15,7 +15,15 @@ Prints JSON per run: p50/p95/max lag, orders measured/missing, Allegro requests 
 any 60 s of it, sampled every 5 s) against the budget, the sandbox's 429 answers, and the poll
 plan the beat last computed.
 
+With --faults the sandbox answers our client id's requests under --fault-path-prefix (every API
+request when not given; the checkout-form reads, list and single GET, with the prefix of their
+path) with a 5xx one time in ten (--fault-5xx) and --fault-latency-ms late, from the start of
+the measured window until the end of the run, and blocks the client id with 429s for
+--block-429-seconds halfway through the window; the JSON then also counts the injected 5xx
+answers.
+
     .venv/bin/python bench/pull_scale.py [--accounts 1,100,1000] [--seconds 90] [--rate 10]
+    .venv/bin/python bench/pull_scale.py --accounts 100 --faults --fault-path-prefix PREFIX
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -48,6 +57,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=30)
     parser.add_argument("--sync-workers", type=int, default=1, help="worker processes on sync")
     parser.add_argument("--concurrency", type=int, default=2, help="pool of each sync worker")
+    parser.add_argument("--faults", action="store_true", help="5xx, slow answers, a 429 block")
+    parser.add_argument("--fault-5xx", type=float, default=0.1, help="share of the requests hit")
+    parser.add_argument("--fault-latency-ms", type=float, default=300)
+    parser.add_argument("--fault-path-prefix", default=None, help="faults only under this path")
+    parser.add_argument("--block-429-seconds", type=float, default=20)
     parser.add_argument(
         "--database-url", default="postgres://postgres@127.0.0.1:5432/apilo_bench_scale"
     )
@@ -134,6 +148,7 @@ def run(args: argparse.Namespace, accounts: int, plan: str) -> dict:
     _common.setup_django(args.database_url)
     proc, base_url = _common.start_sandbox()
     processes: list[subprocess.Popen] = []
+    block: threading.Timer | None = None
     logdir = Path(tempfile.mkdtemp(prefix=f"pull-scale-{accounts}-{plan}-"))
     try:
         control = _common.sandbox_control(base_url)
@@ -190,6 +205,20 @@ def run(args: argparse.Namespace, accounts: int, plan: str) -> dict:
 
         rng = random.Random(accounts)
         generate(control, sellers, rng, args.rate, args.warmup)
+        if args.faults:
+            control.set_faults(
+                client_id=_common.CLIENT_ID,
+                error_5xx=args.fault_5xx,
+                latency_ms=args.fault_latency_ms,
+                path_prefix=args.fault_path_prefix,
+                seed=accounts,
+            )
+            block = threading.Timer(
+                args.seconds / 2,
+                _common.sandbox_control(base_url).block_client,
+                args=(_common.CLIENT_ID, args.block_429_seconds),
+            )
+            block.start()
         before = control.stats()
         samples = [(time.time(), _ours(before))]
         created = generate(control, sellers, rng, args.rate, args.seconds, samples)
@@ -208,6 +237,8 @@ def run(args: argparse.Namespace, accounts: int, plan: str) -> dict:
                 break
             time.sleep(2)
     finally:
+        if block is not None:
+            block.cancel()
         for process in processes:
             os.killpg(process.pid, signal.SIGTERM)
         for process in processes:
@@ -251,6 +282,20 @@ def run(args: argparse.Namespace, accounts: int, plan: str) -> dict:
         "allegro_requests_per_minute_peak_60s": peak,
         "budget_per_minute": 9000,
         "answers_429": after["by_status"].get("429", 0) - before["by_status"].get("429", 0),
+        "answers_5xx": sum(
+            after["by_status"].get(code, 0) - before["by_status"].get(code, 0)
+            for code in ("500", "502", "503", "504")
+        ),
+        "faults": (
+            {
+                "error_5xx": args.fault_5xx,
+                "latency_ms": args.fault_latency_ms,
+                "path_prefix": args.fault_path_prefix,
+                "block_429_seconds": args.block_429_seconds,
+            }
+            if args.faults
+            else None
+        ),
         "sync_workers": f"{args.sync_workers}x{args.concurrency}",
         "polls_per_minute_done": round(polls * 60 / window, 1),
         "plan_seen": (
