@@ -70,39 +70,36 @@ class NewProductForm(ProductForm):
     )
 
 
-class ProductListForm(forms.Form):
+class _ChannelFilter(forms.Form):
+    """A list's channel filter: the company's channels, or all of them."""
+
+    channel = forms.TypedChoiceField(
+        label=_("Channel"), coerce=int, required=False, empty_value=None
+    )
+
+    def __init__(self, *args: Any, channels: list[SalesChannel], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        form_field(self, "channel", forms.TypedChoiceField).choices = [
+            ("", _("All channels")),
+            *((c.pk, c.name) for c in channels),
+        ]
+
+
+class ProductListForm(_ChannelFilter):
     LINKED = [("", _("All")), ("yes", _("Linked to offers")), ("no", _("Without offers"))]
 
     q = forms.CharField(label=_("Search"), max_length=100, required=False)
     linked = forms.ChoiceField(label=_("Offers"), choices=LINKED, required=False)
     stock_zero = forms.BooleanField(label=_("Out of stock"), required=False)
-    channel = forms.TypedChoiceField(
-        label=_("Channel"), coerce=int, required=False, empty_value=None
-    )
-
-    def __init__(self, *args: Any, channels: list[SalesChannel], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        form_field(self, "channel", forms.TypedChoiceField).choices = [
-            ("", _("All channels")),
-            *((c.pk, c.name) for c in channels),
-        ]
+    field_order = ["q", "linked", "stock_zero", "channel"]
 
 
-class OfferSearchForm(forms.Form):
+class OfferSearchForm(_ChannelFilter):
     SHOW = [("unlinked", _("Without product")), ("linked", _("Linked"))]
 
     q = forms.CharField(label=_("Search"), max_length=100, required=False)
     show = forms.ChoiceField(label=_("Offers"), choices=SHOW, required=False)
-    channel = forms.TypedChoiceField(
-        label=_("Channel"), coerce=int, required=False, empty_value=None
-    )
-
-    def __init__(self, *args: Any, channels: list[SalesChannel], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        form_field(self, "channel", forms.TypedChoiceField).choices = [
-            ("", _("All channels")),
-            *((c.pk, c.name) for c in channels),
-        ]
+    field_order = ["q", "show", "channel"]
 
 
 class LinkForm(forms.Form):
